@@ -1,0 +1,242 @@
+//! The effective-access model: users -> dynamic rules and static
+//! memberships -> projects and nested groups -> roles -> actions on
+//! instances. `qpol test` and the membership checks ask it.
+//!
+//! Dynamic rules are evaluated exactly as IAM does on the attribute values
+//! qpol writes: CONTAINS is a case-sensitive substring test on a string and
+//! an element test on a list; `has "ml"` is CONTAINS `,ml,` on the delimited
+//! form `,ml,finance,` that qpol writes for list attributes of claims that a
+//! `has` rule reads. A user without the attribute matches no condition.
+
+pub mod assertions;
+pub mod index;
+
+use crate::model::graph::Graph;
+use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
+use crate::syntax::ast::{AttrValue, CondValue, Operator};
+use std::collections::BTreeSet;
+
+/// How a subject came to be a member of a unit's member set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// Matched the dynamic rule at this index of the member set.
+    Rule(usize),
+    /// Listed as a static member.
+    Static,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub unit: UnitId,
+    pub set: usize,
+    pub via: Via,
+}
+
+/// One role on one instance, and the membership it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub instance: InstanceId,
+    pub role: RoleId,
+    pub membership: Membership,
+    /// The project or group whose scope holds the instance.
+    pub through: UnitId,
+}
+
+pub struct Access<'m> {
+    pub model: &'m Model,
+    pub graph: Graph,
+    delimited_claims: BTreeSet<String>,
+    rules: index::RuleIndex,
+}
+
+impl<'m> Access<'m> {
+    pub fn new(model: &'m Model) -> Access<'m> {
+        let delimited_claims = model
+            .units
+            .iter()
+            .flat_map(|u| &u.member_sets)
+            .flat_map(|s| &s.rules)
+            .flat_map(|r| &r.conditions)
+            .filter(|c| c.operator == Operator::Has)
+            .map(|c| c.claim.value.clone())
+            .collect();
+        Access { model, graph: Graph::build(model), delimited_claims, rules: index::RuleIndex::build(model) }
+    }
+
+    /// Does qpol write this claim in the delimited form?
+    pub fn is_delimited(&self, claim: &str) -> bool {
+        self.delimited_claims.contains(claim)
+    }
+
+    /// The attribute as qpol writes it to the identity provider.
+    pub fn written_value(&self, user: &User, claim: &str) -> Option<AttrValue> {
+        let value = &user.attributes.get(claim)?.value;
+        Some(match value {
+            AttrValue::List(items) if self.is_delimited(claim) => AttrValue::Str(delimit(items)),
+            other => other.clone(),
+        })
+    }
+
+    pub fn rule_admits(&self, rule: &DynamicRule, user: &User) -> bool {
+        if rule.idp.is_none() || user.idp.as_ref().map(|i| i.value) != rule.idp {
+            return false;
+        }
+        rule.conditions.iter().all(|c| {
+            self.written_value(user, &c.claim.value).is_some_and(|v| condition_matches(c.operator, &c.value.value, &v))
+        })
+    }
+
+    /// Member sets whose dynamic rules admit a user: found through the rule
+    /// index, then checked in full. Sorted by unit, set and rule.
+    pub fn rule_memberships(&self, user_id: usize) -> Vec<Membership> {
+        let Some(user) = self.model.users.get(user_id) else { return Vec::new() };
+        let written = user.attributes.keys().filter_map(|claim| Some((claim.as_str(), self.written_value(user, claim)?)));
+        let mut out: Vec<Membership> = Vec::new();
+        for (unit, set, rule) in self.rules.candidates(written) {
+            let admits = self
+                .model
+                .units
+                .get(unit)
+                .and_then(|u| u.member_sets.get(set))
+                .and_then(|s| s.rules.get(rule))
+                .is_some_and(|r| self.rule_admits(r, user));
+            if admits && !out.iter().any(|m| m.unit == unit && m.set == set) {
+                out.push(Membership { unit, set, via: Via::Rule(rule) });
+            }
+        }
+        out
+    }
+
+    /// Every member set the subject belongs to, in unit order.
+    pub fn memberships(&self, subject: &Subject) -> Vec<Membership> {
+        let mut out = match subject {
+            Subject::User(u) => self.rule_memberships(*u),
+            _ => Vec::new(),
+        };
+        for (unit_id, unit) in self.model.units.iter().enumerate() {
+            for (set_id, set) in unit.member_sets.iter().enumerate() {
+                if out.iter().any(|m| m.unit == unit_id && m.set == set_id) {
+                    continue;
+                }
+                let via = match subject {
+                    Subject::User(u) => set.users.iter().any(|m| self.is_user(m, *u)).then_some(Via::Static),
+                    Subject::ServiceId(s) => set.service_ids.iter().any(|m| self.is_service_id(m, *s)).then_some(Via::Static),
+                    Subject::Literal(id) => set
+                        .users
+                        .iter()
+                        .any(|m| match m {
+                            MemberRef::Literal(l) => l == id,
+                            MemberRef::Declared(u) => self.model.users.get(*u).is_some_and(|user| user_has_id(user, id)),
+                        })
+                        .then_some(Via::Static),
+                };
+                if let Some(via) = via {
+                    out.push(Membership { unit: unit_id, set: set_id, via });
+                }
+            }
+        }
+        out.sort_by_key(|m| (m.unit, m.set));
+        out
+    }
+
+    fn is_user(&self, member: &MemberRef, user: usize) -> bool {
+        match member {
+            MemberRef::Declared(u) => *u == user,
+            MemberRef::Literal(id) => self.model.users.get(user).is_some_and(|u| user_has_id(u, id)),
+        }
+    }
+
+    fn is_service_id(&self, member: &MemberRef, sid: usize) -> bool {
+        match member {
+            MemberRef::Declared(s) => *s == sid,
+            MemberRef::Literal(id) => self.model.service_ids.get(sid).and_then(|s| s.iam_id.as_ref()).is_some_and(|i| i == id),
+        }
+    }
+
+    /// Every role on every instance that a subject holds, with where it comes from.
+    pub fn grants(&self, subject: &Subject) -> Vec<Grant> {
+        let mut out = Vec::new();
+        for membership in self.memberships(subject) {
+            let Some(unit) = self.model.units.get(membership.unit) else { continue };
+            let set_role = unit.member_sets.get(membership.set).and_then(|s| s.role.as_ref()).map(|r| r.value);
+            let own_role = set_role.or(unit.role.as_ref().map(|r| r.value));
+            for through in self.graph.descendants(membership.unit) {
+                let Some(scope) = self.model.units.get(through) else { continue };
+                let role = own_role.or(scope.role.as_ref().map(|r| r.value));
+                let Some(role) = role else { continue };
+                for instance in self.model.direct_instances(scope) {
+                    out.push(Grant { instance, role, membership: membership.clone(), through });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `,ml,finance,`: the delimited form of a list attribute.
+pub fn delimit(items: &[String]) -> String {
+    format!(",{},", items.join(","))
+}
+
+fn user_has_id(user: &User, id: &str) -> bool {
+    user.email.as_ref().is_some_and(|e| e.value == id) || user.iam_id.as_ref().is_some_and(|i| i.value == id)
+}
+
+/// IAM's semantics of one condition on an attribute value.
+pub fn condition_matches(op: Operator, expected: &CondValue, actual: &AttrValue) -> bool {
+    let one = |e: &str| -> bool {
+        match (op, actual) {
+            (Operator::Contains, AttrValue::Str(s)) => s.contains(e),
+            (Operator::Contains, AttrValue::List(l)) => l.iter().any(|x| x == e),
+            (Operator::Has, AttrValue::Str(s)) => s.contains(&format!(",{e},")),
+            (Operator::Has, AttrValue::List(l)) => l.iter().any(|x| *x == format!(",{e},")),
+            (Operator::Equals | Operator::In, AttrValue::Str(s)) => s == e,
+            (Operator::NotEquals, AttrValue::Str(s)) => s != e,
+            (Operator::EqualsIgnoreCase, AttrValue::Str(s)) => s.to_lowercase() == e.to_lowercase(),
+            (Operator::NotEqualsIgnoreCase, AttrValue::Str(s)) => s.to_lowercase() != e.to_lowercase(),
+            (_, AttrValue::List(_)) => false,
+        }
+    };
+    match expected {
+        CondValue::One(e) => one(e),
+        CondValue::Many(es) => es.iter().any(|e| one(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> AttrValue {
+        AttrValue::Str(v.to_string())
+    }
+
+    #[test]
+    fn contains_is_a_case_sensitive_substring_test_on_strings() {
+        let ml = CondValue::One("ml".into());
+        assert!(condition_matches(Operator::Contains, &ml, &s("chemlab")));
+        assert!(condition_matches(Operator::Contains, &ml, &s("html-tools web-team")));
+        assert!(!condition_matches(Operator::Contains, &ml, &s("ML")));
+        assert!(!condition_matches(Operator::Contains, &ml, &AttrValue::List(vec!["chemlab".into()])));
+        assert!(condition_matches(Operator::Contains, &ml, &AttrValue::List(vec!["ml".into()])));
+    }
+
+    #[test]
+    fn has_matches_only_whole_delimited_values() {
+        let ml = CondValue::One("ml".into());
+        assert!(condition_matches(Operator::Has, &ml, &s(",ml,finance,")));
+        assert!(!condition_matches(Operator::Has, &ml, &s(",chemlab,")));
+        assert!(!condition_matches(Operator::Has, &ml, &s("ml finance")));
+    }
+
+    #[test]
+    fn equality_operators() {
+        let v = CondValue::One("Ml".into());
+        assert!(condition_matches(Operator::EqualsIgnoreCase, &v, &s("mL")));
+        assert!(!condition_matches(Operator::Equals, &v, &s("ml")));
+        assert!(condition_matches(Operator::NotEquals, &v, &s("ml")));
+        let list = CondValue::Many(vec!["a".into(), "b".into()]);
+        assert!(condition_matches(Operator::In, &list, &s("b")));
+        assert!(!condition_matches(Operator::In, &list, &s("c")));
+    }
+}

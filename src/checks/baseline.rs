@@ -1,0 +1,56 @@
+//! Changes against a baseline policy (`qpol check --baseline OLD`): an
+//! instance that would be deleted (Q302) or re-created in another resource
+//! group or region (Q301) loses its jobs, so either is an error unless an
+//! `allow delete NAME;` / `allow move NAME;` statement says it is intended.
+
+use crate::diag::{Code, Diagnostic, Label};
+use crate::model::{Change, Model};
+
+pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
+    let allowed = |change: Change, name: &str| new.allows.iter().any(|a| a.change == change && a.instance.value == name);
+    let rg_name = |m: &Model, i: &crate::model::Instance| {
+        i.resource_group.as_ref().and_then(|r| m.resource_groups.get(r.value)).map(|g| g.name.value.clone())
+    };
+    let mut out = Vec::new();
+    for before in &old.instances {
+        let name = before.name.value.as_str();
+        let Some(after) = new.instance_by_name(name) else {
+            if !allowed(Change::Delete, name) {
+                out.push(
+                    Diagnostic::new(
+                        Code::InstanceDeleted,
+                        format!("instance `{name}` is no longer declared: applying would delete it and all its jobs"),
+                        Label::new(before.name.span, "declared in the baseline"),
+                    )
+                    .with_help(format!("keep the declaration, or add `allow delete {name};` if its jobs may go")),
+                );
+            }
+            continue;
+        };
+        let (old_rg, new_rg) = (rg_name(old, before), rg_name(new, after));
+        let old_region = before.region.as_ref().map(|r| r.value.as_str());
+        let new_region = after.region.as_ref().map(|r| r.value.as_str());
+        let what = if old_rg != new_rg {
+            Some(format!("from resource group `{}` to `{}`", old_rg.as_deref().unwrap_or("default"), new_rg.as_deref().unwrap_or("default")))
+        } else if old_region != new_region {
+            Some(format!("from region `{}` to `{}`", old_region.unwrap_or("?"), new_region.unwrap_or("?")))
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            if !allowed(Change::Move, name) {
+                let at = after.resource_group.as_ref().map(|r| r.span).or(after.region.as_ref().map(|r| r.span)).unwrap_or(after.name.span);
+                out.push(
+                    Diagnostic::new(
+                        Code::InstanceMoved,
+                        format!("instance `{name}` would move {what}: IBM Cloud re-creates it and deletes its jobs"),
+                        Label::new(at, "changed here"),
+                    )
+                    .with_label(Label::new(before.name.span, "as in the baseline"))
+                    .with_help(format!("keep its placement, or add `allow move {name};` if its jobs may go")),
+                );
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,39 @@
+//! `qpol check PATH [--baseline OLD]`
+
+use super::{output, usage_error, Global, PathArg};
+use crate::checks;
+use crate::policy::load;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// A policy file, or a folder of *.qpol files read as one policy
+    pub path: PathArg,
+    /// The policy as applied now: report instances this change would delete or move
+    #[arg(long)]
+    pub baseline: Option<PathArg>,
+}
+
+pub fn run(args: &CheckArgs, global: Global) -> u8 {
+    let policy = match load(&args.path) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    let mut result = checks::check(&policy);
+    let mut sources = policy.sources.clone();
+    if let Some(baseline_path) = &args.baseline {
+        let baseline = match crate::policy::load_after(baseline_path, sources.clone()) {
+            Ok(b) => b,
+            Err(e) => return usage_error(e),
+        };
+        let old = checks::check(&baseline);
+        if !old.passed() {
+            output::print(&old.diagnostics, &baseline.sources, global, None);
+            return usage_error(format!("the baseline `{}` has errors; it must check clean", baseline_path.display()));
+        }
+        result.diagnostics.extend(checks::baseline::check(&old.model, &result.model));
+        crate::diag::sort(&mut result.diagnostics);
+        sources = baseline.sources;
+    }
+    output::print(&result.diagnostics, &sources, global, None);
+    output::exit_code(&result.diagnostics, global)
+}

@@ -1,0 +1,110 @@
+//! The command line: clap definitions and dispatch. Each command is a thin
+//! caller of the library in its own module. Exit codes: 0 clean (warnings
+//! allowed), 1 findings of error severity (or warnings with
+//! `--deny warnings`, or failed assertions, or unformatted files with
+//! `fmt --check`), 2 usage or I/O error.
+
+mod check;
+mod explain;
+mod format;
+mod output;
+mod test;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "qpol", version, about = "Policy as code for IBM Cloud Qiskit Runtime access")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// How diagnostics are printed
+    #[arg(long, global = true, value_enum, default_value = "human", env = "QPOL_FORMAT")]
+    format: OutputFormat,
+    /// When to colour human output
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// Treat warnings as errors for the exit code (`--deny warnings`)
+    #[arg(long, global = true, value_enum)]
+    deny: Option<Deny>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a policy (a file, or a folder of *.qpol files) and report every finding
+    Check(check::CheckArgs),
+    /// Check a policy and evaluate its `assert` statements
+    Test(test::TestArgs),
+    /// Rewrite policy files in the canonical layout
+    #[command(visible_alias = "format")]
+    Fmt(format::FmtArgs),
+    /// Explain a diagnostic code, e.g. `qpol explain Q201`; without a code, list them all
+    Explain(explain::ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Warnings,
+}
+
+/// Options every command shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    pub format: OutputFormat,
+    pub color: bool,
+    pub deny_warnings: bool,
+}
+
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    let global = Global {
+        format: cli.format,
+        color: match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                use std::io::IsTerminal;
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        },
+        deny_warnings: cli.deny.is_some(),
+    };
+    let code = match &cli.command {
+        Command::Check(args) => check::run(args, global),
+        Command::Test(args) => test::run(args, global),
+        Command::Fmt(args) => format::run(args, global),
+        Command::Explain(args) => explain::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Report a usage or I/O error on stderr; returns exit code 2.
+pub fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}
+
+pub type PathArg = PathBuf;

@@ -1,0 +1,38 @@
+//! `qpol test PATH`: check, then evaluate every `assert`; prints
+//! `N passed, N failed`.
+
+use super::{output, usage_error, Global, OutputFormat, EXIT_FINDINGS};
+use crate::access::{assertions, Access};
+use crate::checks;
+use crate::policy::load;
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// A policy file, or a folder of *.qpol files read as one policy
+    pub path: super::PathArg,
+}
+
+pub fn run(args: &TestArgs, global: Global) -> u8 {
+    let policy = match load(&args.path) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    let result = checks::check(&policy);
+    let access = Access::new(&result.model);
+    let outcome = assertions::run(&access);
+    let mut diagnostics = result.diagnostics.clone();
+    diagnostics.extend(outcome.diagnostics.iter().cloned());
+    crate::diag::sort(&mut diagnostics);
+    let summary = format!("{} passed, {} failed", outcome.passed, outcome.failed);
+    let extra = serde_json::json!({"passed": outcome.passed, "failed": outcome.failed});
+    output::print(&diagnostics, &policy.sources, global, Some(extra));
+    if global.format == OutputFormat::Human {
+        println!("{summary}");
+    }
+    let code = output::exit_code(&diagnostics, global);
+    if outcome.failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        code
+    }
+}

@@ -1,0 +1,166 @@
+//! Every diagnostic code in one table. Codes are stable: never reuse one.
+//!
+//! `Q0xx` syntax and input, `Q1xx` names and values, `Q2xx` access and
+//! membership, `Q3xx` changes against a baseline, `Q4xx` assertions.
+//! `qpol explain CODE` prints the explanation written here.
+
+use super::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    SyntaxError,
+    InvalidEscape,
+    UnreadableInput,
+    EmptyPolicy,
+    TooManyErrors,
+    UndefinedName,
+    DuplicateName,
+    UnknownAction,
+    ValueOutOfRange,
+    InvalidValue,
+    UnknownSetting,
+    MissingSetting,
+    AmbiguousIdp,
+    DeprecatedAction,
+    DuplicateAction,
+    EmptyScope,
+    InvalidName,
+    OverlappingRule,
+    AccidentalMember,
+    UndelimitedAttribute,
+    CyclicGroup,
+    ProjectWithoutMembers,
+    UnreachableInstance,
+    UserInNoProject,
+    ReaderRoleHasWriteAction,
+    RoleWithoutDeviceRead,
+    JobDeleteGranted,
+    WriterWithoutSessionCreate,
+    AuditRegionMismatch,
+    InstanceMoved,
+    InstanceDeleted,
+    AssertionFailed,
+}
+
+/// One row of the table.
+pub struct CodeInfo {
+    pub code: Code,
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub explanation: &'static str,
+}
+
+use Code::*;
+use Severity::{Error, Note, Warning};
+
+pub const TABLE: &[CodeInfo] = &[
+    CodeInfo { code: SyntaxError, id: "Q001", severity: Error, title: "syntax error",
+        explanation: "The text does not follow the qpol grammar. The message lists what was expected at that position. Parsing resumes at the next statement, so later errors are still reported." },
+    CodeInfo { code: InvalidEscape, id: "Q002", severity: Error, title: "invalid escape in a string",
+        explanation: "Strings accept the escapes \\\" \\\\ \\n \\t \\r and \\u{HEX}. Any other backslash sequence is an error; write \\\\ for a literal backslash." },
+    CodeInfo { code: UnreadableInput, id: "Q003", severity: Error, title: "unreadable input",
+        explanation: "A policy file must be UTF-8 text. The position of the first byte that is not is reported; nothing of that file is checked." },
+    CodeInfo { code: EmptyPolicy, id: "Q004", severity: Warning, title: "empty policy",
+        explanation: "The policy declares nothing, so compiling it would create nothing. Check that the right file or folder was given." },
+    CodeInfo { code: TooManyErrors, id: "Q005", severity: Error, title: "too many syntax errors",
+        explanation: "After 200 syntax errors in one file qpol stops reading it: the file is probably not a qpol policy." },
+    CodeInfo { code: UndefinedName, id: "Q101", severity: Error, title: "undefined name",
+        explanation: "A statement refers to an instance, role, project, group, identity provider, resource group, user or service id that no statement declares. Declare it, or fix the spelling (the help line suggests the closest declared name)." },
+    CodeInfo { code: DuplicateName, id: "Q102", severity: Error, title: "duplicate name",
+        explanation: "Two declarations of the same kind share a name, or a setting is given twice. Names become IAM and Terraform names, so each must be unique within its kind." },
+    CodeInfo { code: UnknownAction, id: "Q103", severity: Error, title: "unknown quantum-computing action",
+        explanation: "A role lists an action that the `quantum-computing` service does not define. IAM would reject the custom role. Actions may be written with or without the `quantum-computing.` prefix." },
+    CodeInfo { code: ValueOutOfRange, id: "Q104", severity: Error, title: "value outside IAM's limits",
+        explanation: "A number or a length is outside what IAM or the Terraform provider accepts: dynamic-rule expiration is 1 to 24 hours, a role's display name 1 to 50 characters, its description 1 to 250, a custom role name at most 30 characters, tags at most 128, qpol names at most 100." },
+    CodeInfo { code: InvalidValue, id: "Q105", severity: Error, title: "invalid value",
+        explanation: "A setting has a value that IAM does not accept (for example an unknown region, an account setting other than the listed ones, or a tag with characters outside `A-Za-z0-9:_ .-`)." },
+    CodeInfo { code: UnknownSetting, id: "Q106", severity: Error, title: "unknown setting",
+        explanation: "A block contains a key that this kind of declaration does not have. The help line suggests the closest key that it has." },
+    CodeInfo { code: MissingSetting, id: "Q107", severity: Error, title: "missing setting",
+        explanation: "A declaration lacks a setting without which it cannot be created, such as an instance without `plan` or `region`, or a role without `actions`." },
+    CodeInfo { code: AmbiguousIdp, id: "Q108", severity: Error, title: "rule without identity provider",
+        explanation: "A `members where` rule needs an identity provider. With exactly one `idp` declared it is used; otherwise write `members from IDP where ...`." },
+    CodeInfo { code: DeprecatedAction, id: "Q109", severity: Note, title: "action no longer listed by the service",
+        explanation: "The seed guide names `program.*` and `user.logout`, which IBM's current Qiskit Runtime documentation no longer lists. They are accepted, but grant nothing on current instances." },
+    CodeInfo { code: DuplicateAction, id: "Q110", severity: Warning, title: "action listed twice",
+        explanation: "A role lists the same action twice. The second one has no effect; remove it." },
+    CodeInfo { code: EmptyScope, id: "Q111", severity: Error, title: "project or group grants nothing",
+        explanation: "A project lists no instances and no resource group, or a project or group with members has no role to grant. Its access group would give its members nothing." },
+    CodeInfo { code: InvalidName, id: "Q112", severity: Error, title: "invalid name",
+        explanation: "A name is too long (more than 100 characters) or a value cannot be used where it is written, such as a `has` value containing the delimiter `,`." },
+    CodeInfo { code: OverlappingRule, id: "Q201", severity: Warning, title: "dynamic rule admits another project's users",
+        explanation: "IAM's CONTAINS on a string attribute is a plain, case-sensitive substring test, so `project contains \"ml\"` also admits users whose project is `chemlab` or `ml-reader`. The warning names the other rule whose users are admitted. Use names that are not substrings of each other, `equals`, or qpol's `has`, which compiles to delimited values (`,ml,`)." },
+    CodeInfo { code: AccidentalMember, id: "Q202", severity: Warning, title: "user admitted through a substring",
+        explanation: "A declared user's attribute matches a CONTAINS rule only because the value occurs inside a longer word (`html-tools` contains `ml`). The user gains the project's access although no word of the attribute names it." },
+    CodeInfo { code: UndelimitedAttribute, id: "Q203", severity: Warning, title: "`has` rule cannot match a plain string attribute",
+        explanation: "A `has` rule compiles to CONTAINS on a delimited value (`,ml,`). qpol writes list attributes of the users it manages in that form, but this user's attribute is a plain string, which the rule will never match. Write the attribute as a list: `project [\"ml\", \"finance\"]`." },
+    CodeInfo { code: CyclicGroup, id: "Q211", severity: Error, title: "cycle among groups",
+        explanation: "Groups contain each other in a loop. Nested access groups cannot be cyclic; the message shows the whole cycle. Remove one of the `groups` entries." },
+    CodeInfo { code: ProjectWithoutMembers, id: "Q212", severity: Warning, title: "project reachable from nowhere",
+        explanation: "A project has no members and no group with members includes it, so nobody can use its instances." },
+    CodeInfo { code: UnreachableInstance, id: "Q213", severity: Warning, title: "instance no project can use",
+        explanation: "No project or group grants access to this instance (by name or through its resource group). It will be billed but nobody can use it." },
+    CodeInfo { code: UserInNoProject, id: "Q214", severity: Warning, title: "user lands in no project",
+        explanation: "A declared user matches no dynamic rule and is no static member of any project or group, so the user gets no access at all." },
+    CodeInfo { code: ReaderRoleHasWriteAction, id: "Q221", severity: Error, title: "reader role holds write actions",
+        explanation: "A role whose name says it reads (`reader`, `viewer`, ...) holds cancel, delete, create or update actions. Remove them, or rename the role if it is meant to write." },
+    CodeInfo { code: RoleWithoutDeviceRead, id: "Q222", severity: Warning, title: "role without device.read",
+        explanation: "Without `device.read` the role's users cannot list backends or their properties, which every Qiskit Runtime workload does first." },
+    CodeInfo { code: JobDeleteGranted, id: "Q223", severity: Note, title: "job.delete granted",
+        explanation: "Deleting jobs removes part of the audit trail of what was billed. Grant `job.delete` only where that trade-off is intended." },
+    CodeInfo { code: WriterWithoutSessionCreate, id: "Q224", severity: Warning, title: "role runs jobs but cannot open sessions",
+        explanation: "The role grants `job.create` but not `session.create`; current Qiskit Runtime workloads open sessions, so they would fail." },
+    CodeInfo { code: AuditRegionMismatch, id: "Q225", severity: Warning, title: "audit in another region",
+        explanation: "Activity Tracker records the events of instances in its own region; instances elsewhere go unaudited." },
+    CodeInfo { code: InstanceMoved, id: "Q301", severity: Error, title: "instance would move to another resource group",
+        explanation: "A service instance's resource group is fixed at creation: moving it re-creates the instance and deletes its jobs. Add `allow move INSTANCE;` if that is intended." },
+    CodeInfo { code: InstanceDeleted, id: "Q302", severity: Error, title: "instance would be deleted",
+        explanation: "Deleting a service instance deletes its jobs, the audit trail of what was billed. Add `allow delete INSTANCE;` if that is intended." },
+    CodeInfo { code: AssertionFailed, id: "Q401", severity: Error, title: "assertion failed",
+        explanation: "An `assert` does not hold in the effective-access model. The message explains the path that grants the access, or why none does." },
+];
+
+const UNLISTED: CodeInfo = CodeInfo {
+    code: SyntaxError,
+    id: "Q000",
+    severity: Error,
+    title: "internal error",
+    explanation: "This code is missing from the table; please file an issue.",
+};
+
+impl Code {
+    pub fn info(self) -> &'static CodeInfo {
+        // INVARIANT: TABLE has one row per variant (checked by a unit test).
+        TABLE.iter().find(|row| row.code == self).unwrap_or(&UNLISTED)
+    }
+
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    pub fn severity(self) -> Severity {
+        self.info().severity
+    }
+
+    pub fn from_id(id: &str) -> Option<Code> {
+        TABLE.iter().find(|row| row.id.eq_ignore_ascii_case(id)).map(|row| row.code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut ids: Vec<_> = TABLE.iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), TABLE.len());
+        assert!(TABLE.iter().all(|r| r.id.len() == 4 && r.id.starts_with('Q')));
+        for row in TABLE {
+            assert_eq!(row.code.id(), row.id, "{:?} must map to its own row", row.code);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The formatter: prints a parsed file in one canonical layout and keeps
+//! every comment.
+//!
+//! Layout: one statement per block, `{ }` delimiters, two-space indent, one
+//! item per line ending in `;`, long value lists filled to 100 columns,
+//! at most one blank line kept wherever the source had blank lines.
+//! Comments are attached by position: *leading* (on their own lines before a
+//! statement or item), *trailing* (after code on the same line) and
+//! *dangling* (before a closing `}`); a comment inside an item is moved to
+//! its own line before the item.
+//!
+//! [`format_text`] refuses a file with syntax errors and checks its own
+//! output: the output must parse, keep every comment and lower to the same
+//! model as the input (the soundness check).
+
+mod print;
+
+use crate::diag::Diagnostic;
+use crate::policy::Policy;
+use crate::syntax::parse_file;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// The input has syntax errors; nothing is formatted.
+    #[error("the file has syntax errors; fix them before formatting")]
+    Syntax(Vec<Diagnostic>),
+    /// The formatter's output would change the policy (a qpol bug).
+    #[error("internal error: formatting would change {0}; the file was left untouched, please file an issue")]
+    Unsound(&'static str),
+}
+
+/// Format one file's text.
+pub fn format_text(name: &str, text: &str) -> Result<String, FormatError> {
+    let mut policy = Policy::default();
+    let id = policy.add_text(name, text);
+    let Some((_, parsed)) = policy.files.first() else { return Err(FormatError::Unsound("the file")) };
+    if parsed.has_errors() {
+        return Err(FormatError::Syntax(parsed.diagnostics.iter().filter(|d| d.is_error()).cloned().collect()));
+    }
+    let formatted = print::Printer::new(text).file(&parsed.file, &parsed.comments);
+    soundness(id, text, &formatted)?;
+    Ok(formatted)
+}
+
+/// The output parses, keeps every comment and means the same as the input.
+fn soundness(id: crate::diag::FileId, input: &str, output: &str) -> Result<(), FormatError> {
+    let reparsed = parse_file(id, output);
+    if reparsed.has_errors() {
+        return Err(FormatError::Unsound("the syntax (the output does not parse)"));
+    }
+    let original = parse_file(id, input);
+    let texts = |p: &crate::syntax::Parsed| p.comments.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
+    if texts(&original) != texts(&reparsed) {
+        return Err(FormatError::Unsound("the comments"));
+    }
+    if model_json(input) != model_json(output) {
+        return Err(FormatError::Unsound("the meaning of the policy"));
+    }
+    Ok(())
+}
+
+/// The model of a text as JSON (spans left out), for comparing meanings.
+pub fn model_json(text: &str) -> String {
+    let policy = Policy::from_texts([("policy.qpol", text)]);
+    let (model, _) = crate::model::lower(&policy);
+    serde_json::to_string(&model).unwrap_or_default()
+}

@@ -1,0 +1,497 @@
+//! Lowering: syntax trees -> [`Model`]. Declares every name first (so order
+//! in the files never matters), then reads each declaration's settings and
+//! resolves its references, reporting undefined and duplicate names with a
+//! did-you-mean.
+
+use super::settings::{Allowed, Settings};
+use super::*;
+use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+use crate::policy::Policy;
+use crate::syntax::ast::{self, DeclKind, Declaration, Statement};
+use std::collections::BTreeMap;
+
+/// Longest name qpol accepts (names become IAM access group and Terraform names).
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Lower every parsed file of a policy into one model.
+pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
+    let mut cx = Lowerer::default();
+    let statements: Vec<&Statement> = policy.files.iter().flat_map(|(_, p)| p.file.statements.iter()).collect();
+    let mut declared = Vec::new();
+    for statement in &statements {
+        if let Statement::Declaration(d) = statement {
+            if let Some(index) = cx.declare(d) {
+                declared.push((d, index));
+            }
+        }
+    }
+    cx.add_presets();
+    for (decl, index) in declared {
+        cx.fill(decl, index);
+    }
+    for statement in &statements {
+        match statement {
+            Statement::Assertion(a) => cx.assertion(a),
+            Statement::Allow(a) => cx.allow(a),
+            Statement::Declaration(_) => {}
+        }
+    }
+    (cx.model, cx.diags)
+}
+
+/// Name tables, one namespace per kind (projects and groups share one).
+#[derive(Default)]
+pub(super) struct Names {
+    idps: BTreeMap<String, usize>,
+    resource_groups: BTreeMap<String, usize>,
+    instances: BTreeMap<String, usize>,
+    roles: BTreeMap<String, usize>,
+    units: BTreeMap<String, usize>,
+    users: BTreeMap<String, usize>,
+    service_ids: BTreeMap<String, usize>,
+}
+
+/// The lowering state; `lower_units` adds the methods for projects, groups,
+/// assertions and allows.
+#[derive(Default)]
+pub(super) struct Lowerer {
+    pub(super) model: Model,
+    pub(super) diags: Vec<Diagnostic>,
+    names: Names,
+}
+
+pub(super) fn located(name: &ast::Name) -> Located<String> {
+    Located::new(name.value.clone(), name.span)
+}
+
+impl Lowerer {
+    /// Pass 1: give the declaration a slot and its name a table entry.
+    fn declare(&mut self, d: &Declaration) -> Option<usize> {
+        let kind = d.kind.value;
+        if matches!(kind, DeclKind::Account | DeclKind::Audit) {
+            if let Some(name) = &d.name {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("`{}` takes no name", kind.keyword()),
+                        Label::new(name.span, "remove this name"),
+                    )
+                    .with_help(format!("write `{} {{ ... }}`", kind.keyword())),
+                );
+            }
+            let existing = match kind {
+                DeclKind::Account => self.model.account.as_ref().map(|a| a.span),
+                _ => self.model.audit.as_ref().map(|a| a.span),
+            };
+            if let Some(first) = existing {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!("`{}` is declared twice", kind.keyword()),
+                        Label::new(d.kind.span, "declared again here"),
+                    )
+                    .with_label(Label::new(first, "first declared here"))
+                    .with_help("a policy has one such declaration; merge the two"),
+                );
+                return None;
+            }
+            match kind {
+                DeclKind::Account => self.model.account = Some(Account { span: d.span, ..Account::default() }),
+                _ => self.model.audit = Some(Audit { region: None, target: None, endpoint: None, span: d.span }),
+            }
+            return Some(0);
+        }
+        let Some(name) = &d.name else {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::MissingSetting,
+                    format!("{} needs a name", kind.keyword()),
+                    Label::new(d.kind.span, "no name follows"),
+                )
+                .with_help(format!("write `{} NAME {{ ... }}`", kind.keyword())),
+            );
+            return None;
+        };
+        if name.value.len() > MAX_NAME_LEN {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidName,
+                    format!("name of {} characters is longer than the {MAX_NAME_LEN} qpol accepts", name.value.chars().count()),
+                    Label::new(name.span, "name too long"),
+                )
+                .with_help("names become IAM access group and Terraform names; shorten it"),
+            );
+        }
+        let table = self.table(kind);
+        if let Some(&first) = table.get(&name.value) {
+            let first_span = self.name_span(kind, first);
+            let what = if matches!(kind, DeclKind::Project | DeclKind::Group) { "project or group" } else { kind.keyword() };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("{what} `{}` is declared twice", name.value),
+                    Label::new(name.span, "declared again here"),
+                )
+                .with_label(Label::new(first_span, "first declared here"))
+                .with_help("rename one of them; each becomes its own IAM object and must be unique"),
+            );
+            return None;
+        }
+        let n = located(name);
+        let span = d.span;
+        let index = match kind {
+            DeclKind::Idp => push(&mut self.model.idps, Idp {
+                name: n, kind: "appid".into(), region: None, attributes: Vec::new(), session_hours: 24,
+                realm: None, tenant: None, existing: false, span,
+            }),
+            DeclKind::ResourceGroup => push(&mut self.model.resource_groups, ResourceGroup { name: n, existing: false, span }),
+            DeclKind::Instance => push(&mut self.model.instances, Instance {
+                name: n, plan: None, region: None, resource_group: None, tags: Vec::new(), existing: false, span,
+            }),
+            DeclKind::Role => push(&mut self.model.roles, Role {
+                name: n, actions: Vec::new(), display_name: None, description: None, iam_name: None, preset: false, span,
+            }),
+            DeclKind::Project | DeclKind::Group => push(&mut self.model.units, Unit {
+                kind: if kind == DeclKind::Project { UnitKind::Project } else { UnitKind::Group },
+                name: n, instances: Vec::new(), resource_groups: Vec::new(), projects: Vec::new(), groups: Vec::new(),
+                member_sets: Vec::new(), role: None, description: None, span,
+            }),
+            DeclKind::User => push(&mut self.model.users, User {
+                name: n, idp: None, attributes: BTreeMap::new(), email: None, iam_id: None, span,
+            }),
+            DeclKind::ServiceId => push(&mut self.model.service_ids, ServiceId { name: n, description: None, iam_id: None, span }),
+            DeclKind::Account | DeclKind::Audit => return None,
+        };
+        self.table(kind).insert(name.value.clone(), index);
+        Some(index)
+    }
+
+    pub(super) fn names_users(&self) -> &BTreeMap<String, usize> {
+        &self.names.users
+    }
+
+    pub(super) fn names_service_ids(&self) -> &BTreeMap<String, usize> {
+        &self.names.service_ids
+    }
+
+    fn table(&mut self, kind: DeclKind) -> &mut BTreeMap<String, usize> {
+        match kind {
+            DeclKind::Idp => &mut self.names.idps,
+            DeclKind::ResourceGroup => &mut self.names.resource_groups,
+            DeclKind::Instance => &mut self.names.instances,
+            DeclKind::Role => &mut self.names.roles,
+            DeclKind::User => &mut self.names.users,
+            DeclKind::ServiceId => &mut self.names.service_ids,
+            _ => &mut self.names.units,
+        }
+    }
+
+    fn name_span(&self, kind: DeclKind, index: usize) -> crate::diag::Span {
+        let m = &self.model;
+        let span = match kind {
+            DeclKind::Idp => m.idps.get(index).map(|e| e.name.span),
+            DeclKind::ResourceGroup => m.resource_groups.get(index).map(|e| e.name.span),
+            DeclKind::Instance => m.instances.get(index).map(|e| e.name.span),
+            DeclKind::Role => m.roles.get(index).map(|e| e.name.span),
+            DeclKind::User => m.users.get(index).map(|e| e.name.span),
+            DeclKind::ServiceId => m.service_ids.get(index).map(|e| e.name.span),
+            _ => m.units.get(index).map(|e| e.name.span),
+        };
+        span.unwrap_or_default()
+    }
+
+    /// The built-in `reader` and `writer` roles, unless declared.
+    fn add_presets(&mut self) {
+        for preset in ["reader", "writer"] {
+            if self.names.roles.contains_key(preset) {
+                continue;
+            }
+            let actions = actions::preset(preset).unwrap_or(&[]);
+            let index = push(&mut self.model.roles, Role {
+                name: Located::new(preset.to_string(), Span::default()),
+                actions: actions.iter().map(|a| Located::new((*a).to_string(), Span::default())).collect(),
+                display_name: None,
+                description: None,
+                iam_name: None,
+                preset: true,
+                span: Span::default(),
+            });
+            self.names.roles.insert(preset.to_string(), index);
+        }
+    }
+
+    /// Resolve a reference, or report it (Q101) with the closest declared name.
+    pub(super) fn resolve(&mut self, kind: DeclKind, name: &Located<String>) -> Option<usize> {
+        let table = self.table(kind);
+        if let Some(&index) = table.get(&name.value) {
+            return Some(index);
+        }
+        let suggestion = did_you_mean(&name.value, table.keys().map(String::as_str)).map(str::to_string);
+        let what = match kind {
+            DeclKind::Project | DeclKind::Group => "project or group",
+            DeclKind::ResourceGroup => "resource group",
+            DeclKind::ServiceId => "service id",
+            DeclKind::Idp => "identity provider",
+            other => other.keyword(),
+        };
+        let mut d = Diagnostic::new(
+            Code::UndefinedName,
+            format!("{what} `{}` is not declared", name.value),
+            Label::new(name.span, format!("no {what} of this name")),
+        )
+        .with_suggestion(suggestion.as_deref());
+        if d.help.is_none() {
+            d.help = Some(format!("declare it: `{} {} ...`", kind.keyword(), name.value));
+        }
+        self.diags.push(d);
+        None
+    }
+
+    /// Pass 2: read the settings of one declaration.
+    fn fill(&mut self, d: &Declaration, index: usize) {
+        match d.kind.value {
+            DeclKind::Account => self.account(d),
+            DeclKind::Audit => self.audit(d),
+            DeclKind::Idp => self.idp(d, index),
+            DeclKind::ResourceGroup => {
+                self.settings(d, "resource group", &[], false, false);
+                let existing = self.existing(d, true);
+                if let Some(rg) = self.model.resource_groups.get_mut(index) {
+                    rg.existing = existing;
+                }
+            }
+            DeclKind::Instance => self.instance(d, index),
+            DeclKind::Role => self.role(d, index),
+            DeclKind::Project | DeclKind::Group => self.unit(d, index),
+            DeclKind::User => self.user(d, index),
+            DeclKind::ServiceId => {
+                let s = self.settings(d, "service id", &["description", "iam_id"], false, false);
+                let description = s.string("description", &mut self.diags).map(|l| l.value);
+                let iam_id = s.string("iam_id", &mut self.diags).map(|l| l.value);
+                self.existing(d, false);
+                if let Some(sid) = self.model.service_ids.get_mut(index) {
+                    sid.description = description;
+                    sid.iam_id = iam_id;
+                }
+            }
+        }
+    }
+
+    pub(super) fn settings<'a>(&mut self, d: &'a Declaration, kind: &str, keys: &[&str], members: bool, attributes: bool) -> Settings<'a> {
+        Settings::collect(d.block.as_ref(), &Allowed { kind, keys, members, attributes }, &mut self.diags)
+    }
+
+    /// The `existing` flag after the name, where the kind allows it.
+    pub(super) fn existing(&mut self, d: &Declaration, allowed: bool) -> bool {
+        let Some(flag) = &d.flag else { return false };
+        if allowed && flag.value == "existing" {
+            return true;
+        }
+        let help = if allowed { "the only word allowed after the name is `existing`" } else { "remove it" };
+        self.diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("unexpected `{}` after the name of {} `{}`", flag.value, d.kind.value.keyword(), d.name.as_ref().map_or("", |n| n.value.as_str())),
+                Label::new(flag.span, "not understood here"),
+            )
+            .with_suggestion(if allowed { did_you_mean(&flag.value, ["existing"]) } else { None })
+            .with_help(help),
+        );
+        false
+    }
+
+    fn account(&mut self, d: &Declaration) {
+        const KEYS: &[&str] = &["id", "user_list_visibility", "api_key_creation", "service_id_creation", "mfa", "public_access_groups"];
+        let s = self.settings(d, "account", KEYS, false, false);
+        self.existing(d, false);
+        let diags = &mut self.diags;
+        let id = s.string("id", diags);
+        let mut choice = |key: &str, allowed: &[&str]| {
+            let value = s.name(key, diags)?;
+            check_choice(key, &value, allowed, diags).then_some(value)
+        };
+        let account = Account {
+            id,
+            user_list_visibility: choice("user_list_visibility", &["restricted", "unrestricted"]),
+            api_key_creation: choice("api_key_creation", &["allowed", "restricted", "not_set"]),
+            service_id_creation: choice("service_id_creation", &["allowed", "restricted", "not_set"]),
+            mfa: choice("mfa", &["none", "none_no_ropc", "totp", "totp4all", "level1", "level2", "level3"]),
+            public_access_groups: choice("public_access_groups", &["enabled", "disabled"]),
+            span: d.span,
+        };
+        self.model.account = Some(account);
+    }
+
+    fn audit(&mut self, d: &Declaration) {
+        let s = self.settings(d, "audit", &["region", "target", "endpoint"], false, false);
+        self.existing(d, false);
+        let region = s.name("region", &mut self.diags);
+        if let Some(r) = &region {
+            check_region(r, &mut self.diags);
+        }
+        let target = s.name("target", &mut self.diags);
+        if let Some(t) = &target {
+            check_choice("target", t, &["cloud_logs", "cloud_object_storage", "event_streams", "app_config"], &mut self.diags);
+        }
+        let endpoint = s.string("endpoint", &mut self.diags).map(|l| l.value);
+        self.model.audit = Some(Audit { region, target, endpoint, span: d.span });
+    }
+
+    fn idp(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(d, "idp", &["kind", "region", "attribute", "session", "realm", "tenant"], false, false);
+        let existing = self.existing(d, true);
+        let diags = &mut self.diags;
+        let kind = s.name("kind", diags);
+        if let Some(k) = &kind {
+            check_choice("kind", k, &["appid", "saml"], diags);
+        }
+        let region = s.name("region", diags);
+        if let Some(r) = &region {
+            check_region(r, diags);
+        }
+        let attributes = s.names("attribute", diags);
+        let session_hours = s.name("session", diags).and_then(|v| parse_hours(&v, diags)).unwrap_or(24);
+        let realm = s.string("realm", diags).map(|l| l.value);
+        let tenant = s.string("tenant", diags).map(|l| l.value);
+        if let Some(idp) = self.model.idps.get_mut(index) {
+            idp.kind = kind.map_or_else(|| "appid".to_string(), |k| k.value);
+            idp.region = region.map(|r| r.value);
+            idp.attributes = attributes;
+            idp.session_hours = session_hours;
+            idp.realm = realm;
+            idp.tenant = tenant;
+            idp.existing = existing;
+        }
+    }
+
+    fn instance(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(d, "instance", &["plan", "region", "resource_group", "tags"], false, false);
+        let existing = self.existing(d, true);
+        let plan = s.name("plan", &mut self.diags);
+        let region = s.name("region", &mut self.diags);
+        if let Some(r) = &region {
+            check_region(r, &mut self.diags);
+        }
+        for (key, value) in [("plan", &plan), ("region", &region)] {
+            if value.is_none() && s.get(key).is_none() && !existing {
+                self.diags.push(missing(d, key, "an instance is created with a plan and a region"));
+            }
+        }
+        let resource_group = s
+            .name("resource_group", &mut self.diags)
+            .and_then(|rg| self.resolve(DeclKind::ResourceGroup, &rg).map(|id| Located::new(id, rg.span)));
+        let tags = s.strings("tags", &mut self.diags);
+        for tag in &tags {
+            super::values::check_tag(tag, &mut self.diags);
+        }
+        if let Some(instance) = self.model.instances.get_mut(index) {
+            instance.plan = plan;
+            instance.region = region;
+            instance.resource_group = resource_group;
+            instance.tags = tags;
+            instance.existing = existing;
+        }
+    }
+
+    fn role(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(d, "role", &["actions", "display_name", "description", "iam_name"], false, false);
+        self.existing(d, false);
+        let actions: Vec<Located<String>> = s
+            .names("actions", &mut self.diags)
+            .into_iter()
+            .map(|a| Located::new(actions::normalize(&a.value).to_string(), a.span))
+            .collect();
+        if s.get("actions").is_none() {
+            self.diags.push(missing(d, "actions", "a custom role needs at least one quantum-computing action"));
+        }
+        let display_name = s.string("display_name", &mut self.diags);
+        let description = s.string("description", &mut self.diags);
+        let iam_name = s.name("iam_name", &mut self.diags);
+        super::values::check_role_values(display_name.as_ref(), description.as_ref(), iam_name.as_ref(), &mut self.diags);
+        if let Some(role) = self.model.roles.get_mut(index) {
+            role.actions = actions;
+            role.display_name = display_name;
+            role.description = description;
+            role.iam_name = iam_name;
+        }
+    }
+
+    fn user(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(d, "user", &["idp", "email", "iam_id"], false, true);
+        self.existing(d, false);
+        let idp_name = s.name("idp", &mut self.diags);
+        let email = s.string("email", &mut self.diags);
+        let iam_id = s.string("iam_id", &mut self.diags);
+        let mut attributes: BTreeMap<String, Located<ast::AttrValue>> = BTreeMap::new();
+        for block in &s.attributes {
+            for entry in &block.entries {
+                if let Some(first) = attributes.get(&entry.name.value) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            format!("attribute `{}` is given twice", entry.name.value),
+                            Label::new(entry.span, "given again here"),
+                        )
+                        .with_label(Label::new(first.span, "first given here"))
+                        .with_help("give a list to hold several values: `project [\"ml\", \"finance\"]`"),
+                    );
+                    continue;
+                }
+                attributes.insert(entry.name.value.clone(), Located::new(entry.value.clone(), entry.span));
+            }
+        }
+        let idp = match &idp_name {
+            Some(name) => self.resolve(DeclKind::Idp, name).map(|id| Located::new(id, name.span)),
+            None if !attributes.is_empty() => self.default_idp(d.span, "a user with attributes").map(|id| Located::new(id, d.span)),
+            None => None,
+        };
+        if idp.is_none() && idp_name.is_none() && attributes.is_empty() && email.is_none() && iam_id.is_none() {
+            self.diags.push(missing(d, "idp", "a user logs in through an identity provider (`idp NAME; attributes { ... }`) or is an IAM user (`email \"...\"`)"));
+        }
+        if let Some(user) = self.model.users.get_mut(index) {
+            user.idp = idp;
+            user.attributes = attributes;
+            user.email = email;
+            user.iam_id = iam_id;
+        }
+    }
+
+    /// The identity provider a rule or user without `from`/`idp` refers to.
+    pub(super) fn default_idp(&mut self, at: Span, what: &str) -> Option<IdpId> {
+        match self.model.idps.len() {
+            1 => Some(0),
+            0 => {
+                self.diags.push(
+                    Diagnostic::new(Code::AmbiguousIdp, format!("{what} needs an identity provider, and none is declared"), Label::new(at, "no idp to use"))
+                        .with_help("declare one: `idp org-users { kind appid; attribute project; }`"),
+                );
+                None
+            }
+            n => {
+                let names: Vec<_> = self.model.idps.iter().map(|i| i.name.value.as_str()).collect();
+                self.diags.push(
+                    Diagnostic::new(Code::AmbiguousIdp, format!("{what} does not say which of the {n} identity providers it uses"), Label::new(at, "which idp?"))
+                        .with_help(format!("name one of {}: `members from {} where ...` or `idp {};`", names.join(", "), names.first().unwrap_or(&""), names.first().unwrap_or(&""))),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn push<T>(v: &mut Vec<T>, item: T) -> usize {
+    v.push(item);
+    v.len() - 1
+}
+
+pub(super) fn missing(d: &Declaration, key: &str, why: &str) -> Diagnostic {
+    let name = d.name.as_ref().map_or(String::new(), |n| format!(" `{}`", n.value));
+    Diagnostic::new(
+        Code::MissingSetting,
+        format!("{}{name} has no `{key}`", d.kind.value.keyword()),
+        Label::new(d.name.as_ref().map_or(d.kind.span, |n| n.span), format!("`{key}` missing")),
+    )
+    .with_help(format!("{why}: add `{key} ...;`"))
+}
+
+use super::values::{check_choice, check_region, parse_hours};

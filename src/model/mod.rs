@@ -1,0 +1,299 @@
+//! The model: every declaration of a policy with its names resolved to
+//! indices, its settings typed and checked against IAM's limits.
+//!
+//! [`lower`] builds it from the syntax trees; [`graph`] builds the petgraph
+//! graph of groups, projects, instances and resource groups that the
+//! hierarchy and access checks walk. Serializing a model leaves out spans, so
+//! two models compare equal when they mean the same thing (the formatter's
+//! soundness test relies on that).
+
+pub mod actions;
+pub mod graph;
+mod lower;
+mod lower_units;
+mod settings;
+mod values;
+
+pub use lower::lower;
+
+use crate::diag::Span;
+use crate::syntax::ast::{AttrValue, CondValue, Operator};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub type IdpId = usize;
+pub type RgId = usize;
+pub type InstanceId = usize;
+pub type RoleId = usize;
+pub type UnitId = usize;
+pub type UserId = usize;
+pub type ServiceIdId = usize;
+
+/// A value with the span it was written at; serializes as the value alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T: Serialize> Serialize for Located<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Located { value, span }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Model {
+    pub account: Option<Account>,
+    pub idps: Vec<Idp>,
+    pub resource_groups: Vec<ResourceGroup>,
+    pub instances: Vec<Instance>,
+    pub roles: Vec<Role>,
+    /// Projects and groups: both become IAM access groups and share one namespace.
+    pub units: Vec<Unit>,
+    pub users: Vec<User>,
+    pub service_ids: Vec<ServiceId>,
+    pub audit: Option<Audit>,
+    pub assertions: Vec<Assertion>,
+    pub allows: Vec<Allow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Account {
+    pub id: Option<Located<String>>,
+    pub user_list_visibility: Option<Located<String>>,
+    pub api_key_creation: Option<Located<String>>,
+    pub service_id_creation: Option<Located<String>>,
+    pub mfa: Option<Located<String>>,
+    pub public_access_groups: Option<Located<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Idp {
+    pub name: Located<String>,
+    pub kind: String,
+    pub region: Option<String>,
+    pub attributes: Vec<Located<String>>,
+    pub session_hours: u32,
+    pub realm: Option<String>,
+    pub tenant: Option<String>,
+    pub existing: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceGroup {
+    pub name: Located<String>,
+    pub existing: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    pub name: Located<String>,
+    pub plan: Option<Located<String>>,
+    pub region: Option<Located<String>>,
+    pub resource_group: Option<Located<RgId>>,
+    pub tags: Vec<Located<String>>,
+    pub existing: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub name: Located<String>,
+    /// Actions without the `quantum-computing.` prefix, as written (unknown ones included).
+    pub actions: Vec<Located<String>>,
+    pub display_name: Option<Located<String>>,
+    pub description: Option<Located<String>>,
+    pub iam_name: Option<Located<String>>,
+    /// A built-in preset (`reader`, `writer`) that no declaration replaced.
+    pub preset: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Role {
+    pub fn has_action(&self, action: &str) -> bool {
+        self.actions.iter().any(|a| a.value == action)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    Project,
+    Group,
+}
+
+impl UnitKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            UnitKind::Project => "project",
+            UnitKind::Group => "group",
+        }
+    }
+}
+
+/// A project or a group: an access group with a scope, members and roles.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unit {
+    pub kind: UnitKind,
+    pub name: Located<String>,
+    pub instances: Vec<Located<InstanceId>>,
+    pub resource_groups: Vec<Located<RgId>>,
+    /// Groups only: the projects and groups it contains.
+    pub projects: Vec<Located<UnitId>>,
+    pub groups: Vec<Located<UnitId>>,
+    pub member_sets: Vec<MemberSet>,
+    /// The role its members get unless their member set names another.
+    pub role: Option<Located<RoleId>>,
+    pub description: Option<Located<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Unit {
+    pub fn has_members(&self) -> bool {
+        self.member_sets.iter().any(|m| !m.rules.is_empty() || !m.users.is_empty() || !m.service_ids.is_empty())
+    }
+}
+
+/// One `members` clause: its sources and the role they get.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberSet {
+    pub rules: Vec<DynamicRule>,
+    pub users: Vec<MemberRef>,
+    pub service_ids: Vec<MemberRef>,
+    pub role: Option<Located<RoleId>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum MemberRef {
+    Declared(usize),
+    Literal(String),
+}
+
+/// One IAM dynamic rule: all conditions must hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct DynamicRule {
+    pub idp: Option<IdpId>,
+    pub conditions: Vec<Condition>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Condition {
+    pub claim: Located<String>,
+    pub operator: Operator,
+    pub value: Located<CondValue>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Condition {
+    /// `project contains "ml"`, as a message quotes it.
+    pub fn describe(&self) -> String {
+        let value = match &self.value.value {
+            CondValue::One(v) => format!("{v:?}"),
+            CondValue::Many(vs) => format!("[{}]", vs.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")),
+        };
+        format!("{} {} {}", self.claim.value, self.operator.keyword(), value)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub name: Located<String>,
+    pub idp: Option<Located<IdpId>>,
+    pub attributes: BTreeMap<String, Located<AttrValue>>,
+    pub email: Option<Located<String>>,
+    pub iam_id: Option<Located<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceId {
+    pub name: Located<String>,
+    pub description: Option<String>,
+    pub iam_id: Option<String>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    pub region: Option<Located<String>>,
+    pub target: Option<Located<String>>,
+    pub endpoint: Option<String>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Subject {
+    User(UserId),
+    ServiceId(ServiceIdId),
+    /// An IAM user named by email or id, with no declaration.
+    Literal(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assertion {
+    pub subject: Located<Subject>,
+    pub expect_allowed: bool,
+    pub action: Located<String>,
+    pub instance: Located<InstanceId>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Delete,
+    Move,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Allow {
+    pub change: Change,
+    /// The instance's name: it may no longer be declared (`allow delete`).
+    pub instance: Located<String>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Model {
+    pub fn instance_by_name(&self, name: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.name.value == name)
+    }
+
+    /// Instances a unit scopes directly: listed ones plus those in its resource groups.
+    pub fn direct_instances(&self, unit: &Unit) -> Vec<InstanceId> {
+        let mut out: Vec<InstanceId> = unit.instances.iter().map(|i| i.value).collect();
+        for rg in &unit.resource_groups {
+            out.extend(
+                self.instances.iter().enumerate().filter(|(_, i)| i.resource_group.as_ref().is_some_and(|g| g.value == rg.value)).map(|(id, _)| id),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}

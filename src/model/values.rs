@@ -1,0 +1,117 @@
+//! Checks on single values against IAM's and the provider's limits
+//! (`shared/reference/`): regions, enumerations, hours, tags, role names.
+
+use super::Located;
+use crate::diag::{did_you_mean, Code, Diagnostic, Label};
+
+/// IBM Cloud regions (multizone and single-campus) a location may name.
+pub const REGIONS: &[&str] = &[
+    "au-syd", "br-sao", "ca-mon", "ca-tor", "eu-de", "eu-es", "eu-fr2", "eu-gb", "in-che", "jp-osa", "jp-tok",
+    "us-east", "us-south",
+];
+
+/// Is the value one of `allowed`? Reports Q105 with a did-you-mean otherwise.
+pub fn check_choice(key: &str, value: &Located<String>, allowed: &[&str], diags: &mut Vec<Diagnostic>) -> bool {
+    if allowed.contains(&value.value.as_str()) {
+        return true;
+    }
+    let mut d = Diagnostic::new(
+        Code::InvalidValue,
+        format!("`{}` is not a value of `{key}`", value.value),
+        Label::new(value.span, format!("expected one of {}", allowed.join(", "))),
+    )
+    .with_suggestion(did_you_mean(&value.value, allowed.iter().copied()));
+    if d.help.is_none() {
+        d.help = Some(format!("`{key}` takes one of: {}", allowed.join(", ")));
+    }
+    diags.push(d);
+    false
+}
+
+pub fn check_region(region: &Located<String>, diags: &mut Vec<Diagnostic>) {
+    check_choice("region", region, REGIONS, diags);
+}
+
+/// `12h` -> 12, within IAM's dynamic-rule expiration of 1..24 hours.
+pub fn parse_hours(value: &Located<String>, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    let digits = value.value.strip_suffix('h').unwrap_or(&value.value);
+    let Ok(hours) = digits.parse::<u64>() else {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{}` is not a number of hours", value.value),
+                Label::new(value.span, "expected hours, e.g. `12h`"),
+            )
+            .with_help("write the session length in whole hours, from `1h` to `24h`"),
+        );
+        return None;
+    };
+    if !(1..=24).contains(&hours) {
+        diags.push(
+            Diagnostic::new(
+                Code::ValueOutOfRange,
+                format!("a session of {hours} hours is outside IAM's 1 to 24 hours for dynamic-rule expiration"),
+                Label::new(value.span, "must be 1h to 24h"),
+            )
+            .with_help(format!("use `{}h`", hours.clamp(1, 24))),
+        );
+        return None;
+    }
+    u32::try_from(hours).ok()
+}
+
+/// Resource instance tags: `^[A-Za-z0-9:_ .-]+$`, 1..128 characters.
+pub fn check_tag(tag: &Located<String>, diags: &mut Vec<Diagnostic>) {
+    let len = tag.value.chars().count();
+    if !(1..=128).contains(&len) {
+        diags.push(
+            Diagnostic::new(Code::ValueOutOfRange, format!("a tag of {len} characters is outside the 1 to 128 IAM accepts"), Label::new(tag.span, "tag length"))
+                .with_help("shorten the tag or remove it"),
+        );
+    } else if let Some(bad) = tag.value.chars().find(|c| !(c.is_ascii_alphanumeric() || ":_ .-".contains(*c))) {
+        diags.push(
+            Diagnostic::new(Code::InvalidValue, format!("tag `{}` contains `{bad}`, which IAM does not accept in tags", tag.value), Label::new(tag.span, "invalid character"))
+                .with_help("tags may hold letters, digits, space and `:_.-`"),
+        );
+    }
+}
+
+/// A custom role's display name (1..50), description (1..250) and IAM name
+/// (`^[A-Z][A-Za-z0-9]{0,29}$`).
+pub fn check_role_values(
+    display_name: Option<&Located<String>>,
+    description: Option<&Located<String>>,
+    iam_name: Option<&Located<String>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (what, value, max) in [("display name", display_name, 50), ("description", description, 250)] {
+        let Some(value) = value else { continue };
+        let len = value.value.chars().count();
+        if !(1..=max).contains(&len) {
+            diags.push(
+                Diagnostic::new(
+                    Code::ValueOutOfRange,
+                    format!("a role {what} of {len} characters is outside the 1 to {max} IAM accepts"),
+                    Label::new(value.span, format!("{len} characters")),
+                )
+                .with_help(format!("write a {what} of 1 to {max} characters")),
+            );
+        }
+    }
+    if let Some(name) = iam_name {
+        let mut chars = name.value.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+            && chars.all(|c| c.is_ascii_alphanumeric())
+            && name.value.len() <= 30;
+        if !valid {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` is not a valid IAM custom role name", name.value),
+                    Label::new(name.span, "must match ^[A-Z][A-Za-z0-9]{0,29}$"),
+                )
+                .with_help("start with a capital letter, then up to 29 letters or digits, e.g. `QiskitWriter`"),
+            );
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Turns pest's pairs for one statement into the syntax tree, unescaping
+//! strings on the way (a bad escape is a diagnostic, not a failure).
+
+use super::ast::*;
+use super::parser::Rule;
+use crate::diag::{Code, Diagnostic, FileId, Label, Span};
+use pest::iterators::Pair;
+
+pub(super) struct Builder<'d> {
+    pub file: FileId,
+    /// Where the statement's slice starts in the file.
+    pub offset: usize,
+    pub diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+    }
+
+    fn name(&self, pair: Pair<'_, Rule>) -> Name {
+        Spanned::new(pair.as_str().to_string(), self.span(&pair))
+    }
+
+    pub fn statement(&mut self, pair: Pair<'_, Rule>) -> Option<Statement> {
+        let inner = pair.into_inner().next()?;
+        match inner.as_rule() {
+            Rule::declaration => self.declaration(inner).map(Statement::Declaration),
+            Rule::assertion => self.assertion(inner).map(Statement::Assertion),
+            Rule::allow => self.allow(inner).map(Statement::Allow),
+            _ => None,
+        }
+    }
+
+    fn declaration(&mut self, pair: Pair<'_, Rule>) -> Option<Declaration> {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner();
+        let kind_pair = parts.next()?;
+        let kind = Spanned::new(DeclKind::from_keyword(kind_pair.as_str())?, self.span(&kind_pair));
+        let mut decl = Declaration { kind, name: None, flag: None, block: None, span };
+        for part in parts {
+            match part.as_rule() {
+                Rule::name => decl.name = Some(self.name(part)),
+                Rule::flag => decl.flag = part.into_inner().next().map(|n| self.name(n)),
+                Rule::block => decl.block = Some(self.block(part)),
+                _ => {}
+            }
+        }
+        Some(decl)
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
+        let span = self.span(&pair);
+        let delimiter = if pair.as_str().starts_with('<') { Delimiter::Angle } else { Delimiter::Brace };
+        let items = pair.into_inner().filter_map(|item| self.item(item)).collect();
+        Block { delimiter, items, span }
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
+        match pair.as_rule() {
+            Rule::setting => {
+                let span = self.span(&pair);
+                let mut parts = pair.into_inner();
+                let key = self.name(parts.next()?);
+                let values = parts.filter_map(|v| self.value(v)).collect();
+                Some(Item::Setting(Setting { key, values, span }))
+            }
+            Rule::members => Some(Item::Members(self.members(pair))),
+            Rule::attributes => Some(Item::Attributes(self.attributes(pair))),
+            _ => None,
+        }
+    }
+
+    fn value(&mut self, pair: Pair<'_, Rule>) -> Option<Value> {
+        match pair.as_rule() {
+            Rule::name => Some(Value::Name(self.name(pair))),
+            Rule::string => Some(Value::Str(self.string(pair))),
+            Rule::string_list => Some(Value::List(self.string_list(pair))),
+            _ => None,
+        }
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Spanned<String> {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        let value = unescape(raw, span.start + 1, self.file, self.diagnostics);
+        Spanned::new(value, span)
+    }
+
+    fn string_list(&mut self, pair: Pair<'_, Rule>) -> Spanned<Vec<Spanned<String>>> {
+        let span = self.span(&pair);
+        let values = pair.into_inner().map(|s| self.string(s)).collect();
+        Spanned::new(values, span)
+    }
+
+    fn attributes(&mut self, pair: Pair<'_, Rule>) -> Attributes {
+        let span = self.span(&pair);
+        let mut entries = Vec::new();
+        for attr in pair.into_inner().filter(|p| p.as_rule() == Rule::attribute) {
+            let attr_span = self.span(&attr);
+            let mut parts = attr.into_inner();
+            let (Some(name), Some(value)) = (parts.next(), parts.next()) else { continue };
+            let name = self.name(name);
+            let value = match value.as_rule() {
+                Rule::string_list => {
+                    AttrValue::List(self.string_list(value).value.into_iter().map(|s| s.value).collect())
+                }
+                _ => AttrValue::Str(self.string(value).value),
+            };
+            entries.push(Attribute { name, value, span: attr_span });
+        }
+        Attributes { entries, span }
+    }
+
+    fn members(&mut self, pair: Pair<'_, Rule>) -> Members {
+        let span = self.span(&pair);
+        let mut members = Members { sources: Vec::new(), role: None, span };
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::rule => members.sources.push(MemberSource::Rule(self.rule(part))),
+                Rule::user_member => {
+                    if let Some(r) = self.member_ref(part) {
+                        members.sources.push(MemberSource::User(r));
+                    }
+                }
+                Rule::service_member => {
+                    if let Some(r) = self.member_ref(part) {
+                        members.sources.push(MemberSource::ServiceId(r));
+                    }
+                }
+                Rule::member_role => members.role = part.into_inner().nth(1).map(|n| self.name(n)),
+                _ => {}
+            }
+        }
+        members
+    }
+
+    fn member_ref(&mut self, pair: Pair<'_, Rule>) -> Option<MemberRef> {
+        let target = pair.into_inner().nth(1)?;
+        Some(match target.as_rule() {
+            Rule::string => MemberRef::Literal(self.string(target)),
+            _ => MemberRef::Declared(self.name(target)),
+        })
+    }
+
+    fn rule(&mut self, pair: Pair<'_, Rule>) -> super::ast::Rule {
+        let span = self.span(&pair);
+        let mut rule = super::ast::Rule { idp: None, conditions: Vec::new(), span };
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::name => rule.idp = Some(self.name(part)),
+                Rule::condition => {
+                    if let Some(c) = self.condition(part) {
+                        rule.conditions.push(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        rule
+    }
+
+    fn condition(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner();
+        let claim = self.name(parts.next()?);
+        let op_pair = parts.next()?;
+        let operator = Spanned::new(Operator::from_keyword(op_pair.as_str())?, self.span(&op_pair));
+        let value_pair = parts.next()?;
+        let value = match value_pair.as_rule() {
+            Rule::string_list => {
+                let list = self.string_list(value_pair);
+                Spanned::new(CondValue::Many(list.value.into_iter().map(|s| s.value).collect()), list.span)
+            }
+            _ => {
+                let s = self.string(value_pair);
+                Spanned::new(CondValue::One(s.value), s.span)
+            }
+        };
+        Some(Condition { claim, operator, value, span })
+    }
+
+    fn assertion(&mut self, pair: Pair<'_, Rule>) -> Option<Assertion> {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner().skip(1); // kw_assert
+        let subject_pair = parts.next()?;
+        let subject = self.subject(subject_pair)?;
+        let expect_allowed = parts.next()?.as_str() == "can";
+        let action = self.name(parts.next()?);
+        let _on = parts.next()?;
+        let instance = self.name(parts.next()?);
+        Some(Assertion { subject, expect_allowed, action, instance, span })
+    }
+
+    fn subject(&mut self, pair: Pair<'_, Rule>) -> Option<Subject> {
+        let mut parts = pair.into_inner().peekable();
+        let keyword = match parts.peek().map(Pair::as_rule) {
+            Some(Rule::kw_user) => parts.next().map(|_| "user"),
+            Some(Rule::kw_service_id) => parts.next().map(|_| "service_id"),
+            _ => None,
+        };
+        let target = parts.next()?;
+        Some(match (keyword, target.as_rule()) {
+            (_, Rule::string) => Subject::UserLiteral(self.string(target)),
+            (Some("service_id"), _) => Subject::ServiceId(self.name(target)),
+            _ => Subject::Declared(self.name(target)),
+        })
+    }
+
+    fn allow(&mut self, pair: Pair<'_, Rule>) -> Option<Allow> {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner().skip(1);
+        let change = self.name(parts.next()?);
+        let instance = self.name(parts.next()?);
+        Some(Allow { change, instance, span })
+    }
+}
+
+/// Resolve escapes; `start` is the file offset of `raw`. Unknown escapes are
+/// reported (Q002) and kept as written.
+fn unescape(raw: &str, start: usize, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> String {
+    if !raw.contains('\\') {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, e)) = chars.next() else { break };
+        match e {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'u' => {
+                let rest = raw.get(i + 2..).unwrap_or("");
+                let decoded = rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.split_once('}'))
+                    .filter(|(hex, _)| (1..=6).contains(&hex.len()))
+                    .and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().map(|n| (hex.len(), n)))
+                    .and_then(|(len, n)| char::from_u32(n).map(|c| (len, c)));
+                match decoded {
+                    Some((len, ch)) => {
+                        out.push(ch);
+                        for _ in 0..len + 2 {
+                            chars.next();
+                        }
+                    }
+                    None => {
+                        diagnostics.push(bad_escape(file, start + i, "\\u", "write a unicode escape as `\\u{1F600}` (1 to 6 hex digits)"));
+                        out.push_str("\\u");
+                    }
+                }
+            }
+            other => {
+                let shown = format!("\\{other}");
+                diagnostics.push(bad_escape(file, start + i, &shown, "write `\\\\` for a literal backslash"));
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+fn bad_escape(file: FileId, at: usize, escape: &str, help: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidEscape,
+        format!("unknown escape `{escape}` in a string"),
+        Label::new(Span::new(file, at, at + escape.len()), "not an escape qpol knows"),
+    )
+    .with_help(help)
+}

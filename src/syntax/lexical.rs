@@ -1,0 +1,109 @@
+//! Lexical facts the grammar does not keep: where the comments are, and
+//! where a statement could start again after a syntax error.
+
+use crate::diag::{FileId, Span};
+
+/// A `#` comment: its text (with the `#`) and span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub text: String,
+    pub span: Span,
+    /// Whether only whitespace precedes it on its line.
+    pub own_line: bool,
+}
+
+/// Every comment of a text, in order, skipping `#` inside strings.
+pub fn comments(file: FileId, text: &str) -> Vec<Comment> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut line_start = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\n' => {
+                i += 1;
+                line_start = i;
+            }
+            b'"' => i = skip_string(bytes, i),
+            b'#' => {
+                let end = text.get(i..).and_then(|rest| rest.find('\n')).map_or(text.len(), |n| i + n);
+                let body = text.get(i..end).unwrap_or("").trim_end();
+                let own_line = text.get(line_start..i).is_some_and(|p| p.trim().is_empty());
+                out.push(Comment {
+                    text: body.to_string(),
+                    span: Span::new(file, i, i + body.len()),
+                    own_line,
+                });
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// Index just past a string starting at `start` (a `"`); strings end at the
+/// closing quote or, unterminated, at the end of the line.
+pub fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            b'\n' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Skip whitespace and comments from `pos`; returns the next significant index.
+pub fn skip_trivia(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(pos) {
+        if b == b'#' {
+            pos = text.get(pos..).and_then(|r| r.find('\n')).map_or(text.len(), |n| pos + n);
+        } else if b.is_ascii_whitespace() {
+            pos += 1;
+        } else if text.get(pos..).is_some_and(|r| r.starts_with('\u{FEFF}')) {
+            pos += '\u{FEFF}'.len_utf8();
+        } else {
+            break;
+        }
+    }
+    pos
+}
+
+pub const STATEMENT_KEYWORDS: &[&str] = &[
+    "account",
+    "idp",
+    "resource_group",
+    "instance",
+    "role",
+    "project",
+    "group",
+    "user",
+    "service_id",
+    "audit",
+    "assert",
+    "allow",
+];
+
+pub fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'
+}
+
+/// The word (name characters) at `pos`, possibly empty.
+pub fn word_at(text: &str, pos: usize) -> &str {
+    let bytes = text.as_bytes();
+    let mut end = pos;
+    while bytes.get(end).is_some_and(|&b| is_ident_byte(b)) {
+        end += 1;
+    }
+    text.get(pos..end).unwrap_or("")
+}
+
+/// Does a statement keyword start at `pos`?
+pub fn keyword_at(text: &str, pos: usize) -> bool {
+    STATEMENT_KEYWORDS.contains(&word_at(text, pos))
+}

@@ -1,0 +1,10 @@
+//! Syntax: the pest grammar (`grammar/qpol.pest`), the syntax tree with
+//! spans, and a parser that recovers at the next statement after an error.
+
+pub mod ast;
+mod build;
+pub mod lexical;
+mod parser;
+mod recovery;
+
+pub use parser::{parse_file, Parsed};

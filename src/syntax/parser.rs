@@ -1,0 +1,188 @@
+//! Drives the pest grammar one statement at a time, turns pest's errors into
+//! diagnostics with the expected tokens, and recovers at the next statement.
+
+use super::ast::SourceFile;
+use super::lexical::{self, skip_trivia, word_at};
+use super::recovery::resume_at;
+use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Label, Span};
+use pest::error::{ErrorVariant, InputLocation};
+use pest::Parser;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/qpol.pest"]
+pub(super) struct QpolParser;
+
+/// Syntax errors after which a file is given up.
+const MAX_SYNTAX_ERRORS: usize = 200;
+
+/// The syntax tree of one file with every syntax error found in it, and its
+/// comments (for the formatter).
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub file: SourceFile,
+    pub diagnostics: Vec<Diagnostic>,
+    pub comments: Vec<lexical::Comment>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parse one file. Never panics; every problem becomes a diagnostic.
+pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    pest::set_error_detail(true);
+    let mut parsed = Parsed { comments: lexical::comments(file, text), ..Parsed::default() };
+    let mut pos = skip_trivia(text, 0);
+    let mut errors = 0;
+    while pos < text.len() {
+        let Some(rest) = text.get(pos..) else { break };
+        match QpolParser::parse(Rule::statement, rest) {
+            Ok(mut pairs) => {
+                let Some(pair) = pairs.next() else { break };
+                let end = pos + pair.as_span().end();
+                let mut builder = super::build::Builder { file, offset: pos, diagnostics: &mut parsed.diagnostics };
+                if let Some(statement) = builder.statement(pair) {
+                    parsed.file.statements.push(statement);
+                }
+                pos = skip_trivia(text, end.max(pos + 1));
+            }
+            Err(error) => {
+                let at = pos
+                    + match error.location {
+                        InputLocation::Pos(p) => p,
+                        InputLocation::Span((s, _)) => s,
+                    };
+                errors += 1;
+                if errors > MAX_SYNTAX_ERRORS {
+                    parsed.diagnostics.push(Diagnostic::new(
+                        Code::TooManyErrors,
+                        format!("more than {MAX_SYNTAX_ERRORS} syntax errors: the rest of the file is not read"),
+                        Label::new(Span::new(file, at, at), "reading stopped here"),
+                    ).with_help("is this a qpol policy? fix the first errors and run again"));
+                    break;
+                }
+                let punctuation = expected_punctuation(&error);
+                parsed.diagnostics.push(syntax_error(file, text, at, &error.variant, &punctuation));
+                pos = skip_trivia(text, resume_at(text, pos, at));
+            }
+        }
+    }
+    parsed
+}
+
+fn syntax_error(file: FileId, text: &str, at: usize, variant: &ErrorVariant<Rule>, punctuation: &[String]) -> Diagnostic {
+    let found = found_token(text, at);
+    let end = at + found.len();
+    let expected = match variant {
+        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives, punctuation),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let shown = if found.is_empty() { "end of file".to_string() } else { format!("`{}`", printable(found)) };
+    let mut d = Diagnostic::new(
+        Code::SyntaxError,
+        format!("expected {expected}, found {shown}"),
+        Label::new(Span::new(file, at, end), format!("expected {expected}")),
+    );
+    if let ErrorVariant::ParsingError { positives, .. } = variant {
+        let word = word_at(text, at);
+        let keywords: &[&str] = if positives.contains(&Rule::decl_kind) || positives.contains(&Rule::statement) {
+            lexical::STATEMENT_KEYWORDS
+        } else if positives.contains(&Rule::operator) {
+            OPERATORS
+        } else if positives.contains(&Rule::verdict) {
+            &["can", "cannot"]
+        } else {
+            &[]
+        };
+        d = d.with_suggestion(did_you_mean(word, keywords.iter().copied()));
+        if d.help.is_none() {
+            d.help = Some(help_for(positives, found));
+        }
+    }
+    d
+}
+
+const OPERATORS: &[&str] =
+    &["contains", "equals", "not_equals", "equals_ignore_case", "not_equals_ignore_case", "in", "has"];
+
+fn help_for(positives: &[Rule], found: &str) -> String {
+    if positives.contains(&Rule::statement) || positives.contains(&Rule::decl_kind) {
+        "a statement starts with one of: account, idp, resource_group, instance, role, project, group, user, service_id, audit, assert, allow".into()
+    } else if found == "{" || found == "<" {
+        "blocks do not nest, except `attributes { }` inside a user".into()
+    } else if positives.contains(&Rule::operator) {
+        "conditions are `CLAIM OPERATOR \"value\"`, e.g. `project contains \"ml\"`".into()
+    } else {
+        "end each setting with `;` and close the block with the bracket that opened it".into()
+    }
+}
+
+/// What the parser saw at the error: a word, a string start, or one character.
+fn found_token(text: &str, at: usize) -> &str {
+    let word = word_at(text, at);
+    if !word.is_empty() {
+        return word;
+    }
+    text.get(at..).and_then(|r| r.chars().next()).map_or("", |c| text.get(at..at + c.len_utf8()).unwrap_or(""))
+}
+
+/// Control and invisible characters shown as escapes, so a report stays one line.
+fn printable(token: &str) -> String {
+    token.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+}
+
+/// The punctuation pest would have accepted at the error (`;`, `}`, ...).
+fn expected_punctuation(error: &pest::error::Error<Rule>) -> Vec<String> {
+    let Some(attempts) = error.parse_attempts() else { return Vec::new() };
+    attempts
+        .expected_tokens()
+        .into_iter()
+        .map(|t| t.to_string())
+        .filter(|token| PUNCTUATION.contains(&token.as_str()))
+        .map(|token| format!("`{token}`"))
+        .collect()
+}
+
+const PUNCTUATION: &[&str] = &[";", "{", "}", "<", ">", ",", "[", "]", "\""];
+
+fn describe_expected(positives: &[Rule], punctuation: &[String]) -> String {
+    let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
+    names.extend(punctuation.iter().map(String::as_str));
+    names.sort_unstable();
+    names.dedup();
+    match names.as_slice() {
+        [] => "something else".to_string(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+fn rule_name(r: Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::name => "a name",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::string_list => "a list `[\"a\", \"b\"]`",
+        Rule::statement | Rule::declaration | Rule::decl_kind | Rule::assertion | Rule::allow => "a statement",
+        Rule::block => "`{` or `<`",
+        Rule::flag => "a name",
+        Rule::setting => "a setting",
+        Rule::members | Rule::kw_members => "`members`",
+        Rule::attributes | Rule::kw_attributes => "`attributes`",
+        Rule::attribute => "an attribute `NAME \"value\"`",
+        Rule::rule | Rule::kw_where => "`where`",
+        Rule::kw_from => "`from`",
+        Rule::kw_and => "`and`",
+        Rule::member_role | Rule::kw_role => "`role`",
+        Rule::user_member | Rule::kw_user => "`user`",
+        Rule::service_member | Rule::kw_service_id => "`service_id`",
+        Rule::condition => "a condition",
+        Rule::operator => "an operator (contains, equals, not_equals, in, has, ...)",
+        Rule::verdict => "`can` or `cannot`",
+        Rule::kw_on => "`on`",
+        Rule::subject => "a user or service id",
+        Rule::kw_assert | Rule::kw_allow => "a statement",
+        _ => return None,
+    })
+}
