@@ -45,15 +45,25 @@ impl Policy {
             Err(error) => {
                 let valid_up_to = error.utf8_error().valid_up_to();
                 let bytes = error.into_bytes();
-                let shown = String::from_utf8_lossy(bytes.get(..valid_up_to).unwrap_or(&[])).into_owned();
+                let shown =
+                    String::from_utf8_lossy(bytes.get(..valid_up_to).unwrap_or(&[])).into_owned();
                 let id = self.sources.add(name, shown);
                 let diagnostic = Diagnostic::new(
                     Code::UnreadableInput,
                     format!("`{name}` is not UTF-8 text: byte {valid_up_to} is not valid UTF-8"),
-                    Label::new(Span::new(id, valid_up_to, valid_up_to), "first byte that is not UTF-8"),
+                    Label::new(
+                        Span::new(id, valid_up_to, valid_up_to),
+                        "first byte that is not UTF-8",
+                    ),
                 )
                 .with_help("save the file as UTF-8; qpol reads nothing of a file it cannot decode");
-                self.files.push((id, Parsed { diagnostics: vec![diagnostic], ..Parsed::default() }));
+                self.files.push((
+                    id,
+                    Parsed {
+                        diagnostics: vec![diagnostic],
+                        ..Parsed::default()
+                    },
+                ));
                 id
             }
         }
@@ -74,7 +84,10 @@ pub fn load(path: &Path) -> Result<Policy, LoadError> {
 /// Like [`load`], with the files numbered after those of `sources` (so a
 /// baseline's diagnostics can be shown beside the policy's).
 pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> {
-    let io = |p: &Path, e: std::io::Error| LoadError::Io { path: p.display().to_string(), reason: e.to_string() };
+    let io = |p: &Path, e: std::io::Error| LoadError::Io {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    };
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut found: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(|e| io(path, e))?
@@ -84,13 +97,18 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
             .collect();
         found.sort();
         if found.is_empty() {
-            return Err(LoadError::NoPolicyFiles { path: path.display().to_string() });
+            return Err(LoadError::NoPolicyFiles {
+                path: path.display().to_string(),
+            });
         }
         found
     } else {
         vec![path.to_path_buf()]
     };
-    let mut policy = Policy { sources, files: Vec::new() };
+    let mut policy = Policy {
+        sources,
+        files: Vec::new(),
+    };
     for file in files {
         let bytes = std::fs::read(&file).map_err(|e| io(&file, e))?;
         policy.add_bytes(&file.display().to_string(), bytes);

@@ -59,7 +59,11 @@ impl RuleIndex {
             match c.operator {
                 Operator::Contains | Operator::Has => {
                     for v in values {
-                        let pattern = if c.operator == Operator::Has { format!(",{v},") } else { v.to_string() };
+                        let pattern = if c.operator == Operator::Has {
+                            format!(",{v},")
+                        } else {
+                            v.to_string()
+                        };
                         claim.exact.entry(pattern.clone()).or_default().push(at);
                         let next = claim.patterns.len();
                         let id = *claim.pattern_ids.entry(pattern.clone()).or_insert(next);
@@ -86,10 +90,15 @@ impl RuleIndex {
     }
 
     /// Rules that may admit a user with these (written) attribute values.
-    pub fn candidates<'a>(&self, attributes: impl Iterator<Item = (&'a str, AttrValue)>) -> Vec<RuleRef> {
+    pub fn candidates<'a>(
+        &self,
+        attributes: impl Iterator<Item = (&'a str, AttrValue)>,
+    ) -> Vec<RuleRef> {
         let mut out = self.always.clone();
         for (claim, value) in attributes {
-            let Some(index) = self.claims.get(claim) else { continue };
+            let Some(index) = self.claims.get(claim) else {
+                continue;
+            };
             match &value {
                 AttrValue::Str(s) => {
                     if let Some(exact) = index.exact.get(s) {

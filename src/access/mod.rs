@@ -60,7 +60,12 @@ impl<'m> Access<'m> {
             .filter(|c| c.operator == Operator::Has)
             .map(|c| c.claim.value.clone())
             .collect();
-        Access { model, graph: Graph::build(model), delimited_claims, rules: index::RuleIndex::build(model) }
+        Access {
+            model,
+            graph: Graph::build(model),
+            delimited_claims,
+            rules: index::RuleIndex::build(model),
+        }
     }
 
     /// Does qpol write this claim in the delimited form?
@@ -82,15 +87,21 @@ impl<'m> Access<'m> {
             return false;
         }
         rule.conditions.iter().all(|c| {
-            self.written_value(user, &c.claim.value).is_some_and(|v| condition_matches(c.operator, &c.value.value, &v))
+            self.written_value(user, &c.claim.value)
+                .is_some_and(|v| condition_matches(c.operator, &c.value.value, &v))
         })
     }
 
     /// Member sets whose dynamic rules admit a user: found through the rule
     /// index, then checked in full. Sorted by unit, set and rule.
     pub fn rule_memberships(&self, user_id: usize) -> Vec<Membership> {
-        let Some(user) = self.model.users.get(user_id) else { return Vec::new() };
-        let written = user.attributes.keys().filter_map(|claim| Some((claim.as_str(), self.written_value(user, claim)?)));
+        let Some(user) = self.model.users.get(user_id) else {
+            return Vec::new();
+        };
+        let written = user
+            .attributes
+            .keys()
+            .filter_map(|claim| Some((claim.as_str(), self.written_value(user, claim)?)));
         let mut out: Vec<Membership> = Vec::new();
         for (unit, set, rule) in self.rules.candidates(written) {
             let admits = self
@@ -101,7 +112,11 @@ impl<'m> Access<'m> {
                 .and_then(|s| s.rules.get(rule))
                 .is_some_and(|r| self.rule_admits(r, user));
             if admits && !out.iter().any(|m| m.unit == unit && m.set == set) {
-                out.push(Membership { unit, set, via: Via::Rule(rule) });
+                out.push(Membership {
+                    unit,
+                    set,
+                    via: Via::Rule(rule),
+                });
             }
         }
         out
@@ -119,19 +134,35 @@ impl<'m> Access<'m> {
                     continue;
                 }
                 let via = match subject {
-                    Subject::User(u) => set.users.iter().any(|m| self.is_user(m, *u)).then_some(Via::Static),
-                    Subject::ServiceId(s) => set.service_ids.iter().any(|m| self.is_service_id(m, *s)).then_some(Via::Static),
+                    Subject::User(u) => set
+                        .users
+                        .iter()
+                        .any(|m| self.is_user(m, *u))
+                        .then_some(Via::Static),
+                    Subject::ServiceId(s) => set
+                        .service_ids
+                        .iter()
+                        .any(|m| self.is_service_id(m, *s))
+                        .then_some(Via::Static),
                     Subject::Literal(id) => set
                         .users
                         .iter()
                         .any(|m| match m {
                             MemberRef::Literal(l) => l == id,
-                            MemberRef::Declared(u) => self.model.users.get(*u).is_some_and(|user| user_has_id(user, id)),
+                            MemberRef::Declared(u) => self
+                                .model
+                                .users
+                                .get(*u)
+                                .is_some_and(|user| user_has_id(user, id)),
                         })
                         .then_some(Via::Static),
                 };
                 if let Some(via) = via {
-                    out.push(Membership { unit: unit_id, set: set_id, via });
+                    out.push(Membership {
+                        unit: unit_id,
+                        set: set_id,
+                        via,
+                    });
                 }
             }
         }
@@ -142,14 +173,23 @@ impl<'m> Access<'m> {
     fn is_user(&self, member: &MemberRef, user: usize) -> bool {
         match member {
             MemberRef::Declared(u) => *u == user,
-            MemberRef::Literal(id) => self.model.users.get(user).is_some_and(|u| user_has_id(u, id)),
+            MemberRef::Literal(id) => self
+                .model
+                .users
+                .get(user)
+                .is_some_and(|u| user_has_id(u, id)),
         }
     }
 
     fn is_service_id(&self, member: &MemberRef, sid: usize) -> bool {
         match member {
             MemberRef::Declared(s) => *s == sid,
-            MemberRef::Literal(id) => self.model.service_ids.get(sid).and_then(|s| s.iam_id.as_ref()).is_some_and(|i| i == id),
+            MemberRef::Literal(id) => self
+                .model
+                .service_ids
+                .get(sid)
+                .and_then(|s| s.iam_id.as_ref())
+                .is_some_and(|i| i == id),
         }
     }
 
@@ -157,15 +197,28 @@ impl<'m> Access<'m> {
     pub fn grants(&self, subject: &Subject) -> Vec<Grant> {
         let mut out = Vec::new();
         for membership in self.memberships(subject) {
-            let Some(unit) = self.model.units.get(membership.unit) else { continue };
-            let set_role = unit.member_sets.get(membership.set).and_then(|s| s.role.as_ref()).map(|r| r.value);
+            let Some(unit) = self.model.units.get(membership.unit) else {
+                continue;
+            };
+            let set_role = unit
+                .member_sets
+                .get(membership.set)
+                .and_then(|s| s.role.as_ref())
+                .map(|r| r.value);
             let own_role = set_role.or(unit.role.as_ref().map(|r| r.value));
             for through in self.graph.descendants(membership.unit) {
-                let Some(scope) = self.model.units.get(through) else { continue };
+                let Some(scope) = self.model.units.get(through) else {
+                    continue;
+                };
                 let role = own_role.or(scope.role.as_ref().map(|r| r.value));
                 let Some(role) = role else { continue };
                 for instance in self.model.direct_instances(scope) {
-                    out.push(Grant { instance, role, membership: membership.clone(), through });
+                    out.push(Grant {
+                        instance,
+                        role,
+                        membership: membership.clone(),
+                        through,
+                    });
                 }
             }
         }
@@ -179,7 +232,8 @@ pub fn delimit(items: &[String]) -> String {
 }
 
 fn user_has_id(user: &User, id: &str) -> bool {
-    user.email.as_ref().is_some_and(|e| e.value == id) || user.iam_id.as_ref().is_some_and(|i| i.value == id)
+    user.email.as_ref().is_some_and(|e| e.value == id)
+        || user.iam_id.as_ref().is_some_and(|i| i.value == id)
 }
 
 /// IAM's semantics of one condition on an attribute value.
@@ -193,7 +247,9 @@ pub fn condition_matches(op: Operator, expected: &CondValue, actual: &AttrValue)
             (Operator::Equals | Operator::In, AttrValue::Str(s)) => s == e,
             (Operator::NotEquals, AttrValue::Str(s)) => s != e,
             (Operator::EqualsIgnoreCase, AttrValue::Str(s)) => s.to_lowercase() == e.to_lowercase(),
-            (Operator::NotEqualsIgnoreCase, AttrValue::Str(s)) => s.to_lowercase() != e.to_lowercase(),
+            (Operator::NotEqualsIgnoreCase, AttrValue::Str(s)) => {
+                s.to_lowercase() != e.to_lowercase()
+            }
             (_, AttrValue::List(_)) => false,
         }
     };
@@ -215,10 +271,22 @@ mod tests {
     fn contains_is_a_case_sensitive_substring_test_on_strings() {
         let ml = CondValue::One("ml".into());
         assert!(condition_matches(Operator::Contains, &ml, &s("chemlab")));
-        assert!(condition_matches(Operator::Contains, &ml, &s("html-tools web-team")));
+        assert!(condition_matches(
+            Operator::Contains,
+            &ml,
+            &s("html-tools web-team")
+        ));
         assert!(!condition_matches(Operator::Contains, &ml, &s("ML")));
-        assert!(!condition_matches(Operator::Contains, &ml, &AttrValue::List(vec!["chemlab".into()])));
-        assert!(condition_matches(Operator::Contains, &ml, &AttrValue::List(vec!["ml".into()])));
+        assert!(!condition_matches(
+            Operator::Contains,
+            &ml,
+            &AttrValue::List(vec!["chemlab".into()])
+        ));
+        assert!(condition_matches(
+            Operator::Contains,
+            &ml,
+            &AttrValue::List(vec!["ml".into()])
+        ));
     }
 
     #[test]

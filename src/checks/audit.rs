@@ -12,16 +12,25 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter(|i| i.region.as_ref().is_some_and(|r| r.value != region.value))
         .collect();
-    let Some(first) = elsewhere.first() else { return };
+    let Some(first) = elsewhere.first() else {
+        return;
+    };
     let names: Vec<&str> = elsewhere.iter().map(|i| i.name.value.as_str()).collect();
     let mut d = Diagnostic::new(
         Code::AuditRegionMismatch,
-        format!("audit is in `{}`, so the events of {} go unrecorded", region.value, names.join(", ")),
+        format!(
+            "audit is in `{}`, so the events of {} go unrecorded",
+            region.value,
+            names.join(", ")
+        ),
         Label::new(region.span, "audit region"),
     )
     .with_help("put the audit in the instances' region, or move the instances");
     if let Some(r) = &first.region {
-        d = d.with_label(Label::new(r.span, format!("`{}` is in {}", first.name.value, r.value)));
+        d = d.with_label(Label::new(
+            r.span,
+            format!("`{}` is in {}", first.name.value, r.value),
+        ));
     }
     out.push(d);
 }

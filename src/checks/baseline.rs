@@ -7,9 +7,16 @@ use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Change, Model};
 
 pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
-    let allowed = |change: Change, name: &str| new.allows.iter().any(|a| a.change == change && a.instance.value == name);
+    let allowed = |change: Change, name: &str| {
+        new.allows
+            .iter()
+            .any(|a| a.change == change && a.instance.value == name)
+    };
     let rg_name = |m: &Model, i: &crate::model::Instance| {
-        i.resource_group.as_ref().and_then(|r| m.resource_groups.get(r.value)).map(|g| g.name.value.clone())
+        i.resource_group
+            .as_ref()
+            .and_then(|r| m.resource_groups.get(r.value))
+            .map(|g| g.name.value.clone())
     };
     let mut out = Vec::new();
     for before in &old.instances {
@@ -31,15 +38,28 @@ pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
         let old_region = before.region.as_ref().map(|r| r.value.as_str());
         let new_region = after.region.as_ref().map(|r| r.value.as_str());
         let what = if old_rg != new_rg {
-            Some(format!("from resource group `{}` to `{}`", old_rg.as_deref().unwrap_or("default"), new_rg.as_deref().unwrap_or("default")))
+            Some(format!(
+                "from resource group `{}` to `{}`",
+                old_rg.as_deref().unwrap_or("default"),
+                new_rg.as_deref().unwrap_or("default")
+            ))
         } else if old_region != new_region {
-            Some(format!("from region `{}` to `{}`", old_region.unwrap_or("?"), new_region.unwrap_or("?")))
+            Some(format!(
+                "from region `{}` to `{}`",
+                old_region.unwrap_or("?"),
+                new_region.unwrap_or("?")
+            ))
         } else {
             None
         };
         if let Some(what) = what {
             if !allowed(Change::Move, name) {
-                let at = after.resource_group.as_ref().map(|r| r.span).or(after.region.as_ref().map(|r| r.span)).unwrap_or(after.name.span);
+                let at = after
+                    .resource_group
+                    .as_ref()
+                    .map(|r| r.span)
+                    .or(after.region.as_ref().map(|r| r.span))
+                    .unwrap_or(after.name.span);
                 out.push(
                     Diagnostic::new(
                         Code::InstanceMoved,

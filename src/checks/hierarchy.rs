@@ -29,22 +29,40 @@ pub fn check(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
 fn cycles(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     let model = access.model;
     for cycle in access.graph.group_cycles() {
-        let names: Vec<&str> = cycle.iter().filter_map(|u| model.units.get(*u)).map(|u| u.name.value.as_str()).collect();
+        let names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|u| model.units.get(*u))
+            .map(|u| u.name.value.as_str())
+            .collect();
         let Some(first) = names.first() else { continue };
         let shown = format!("{} -> {first}", names.join(" -> "));
         // One label per edge of the cycle: the `groups` entry that closes it.
         let mut edges = Vec::new();
         for (i, from) in cycle.iter().enumerate() {
             let to = cycle.get(i + 1).or(cycle.first()).copied().unwrap_or(*from);
-            let entry = model.units.get(*from).and_then(|u| u.groups.iter().find(|g| g.value == to));
-            if let (Some(entry), Some(from_unit), Some(to_unit)) = (entry, model.units.get(*from), model.units.get(to)) {
-                edges.push(Label::new(entry.span, format!("{} contains {}", from_unit.name.value, to_unit.name.value)));
+            let entry = model
+                .units
+                .get(*from)
+                .and_then(|u| u.groups.iter().find(|g| g.value == to));
+            if let (Some(entry), Some(from_unit), Some(to_unit)) =
+                (entry, model.units.get(*from), model.units.get(to))
+            {
+                edges.push(Label::new(
+                    entry.span,
+                    format!("{} contains {}", from_unit.name.value, to_unit.name.value),
+                ));
             }
         }
         let mut edges = edges.into_iter();
-        let Some(primary) = edges.next() else { continue };
-        let mut d = Diagnostic::new(Code::CyclicGroup, format!("groups contain each other in a cycle: {shown}"), primary)
-            .with_help("remove one `groups` entry of the cycle; access groups cannot nest in a loop");
+        let Some(primary) = edges.next() else {
+            continue;
+        };
+        let mut d = Diagnostic::new(
+            Code::CyclicGroup,
+            format!("groups contain each other in a cycle: {shown}"),
+            primary,
+        )
+        .with_help("remove one `groups` entry of the cycle; access groups cannot nest in a loop");
         for label in edges {
             d = d.with_label(label);
         }
@@ -58,7 +76,11 @@ fn unreachable_projects(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
         if unit.kind != UnitKind::Project || unit.has_members() {
             continue;
         }
-        let reached = access.graph.ancestors(id).iter().any(|a| model.units.get(*a).is_some_and(|g| g.has_members()));
+        let reached = access
+            .graph
+            .ancestors(id)
+            .iter()
+            .any(|a| model.units.get(*a).is_some_and(|g| g.has_members()));
         if !reached {
             out.push(
                 Diagnostic::new(
@@ -76,13 +98,19 @@ fn users_without_project(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     let model = access.model;
     let statically = static_members(model);
     for (id, user) in model.users.iter().enumerate() {
-        if statically.contains(&id) || !access.rule_memberships(id).is_empty() {
+        // A user whose idp did not resolve was reported already (Q101 / Q108).
+        let unresolved_idp = user.idp.is_none() && !user.attributes.is_empty();
+        if unresolved_idp || statically.contains(&id) || !access.rule_memberships(id).is_empty() {
             continue;
         }
         let what = if user.attributes.is_empty() {
             "is no member of any project or group".to_string()
         } else {
-            let shown: Vec<String> = user.attributes.iter().map(|(k, v)| format!("{k} {}", show(&v.value))).collect();
+            let shown: Vec<String> = user
+                .attributes
+                .iter()
+                .map(|(k, v)| format!("{k} {}", show(&v.value)))
+                .collect();
             format!("matches no dynamic rule with {}", shown.join(", "))
         };
         out.push(
@@ -120,7 +148,10 @@ fn static_members(model: &Model) -> BTreeSet<usize> {
         }
     }
     for (id, user) in model.users.iter().enumerate() {
-        let by_id = [&user.email, &user.iam_id].into_iter().flatten().any(|v| ids.contains(v.value.as_str()));
+        let by_id = [&user.email, &user.iam_id]
+            .into_iter()
+            .flatten()
+            .any(|v| ids.contains(v.value.as_str()));
         if by_id {
             out.insert(id);
         }

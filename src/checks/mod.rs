@@ -30,7 +30,10 @@ impl CheckResult {
     }
 
     fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     /// No errors (warnings and notes allowed).
@@ -44,12 +47,21 @@ pub fn check(policy: &Policy) -> CheckResult {
     let mut diagnostics: Vec<Diagnostic> = policy.syntax_diagnostics().cloned().collect();
     let (model, lowering) = model::lower(policy);
     diagnostics.extend(lowering);
-    let declares_nothing = policy.files.iter().all(|(_, p)| p.file.statements.is_empty());
+    let declares_nothing = policy
+        .files
+        .iter()
+        .all(|(_, p)| p.file.statements.is_empty());
     if declares_nothing && diagnostics.is_empty() {
         let file = policy.files.first().map(|(id, _)| *id).unwrap_or_default();
         diagnostics.push(
-            Diagnostic::new(Code::EmptyPolicy, "the policy declares nothing", Label::new(Span::new(file, 0, 0), "empty"))
-                .with_help("declare instances, roles and projects; see policies/org.qpol for an example"),
+            Diagnostic::new(
+                Code::EmptyPolicy,
+                "the policy declares nothing",
+                Label::new(Span::new(file, 0, 0), "empty"),
+            )
+            .with_help(
+                "declare instances, roles and projects; see policies/org.qpol for an example",
+            ),
         );
     }
     let access = Access::new(&model);

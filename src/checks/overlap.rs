@@ -47,38 +47,66 @@ fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
                         CondValue::Many(vs) => vs.iter().map(String::as_str).collect(),
                     };
                     for value in values {
-                        let entry = || Entry { unit: u, set: s, idp: rule.idp, condition: c, value };
+                        let entry = || Entry {
+                            unit: u,
+                            set: s,
+                            idp: rule.idp,
+                            condition: c,
+                            value,
+                        };
                         let carried = match c.operator {
-                            Operator::Contains | Operator::Equals | Operator::In => value.to_string(),
+                            Operator::Contains | Operator::Equals | Operator::In => {
+                                value.to_string()
+                            }
                             Operator::Has => format!(",{value},"),
                             _ => continue,
                         };
                         if c.operator == Operator::Contains && !value.is_empty() {
-                            attackers.entry(c.claim.value.as_str()).or_default().push(entry());
+                            attackers
+                                .entry(c.claim.value.as_str())
+                                .or_default()
+                                .push(entry());
                         }
-                        victims.entry(c.claim.value.as_str()).or_default().push((entry(), carried));
+                        victims
+                            .entry(c.claim.value.as_str())
+                            .or_default()
+                            .push((entry(), carried));
                     }
                 }
             }
         }
     }
     for (claim, attacking) in &attackers {
-        let Some(victims) = victims.get(claim) else { continue };
-        let Ok(automaton) = AhoCorasick::new(attacking.iter().map(|e| e.value)) else { continue };
+        let Some(victims) = victims.get(claim) else {
+            continue;
+        };
+        let Ok(automaton) = AhoCorasick::new(attacking.iter().map(|e| e.value)) else {
+            continue;
+        };
         // attacker index -> victims it admits (by carried value, first rule carrying it)
         let mut hits: BTreeMap<usize, BTreeMap<&str, &Entry<'_>>> = BTreeMap::new();
         for (victim, carried) in victims {
             for m in automaton.find_overlapping_iter(carried.as_str()) {
                 let a = m.pattern().as_usize();
-                let Some(attacker) = attacking.get(a) else { continue };
-                if attacker.value == victim.value || attacker.idp != victim.idp || same_access(model, attacker, victim) {
+                let Some(attacker) = attacking.get(a) else {
+                    continue;
+                };
+                if attacker.value == victim.value
+                    || attacker.idp != victim.idp
+                    || same_access(model, attacker, victim)
+                {
                     continue;
                 }
-                hits.entry(a).or_default().entry(carried.as_str()).or_insert(victim);
+                hits.entry(a)
+                    .or_default()
+                    .entry(carried.as_str())
+                    .or_insert(victim);
             }
         }
         for (a, admitted) in hits {
-            let Some(attacker) = attacking.get(a) else { continue };
+            let Some(attacker) = attacking.get(a) else {
+                continue;
+            };
             out.push(overlap_diagnostic(model, attacker, &admitted));
         }
     }
@@ -91,16 +119,26 @@ fn same_access(model: &Model, a: &Entry<'_>, b: &Entry<'_>) -> bool {
     }
     let role = |e: &Entry<'_>| {
         let unit = model.units.get(e.unit)?;
-        unit.member_sets.get(e.set).and_then(|s| s.role.as_ref()).or(unit.role.as_ref()).map(|r| r.value)
+        unit.member_sets
+            .get(e.set)
+            .and_then(|s| s.role.as_ref())
+            .or(unit.role.as_ref())
+            .map(|r| r.value)
     };
     a.set == b.set || role(a) == role(b)
 }
 
 fn unit_label(model: &Model, unit: usize) -> String {
-    model.units.get(unit).map_or_else(String::new, |u| format!("{} {}", u.kind.word(), u.name.value))
+    model.units.get(unit).map_or_else(String::new, |u| {
+        format!("{} {}", u.kind.word(), u.name.value)
+    })
 }
 
-fn overlap_diagnostic(model: &Model, attacker: &Entry<'_>, admitted: &BTreeMap<&str, &Entry<'_>>) -> Diagnostic {
+fn overlap_diagnostic(
+    model: &Model,
+    attacker: &Entry<'_>,
+    admitted: &BTreeMap<&str, &Entry<'_>>,
+) -> Diagnostic {
     let claim = &attacker.condition.claim.value;
     let named: Vec<String> = admitted
         .iter()
@@ -108,7 +146,11 @@ fn overlap_diagnostic(model: &Model, attacker: &Entry<'_>, admitted: &BTreeMap<&
         .map(|(carried, victim)| format!("`{carried}` ({})", unit_label(model, victim.unit)))
         .collect();
     let more = admitted.len().saturating_sub(MAX_VICTIMS);
-    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
     let mut d = Diagnostic::new(
         Code::OverlappingRule,
         format!(
@@ -126,7 +168,11 @@ fn overlap_diagnostic(model: &Model, attacker: &Entry<'_>, admitted: &BTreeMap<&
     for (_, victim) in admitted.iter().take(MAX_VICTIMS) {
         d = d.with_label(Label::new(
             victim.condition.value.span,
-            format!("{} expects {claim} {:?}", unit_label(model, victim.unit), victim.value),
+            format!(
+                "{} expects {claim} {:?}",
+                unit_label(model, victim.unit),
+                victim.value
+            ),
         ));
     }
     d
@@ -138,11 +184,29 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     for (user_id, user) in model.users.iter().enumerate() {
         for m in access.rule_memberships(user_id) {
             let Via::Rule(r) = m.via else { continue };
-            let Some(rule) = model.units.get(m.unit).and_then(|u| u.member_sets.get(m.set)).and_then(|s| s.rules.get(r)) else { continue };
-            for c in rule.conditions.iter().filter(|c| c.operator == Operator::Contains) {
-                let (CondValue::One(v), Some(AttrValue::Str(actual))) = (&c.value.value, access.written_value(user, &c.claim.value)) else { continue };
+            let Some(rule) = model
+                .units
+                .get(m.unit)
+                .and_then(|u| u.member_sets.get(m.set))
+                .and_then(|s| s.rules.get(r))
+            else {
+                continue;
+            };
+            for c in rule
+                .conditions
+                .iter()
+                .filter(|c| c.operator == Operator::Contains)
+            {
+                let (CondValue::One(v), Some(AttrValue::Str(actual))) =
+                    (&c.value.value, access.written_value(user, &c.claim.value))
+                else {
+                    continue;
+                };
                 if let Some(word) = accidental_word(&actual, v) {
-                    let attr_span = user.attributes.get(&c.claim.value).map_or(user.name.span, |a| a.span);
+                    let attr_span = user
+                        .attributes
+                        .get(&c.claim.value)
+                        .map_or(user.name.span, |a| a.span);
                     out.push(
                         Diagnostic::new(
                             Code::AccidentalMember,
@@ -162,7 +226,10 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         for (claim, value) in &user.attributes {
-            if access.is_delimited(claim) && matches!(value.value, AttrValue::Str(_)) && warned_undelimited.insert((user_id, claim.as_str())) {
+            if access.is_delimited(claim)
+                && matches!(value.value, AttrValue::Str(_))
+                && warned_undelimited.insert((user_id, claim.as_str()))
+            {
                 if let AttrValue::Str(s) = &value.value {
                     out.push(undelimited(user.name.value.as_str(), claim, s, value.span));
                 }
@@ -172,7 +239,11 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn undelimited(user: &str, claim: &str, value: &str, span: Span) -> Diagnostic {
-    let items: Vec<String> = value.split([' ', ',']).filter(|s| !s.is_empty()).map(|s| format!("{s:?}")).collect();
+    let items: Vec<String> = value
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("{s:?}"))
+        .collect();
     Diagnostic::new(
         Code::UndelimitedAttribute,
         format!("`has` rules on `{claim}` never match user `{user}`, whose {claim} is the plain string `{value}`"),
@@ -198,8 +269,14 @@ fn accidental_word<'t>(text: &'t str, needle: &str) -> Option<&'t str> {
             return None;
         }
         if first_word.is_none() {
-            let word_start = text.get(..start).and_then(|s| s.rfind(is_delim)).map_or(0, |i| i + 1);
-            let word_end = text.get(end..).and_then(|s| s.find(is_delim)).map_or(text.len(), |i| end + i);
+            let word_start = text
+                .get(..start)
+                .and_then(|s| s.rfind(is_delim))
+                .map_or(0, |i| i + 1);
+            let word_end = text
+                .get(end..)
+                .and_then(|s| s.find(is_delim))
+                .map_or(text.len(), |i| end + i);
             first_word = text.get(word_start..word_end);
         }
     }
@@ -214,7 +291,10 @@ mod tests {
     fn whole_words_are_intended() {
         assert_eq!(accidental_word("ml finance", "ml"), None);
         assert_eq!(accidental_word("finance,ml", "ml"), None);
-        assert_eq!(accidental_word("html-tools web-team", "ml"), Some("html-tools"));
+        assert_eq!(
+            accidental_word("html-tools web-team", "ml"),
+            Some("html-tools")
+        );
         assert_eq!(accidental_word("ml-reader", "ml"), Some("ml-reader"));
         assert_eq!(accidental_word("chemlab ml", "ml"), None);
     }

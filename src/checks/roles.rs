@@ -10,7 +10,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let granted: Vec<usize> = model
         .units
         .iter()
-        .flat_map(|u| u.role.iter().chain(u.member_sets.iter().filter_map(|s| s.role.as_ref())))
+        .flat_map(|u| {
+            u.role
+                .iter()
+                .chain(u.member_sets.iter().filter_map(|s| s.role.as_ref()))
+        })
         .map(|r| r.value)
         .collect();
     for (id, role) in model.roles.iter().enumerate() {
@@ -23,7 +27,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     Code::RoleWithoutDeviceRead,
-                    format!("role `{}` lacks `device.read`, so its users cannot list backends", role.name.value),
+                    format!(
+                        "role `{}` lacks `device.read`, so its users cannot list backends",
+                        role.name.value
+                    ),
                     Label::new(role.name.span, "no device.read"),
                 )
                 .with_help("add `device.read` to its actions"),
@@ -61,8 +68,12 @@ fn actions_known(role: &Role, out: &mut Vec<Diagnostic>) {
         let name = action.value.as_str();
         if seen.contains(&name) {
             out.push(
-                Diagnostic::new(Code::DuplicateAction, format!("role `{}` lists `{name}` twice", role.name.value), Label::new(action.span, "listed again"))
-                    .with_help("remove the second mention"),
+                Diagnostic::new(
+                    Code::DuplicateAction,
+                    format!("role `{}` lists `{name}` twice", role.name.value),
+                    Label::new(action.span, "listed again"),
+                )
+                .with_help("remove the second mention"),
             );
             continue;
         }
@@ -72,7 +83,10 @@ fn actions_known(role: &Role, out: &mut Vec<Diagnostic>) {
         } else if !actions::is_known(name) {
             let mut d = Diagnostic::new(
                 Code::UnknownAction,
-                format!("`{name}` is not a quantum-computing action; IAM would reject role `{}`", role.name.value),
+                format!(
+                    "`{name}` is not a quantum-computing action; IAM would reject role `{}`",
+                    role.name.value
+                ),
                 Label::new(action.span, "unknown action"),
             )
             .with_suggestion(did_you_mean(name, actions::all()));
@@ -111,12 +125,22 @@ fn reader_without_writes(role: &Role, out: &mut Vec<Diagnostic>) {
         let s = s.to_lowercase();
         s.contains("read") || s.contains("view")
     };
-    let reader = looks_like_reader(&role.name.value) || role.display_name.as_ref().is_some_and(|d| looks_like_reader(&d.value));
+    let reader = looks_like_reader(&role.name.value)
+        || role
+            .display_name
+            .as_ref()
+            .is_some_and(|d| looks_like_reader(&d.value));
     if !reader {
         return;
     }
-    let writes: Vec<_> = role.actions.iter().filter(|a| actions::is_write(&a.value)).collect();
-    let Some((first, rest)) = writes.split_first() else { return };
+    let writes: Vec<_> = role
+        .actions
+        .iter()
+        .filter(|a| actions::is_write(&a.value))
+        .collect();
+    let Some((first, rest)) = writes.split_first() else {
+        return;
+    };
     let names: Vec<&str> = writes.iter().map(|a| a.value.as_str()).collect();
     let mut d = Diagnostic::new(
         Code::ReaderRoleHasWriteAction,

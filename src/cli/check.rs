@@ -28,9 +28,14 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         let old = checks::check(&baseline);
         if !old.passed() {
             output::print(&old.diagnostics, &baseline.sources, global, None);
-            return usage_error(format!("the baseline `{}` has errors; it must check clean", baseline_path.display()));
+            return usage_error(format!(
+                "the baseline `{}` has errors; it must check clean",
+                baseline_path.display()
+            ));
         }
-        result.diagnostics.extend(checks::baseline::check(&old.model, &result.model));
+        result
+            .diagnostics
+            .extend(checks::baseline::check(&old.model, &result.model));
         crate::diag::sort(&mut result.diagnostics);
         sources = baseline.sources;
     }

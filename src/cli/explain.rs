@@ -17,11 +17,17 @@ pub fn run(args: &ExplainArgs) -> u8 {
     };
     let Some(code) = Code::from_id(id) else {
         let suggestion = crate::diag::did_you_mean(&id.to_uppercase(), TABLE.iter().map(|r| r.id));
-        let hint = suggestion.map_or_else(|| "run `qpol explain` to list them".to_string(), |s| format!("did you mean `{s}`?"));
+        let hint = suggestion.map_or_else(
+            || "run `qpol explain` to list them".to_string(),
+            |s| format!("did you mean `{s}`?"),
+        );
         return super::usage_error(format!("`{id}` is not a qpol diagnostic code; {hint}"));
     };
     let info = code.info();
-    println!("{} ({}): {}\n\n{}", info.id, info.severity, info.title, info.explanation);
+    println!(
+        "{} ({}): {}\n\n{}",
+        info.id, info.severity, info.title, info.explanation
+    );
     if code == Code::UnknownAction {
         println!("\nActions of quantum-computing:");
         for a in crate::model::actions::all() {

@@ -52,7 +52,11 @@ fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn format_one(path: &Path, check: bool, global: Global) -> u8 {
     let stdin = path.as_os_str() == "-";
-    let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
+    let name = if stdin {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
     let bytes = if stdin {
         let mut buf = Vec::new();
         if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
@@ -92,7 +96,12 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
     }
     if check {
         let diff = similar::TextDiff::from_lines(&text, &formatted);
-        print!("{}", diff.unified_diff().context_radius(3).header(&name, &format!("{name} (formatted)")));
+        print!(
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&name, &format!("{name} (formatted)"))
+        );
         eprintln!("`{name}` is not formatted; run `qpol fmt {name}`");
         return EXIT_FINDINGS;
     }
@@ -108,8 +117,14 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
 /// Write to a temporary file beside the target, then rename over it, so an
 /// interrupted write never leaves a truncated policy.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{file_name}.qpol-tmp-{}", std::process::id()));
     std::fs::write(&temp, text)?;
     if let Ok(meta) = std::fs::metadata(path) {

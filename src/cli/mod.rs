@@ -15,12 +15,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "qpol", version, about = "Policy as code for IBM Cloud Qiskit Runtime access")]
+#[command(
+    name = "qpol",
+    version,
+    about = "Policy as code for IBM Cloud Qiskit Runtime access"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
     /// How diagnostics are printed
-    #[arg(long, global = true, value_enum, default_value = "human", env = "QPOL_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "QPOL_FORMAT"
+    )]
     format: OutputFormat,
     /// When to colour human output
     #[arg(long, global = true, value_enum, default_value = "auto")]
@@ -77,7 +87,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let global = Global {

@@ -132,7 +132,10 @@ const UNLISTED: CodeInfo = CodeInfo {
 impl Code {
     pub fn info(self) -> &'static CodeInfo {
         // INVARIANT: TABLE has one row per variant (checked by a unit test).
-        TABLE.iter().find(|row| row.code == self).unwrap_or(&UNLISTED)
+        TABLE
+            .iter()
+            .find(|row| row.code == self)
+            .unwrap_or(&UNLISTED)
     }
 
     pub fn id(self) -> &'static str {
@@ -144,7 +147,10 @@ impl Code {
     }
 
     pub fn from_id(id: &str) -> Option<Code> {
-        TABLE.iter().find(|row| row.id.eq_ignore_ascii_case(id)).map(|row| row.code)
+        TABLE
+            .iter()
+            .find(|row| row.id.eq_ignore_ascii_case(id))
+            .map(|row| row.code)
     }
 }
 
@@ -158,9 +164,16 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), TABLE.len());
-        assert!(TABLE.iter().all(|r| r.id.len() == 4 && r.id.starts_with('Q')));
+        assert!(TABLE
+            .iter()
+            .all(|r| r.id.len() == 4 && r.id.starts_with('Q')));
         for row in TABLE {
-            assert_eq!(row.code.id(), row.id, "{:?} must map to its own row", row.code);
+            assert_eq!(
+                row.code.id(),
+                row.id,
+                "{:?} must map to its own row",
+                row.code
+            );
         }
     }
 }

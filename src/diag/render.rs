@@ -20,11 +20,18 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: Style) -> Stri
         Style::Color => GraphicalTheme::unicode(),
         Style::Plain => GraphicalTheme::unicode_nocolor(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let report = Report::new(diagnostic, sources);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}[{}]: {}\n", diagnostic.severity, diagnostic.code.id(), diagnostic.message);
+        out = format!(
+            "{}[{}]: {}\n",
+            diagnostic.severity,
+            diagnostic.code.id(),
+            diagnostic.message
+        );
     }
     out
 }
@@ -124,7 +131,7 @@ impl Report {
             }
         }
         Report {
-            code: format!("{}", d.code.id()),
+            code: d.code.id().to_string(),
             message: d.message.clone(),
             severity: d.severity,
             help: d.help.clone(),
@@ -136,7 +143,9 @@ impl Report {
 }
 
 fn named_source(sources: &SourceMap, file: super::FileId) -> NamedSource<std::sync::Arc<str>> {
-    let text: std::sync::Arc<str> = sources.get(file).map_or_else(|| "".into(), |f| f.text.clone());
+    let text: std::sync::Arc<str> = sources
+        .get(file)
+        .map_or_else(|| "".into(), |f| f.text.clone());
     NamedSource::new(sources.name(file), text)
 }
 
@@ -180,7 +189,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -195,6 +206,8 @@ impl miette::Diagnostic for Report {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }

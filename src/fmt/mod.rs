@@ -33,9 +33,18 @@ pub enum FormatError {
 pub fn format_text(name: &str, text: &str) -> Result<String, FormatError> {
     let mut policy = Policy::default();
     let id = policy.add_text(name, text);
-    let Some((_, parsed)) = policy.files.first() else { return Err(FormatError::Unsound("the file")) };
+    let Some((_, parsed)) = policy.files.first() else {
+        return Err(FormatError::Unsound("the file"));
+    };
     if parsed.has_errors() {
-        return Err(FormatError::Syntax(parsed.diagnostics.iter().filter(|d| d.is_error()).cloned().collect()));
+        return Err(FormatError::Syntax(
+            parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect(),
+        ));
     }
     let formatted = print::Printer::new(text).file(&parsed.file, &parsed.comments);
     soundness(id, text, &formatted)?;
@@ -46,10 +55,17 @@ pub fn format_text(name: &str, text: &str) -> Result<String, FormatError> {
 fn soundness(id: crate::diag::FileId, input: &str, output: &str) -> Result<(), FormatError> {
     let reparsed = parse_file(id, output);
     if reparsed.has_errors() {
-        return Err(FormatError::Unsound("the syntax (the output does not parse)"));
+        return Err(FormatError::Unsound(
+            "the syntax (the output does not parse)",
+        ));
     }
     let original = parse_file(id, input);
-    let texts = |p: &crate::syntax::Parsed| p.comments.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
+    let texts = |p: &crate::syntax::Parsed| {
+        p.comments
+            .iter()
+            .map(|c| c.text.clone())
+            .collect::<Vec<_>>()
+    };
     if texts(&original) != texts(&reparsed) {
         return Err(FormatError::Unsound("the comments"));
     }

@@ -17,7 +17,13 @@ pub(super) struct Printer<'s> {
 
 impl<'s> Printer<'s> {
     pub fn new(source: &'s str) -> Printer<'s> {
-        Printer { source, out: String::new(), comments: Vec::new(), next_comment: 0, last_end: 0 }
+        Printer {
+            source,
+            out: String::new(),
+            comments: Vec::new(),
+            next_comment: 0,
+            last_end: 0,
+        }
     }
 
     pub fn file(mut self, file: &SourceFile, comments: &[Comment]) -> String {
@@ -48,8 +54,13 @@ impl<'s> Printer<'s> {
 
     /// A comment on the same source line as what was printed last, before `pos`.
     fn trailing_comment(&mut self, pos: usize) {
-        let Some(c) = self.comments.get(self.next_comment) else { return };
-        let same_line = self.source.get(self.last_end..c.span.start).is_some_and(|gap| !gap.contains('\n'));
+        let Some(c) = self.comments.get(self.next_comment) else {
+            return;
+        };
+        let same_line = self
+            .source
+            .get(self.last_end..c.span.start)
+            .is_some_and(|gap| !gap.contains('\n'));
         if c.span.start < pos && !c.own_line && same_line && !self.out.is_empty() {
             let text = c.text.clone();
             let end = c.span.end;
@@ -73,7 +84,10 @@ impl<'s> Printer<'s> {
 
     /// Print one line, keeping one blank line where the source had any.
     fn line(&mut self, indent: &str, text: &str, start: usize, end: usize) {
-        let gap = self.source.get(self.last_end.min(start)..start).unwrap_or("");
+        let gap = self
+            .source
+            .get(self.last_end.min(start)..start)
+            .unwrap_or("");
         let blank = gap.matches('\n').count() >= 2 && gap.trim().is_empty();
         let after_open = self.out.ends_with("{\n");
         if blank && !self.out.is_empty() && !after_open {
@@ -99,7 +113,10 @@ impl<'s> Printer<'s> {
                     Subject::ServiceId(n) => format!("service_id {}", n.value),
                 };
                 let verdict = if a.expect_allowed { "can" } else { "cannot" };
-                let text = format!("assert {subject} {verdict} {} on {};", a.action.value, a.instance.value);
+                let text = format!(
+                    "assert {subject} {verdict} {} on {};",
+                    a.action.value, a.instance.value
+                );
                 self.line("", &text, span.start, span.end);
             }
             Statement::Allow(a) => {
@@ -136,7 +153,9 @@ impl<'s> Printer<'s> {
     }
 
     fn has_comment_before(&self, pos: usize) -> bool {
-        self.comments.get(self.next_comment).is_some_and(|c| c.span.start < pos)
+        self.comments
+            .get(self.next_comment)
+            .is_some_and(|c| c.span.start < pos)
     }
 
     /// Items of a block ending at `block_end`, with their comments.
@@ -188,7 +207,11 @@ fn setting(s: &Setting, indent: usize) -> String {
     let mut column = align;
     for (i, v) in values.iter().enumerate() {
         let last = i + 1 == values.len();
-        let piece = if last { format!("{v};") } else { format!("{v},") };
+        let piece = if last {
+            format!("{v};")
+        } else {
+            format!("{v},")
+        };
         if column > align && column + 1 + piece.len() > WIDTH {
             out.push('\n');
             out.push_str(&" ".repeat(align));
@@ -209,7 +232,10 @@ fn members(m: &Members) -> String {
         .iter()
         .map(|s| match s {
             MemberSource::Rule(r) => {
-                let from = r.idp.as_ref().map_or(String::new(), |i| format!("from {} ", i.value));
+                let from = r
+                    .idp
+                    .as_ref()
+                    .map_or(String::new(), |i| format!("from {} ", i.value));
                 let conditions: Vec<String> = r
                     .conditions
                     .iter()
@@ -227,7 +253,10 @@ fn members(m: &Members) -> String {
             MemberSource::ServiceId(r) => format!("service_id {}", member_ref(r)),
         })
         .collect();
-    let role = m.role.as_ref().map_or(String::new(), |r| format!(" role {}", r.value));
+    let role = m
+        .role
+        .as_ref()
+        .map_or(String::new(), |r| format!(" role {}", r.value));
     format!("members {}{role};", sources.join(", "))
 }
 
@@ -254,7 +283,10 @@ fn attr_value(v: &AttrValue) -> String {
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
-    format!("[{}]", items.map(|s| quote(s)).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        items.map(|s| quote(s)).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// A string literal that parses back to `s`.

@@ -33,8 +33,13 @@ pub const CURRENT: &[&str] = &[
 ];
 
 /// Actions the seed guide names that the service no longer lists.
-pub const DEPRECATED: &[&str] =
-    &["program.create", "program.delete", "program.read", "program.update", "user.logout"];
+pub const DEPRECATED: &[&str] = &[
+    "program.create",
+    "program.delete",
+    "program.read",
+    "program.update",
+    "user.logout",
+];
 
 pub fn is_known(action: &str) -> bool {
     CURRENT.contains(&action) || DEPRECATED.contains(&action)

@@ -37,9 +37,15 @@ impl Graph {
             model.units.len() + model.instances.len() + model.resource_groups.len(),
             model.units.len() * 3 + model.instances.len(),
         );
-        let units: Vec<NodeIndex> = (0..model.units.len()).map(|i| graph.add_node(Node::Unit(i))).collect();
-        let instances: Vec<NodeIndex> = (0..model.instances.len()).map(|i| graph.add_node(Node::Instance(i))).collect();
-        let rgs: Vec<NodeIndex> = (0..model.resource_groups.len()).map(|i| graph.add_node(Node::ResourceGroup(i))).collect();
+        let units: Vec<NodeIndex> = (0..model.units.len())
+            .map(|i| graph.add_node(Node::Unit(i)))
+            .collect();
+        let instances: Vec<NodeIndex> = (0..model.instances.len())
+            .map(|i| graph.add_node(Node::Instance(i)))
+            .collect();
+        let rgs: Vec<NodeIndex> = (0..model.resource_groups.len())
+            .map(|i| graph.add_node(Node::ResourceGroup(i)))
+            .collect();
         for (i, instance) in model.instances.iter().enumerate() {
             if let (Some(rg), Some(&node)) = (&instance.resource_group, instances.get(i)) {
                 if let Some(&rg_node) = rgs.get(rg.value) {
@@ -65,7 +71,11 @@ impl Graph {
                 }
             }
         }
-        Graph { graph, units, instances }
+        Graph {
+            graph,
+            units,
+            instances,
+        }
     }
 
     /// Every cycle of groups, each as the list of groups in order (one per
@@ -75,7 +85,9 @@ impl Graph {
         let mut cycles = Vec::new();
         for component in petgraph::algo::tarjan_scc(&contains) {
             let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
-            let Some(&start) = members.iter().min_by_key(|n| self.unit_of(**n)) else { continue };
+            let Some(&start) = members.iter().min_by_key(|n| self.unit_of(**n)) else {
+                continue;
+            };
             let self_loop = self.graph.edges_connecting(start, start).next().is_some();
             if members.len() < 2 && !self_loop {
                 continue;
@@ -131,7 +143,9 @@ impl Graph {
 
     /// Projects and groups a unit contains, itself included, transitively.
     pub fn descendants(&self, unit: UnitId) -> Vec<UnitId> {
-        let Some(&start) = self.units.get(unit) else { return Vec::new() };
+        let Some(&start) = self.units.get(unit) else {
+            return Vec::new();
+        };
         let contains = EdgeFiltered::from_fn(&self.graph, |e| *e.weight() == Edge::Contains);
         let mut dfs = Dfs::new(&contains, start);
         let mut out = Vec::new();
@@ -144,7 +158,9 @@ impl Graph {
 
     /// Groups that contain a unit, itself included, transitively.
     pub fn ancestors(&self, unit: UnitId) -> Vec<UnitId> {
-        let Some(&start) = self.units.get(unit) else { return Vec::new() };
+        let Some(&start) = self.units.get(unit) else {
+            return Vec::new();
+        };
         let reversed = petgraph::visit::Reversed(&self.graph);
         let mut dfs = Dfs::new(reversed, start);
         let mut out = Vec::new();
@@ -157,12 +173,20 @@ impl Graph {
 
     /// Is any unit scoping the instance, directly or through its resource group?
     pub fn instance_is_scoped(&self, instance: InstanceId) -> bool {
-        let Some(&node) = self.instances.get(instance) else { return false };
-        self.graph.edges_directed(node, Direction::Incoming).any(|e| match self.graph.node_weight(e.source()) {
-            Some(Node::Unit(_)) => true,
-            Some(Node::ResourceGroup(_)) => self.graph.edges_directed(e.source(), Direction::Incoming).next().is_some(),
-            _ => false,
-        })
+        let Some(&node) = self.instances.get(instance) else {
+            return false;
+        };
+        self.graph
+            .edges_directed(node, Direction::Incoming)
+            .any(|e| match self.graph.node_weight(e.source()) {
+                Some(Node::Unit(_)) => true,
+                Some(Node::ResourceGroup(_)) => self
+                    .graph
+                    .edges_directed(e.source(), Direction::Incoming)
+                    .next()
+                    .is_some(),
+                _ => false,
+            })
     }
 }
 
@@ -171,6 +195,11 @@ pub fn projects_under(model: &Model, graph: &Graph, unit: UnitId) -> Vec<UnitId>
     graph
         .descendants(unit)
         .into_iter()
-        .filter(|u| model.units.get(*u).is_some_and(|x| x.kind == UnitKind::Project))
+        .filter(|u| {
+            model
+                .units
+                .get(*u)
+                .is_some_and(|x| x.kind == UnitKind::Project)
+        })
         .collect()
 }

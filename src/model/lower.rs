@@ -16,7 +16,21 @@ pub const MAX_NAME_LEN: usize = 100;
 /// Lower every parsed file of a policy into one model.
 pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
     let mut cx = Lowerer::default();
-    let statements: Vec<&Statement> = policy.files.iter().flat_map(|(_, p)| p.file.statements.iter()).collect();
+    for (_, parsed) in &policy.files {
+        for (kind, name) in &parsed.broken {
+            let namespace = if matches!(kind, DeclKind::Group) {
+                DeclKind::Project
+            } else {
+                *kind
+            };
+            cx.broken.insert((namespace, name.clone()));
+        }
+    }
+    let statements: Vec<&Statement> = policy
+        .files
+        .iter()
+        .flat_map(|(_, p)| p.file.statements.iter())
+        .collect();
     let mut declared = Vec::new();
     for statement in &statements {
         if let Statement::Declaration(d) = statement {
@@ -58,6 +72,8 @@ pub(super) struct Lowerer {
     pub(super) model: Model,
     pub(super) diags: Vec<Diagnostic>,
     names: Names,
+    /// Names of declarations that did not parse (already reported).
+    broken: std::collections::BTreeSet<(DeclKind, String)>,
 }
 
 pub(super) fn located(name: &ast::Name) -> Located<String> {
@@ -96,8 +112,20 @@ impl Lowerer {
                 return None;
             }
             match kind {
-                DeclKind::Account => self.model.account = Some(Account { span: d.span, ..Account::default() }),
-                _ => self.model.audit = Some(Audit { region: None, target: None, endpoint: None, span: d.span }),
+                DeclKind::Account => {
+                    self.model.account = Some(Account {
+                        span: d.span,
+                        ..Account::default()
+                    })
+                }
+                _ => {
+                    self.model.audit = Some(Audit {
+                        region: None,
+                        target: None,
+                        endpoint: None,
+                        span: d.span,
+                    })
+                }
             }
             return Some(0);
         }
@@ -116,7 +144,10 @@ impl Lowerer {
             self.diags.push(
                 Diagnostic::new(
                     Code::InvalidName,
-                    format!("name of {} characters is longer than the {MAX_NAME_LEN} qpol accepts", name.value.chars().count()),
+                    format!(
+                        "name of {} characters is longer than the {MAX_NAME_LEN} qpol accepts",
+                        name.value.chars().count()
+                    ),
                     Label::new(name.span, "name too long"),
                 )
                 .with_help("names become IAM access group and Terraform names; shorten it"),
@@ -125,7 +156,11 @@ impl Lowerer {
         let table = self.table(kind);
         if let Some(&first) = table.get(&name.value) {
             let first_span = self.name_span(kind, first);
-            let what = if matches!(kind, DeclKind::Project | DeclKind::Group) { "project or group" } else { kind.keyword() };
+            let what = if matches!(kind, DeclKind::Project | DeclKind::Group) {
+                "project or group"
+            } else {
+                kind.keyword()
+            };
             self.diags.push(
                 Diagnostic::new(
                     Code::DuplicateName,
@@ -133,33 +168,100 @@ impl Lowerer {
                     Label::new(name.span, "declared again here"),
                 )
                 .with_label(Label::new(first_span, "first declared here"))
-                .with_help("rename one of them; each becomes its own IAM object and must be unique"),
+                .with_help(
+                    "rename one of them; each becomes its own IAM object and must be unique",
+                ),
             );
             return None;
         }
         let n = located(name);
         let span = d.span;
         let index = match kind {
-            DeclKind::Idp => push(&mut self.model.idps, Idp {
-                name: n, kind: "appid".into(), region: None, attributes: Vec::new(), session_hours: 24,
-                realm: None, tenant: None, existing: false, span,
-            }),
-            DeclKind::ResourceGroup => push(&mut self.model.resource_groups, ResourceGroup { name: n, existing: false, span }),
-            DeclKind::Instance => push(&mut self.model.instances, Instance {
-                name: n, plan: None, region: None, resource_group: None, tags: Vec::new(), existing: false, span,
-            }),
-            DeclKind::Role => push(&mut self.model.roles, Role {
-                name: n, actions: Vec::new(), display_name: None, description: None, iam_name: None, preset: false, span,
-            }),
-            DeclKind::Project | DeclKind::Group => push(&mut self.model.units, Unit {
-                kind: if kind == DeclKind::Project { UnitKind::Project } else { UnitKind::Group },
-                name: n, instances: Vec::new(), resource_groups: Vec::new(), projects: Vec::new(), groups: Vec::new(),
-                member_sets: Vec::new(), role: None, description: None, span,
-            }),
-            DeclKind::User => push(&mut self.model.users, User {
-                name: n, idp: None, attributes: BTreeMap::new(), email: None, iam_id: None, span,
-            }),
-            DeclKind::ServiceId => push(&mut self.model.service_ids, ServiceId { name: n, description: None, iam_id: None, span }),
+            DeclKind::Idp => push(
+                &mut self.model.idps,
+                Idp {
+                    name: n,
+                    kind: "appid".into(),
+                    region: None,
+                    attributes: Vec::new(),
+                    session_hours: 24,
+                    realm: None,
+                    tenant: None,
+                    existing: false,
+                    span,
+                },
+            ),
+            DeclKind::ResourceGroup => push(
+                &mut self.model.resource_groups,
+                ResourceGroup {
+                    name: n,
+                    existing: false,
+                    span,
+                },
+            ),
+            DeclKind::Instance => push(
+                &mut self.model.instances,
+                Instance {
+                    name: n,
+                    plan: None,
+                    region: None,
+                    resource_group: None,
+                    tags: Vec::new(),
+                    existing: false,
+                    span,
+                },
+            ),
+            DeclKind::Role => push(
+                &mut self.model.roles,
+                Role {
+                    name: n,
+                    actions: Vec::new(),
+                    display_name: None,
+                    description: None,
+                    iam_name: None,
+                    preset: false,
+                    span,
+                },
+            ),
+            DeclKind::Project | DeclKind::Group => push(
+                &mut self.model.units,
+                Unit {
+                    kind: if kind == DeclKind::Project {
+                        UnitKind::Project
+                    } else {
+                        UnitKind::Group
+                    },
+                    name: n,
+                    instances: Vec::new(),
+                    resource_groups: Vec::new(),
+                    projects: Vec::new(),
+                    groups: Vec::new(),
+                    member_sets: Vec::new(),
+                    role: None,
+                    description: None,
+                    span,
+                },
+            ),
+            DeclKind::User => push(
+                &mut self.model.users,
+                User {
+                    name: n,
+                    idp: None,
+                    attributes: BTreeMap::new(),
+                    email: None,
+                    iam_id: None,
+                    span,
+                },
+            ),
+            DeclKind::ServiceId => push(
+                &mut self.model.service_ids,
+                ServiceId {
+                    name: n,
+                    description: None,
+                    iam_id: None,
+                    span,
+                },
+            ),
             DeclKind::Account | DeclKind::Audit => return None,
         };
         self.table(kind).insert(name.value.clone(), index);
@@ -207,15 +309,21 @@ impl Lowerer {
                 continue;
             }
             let actions = actions::preset(preset).unwrap_or(&[]);
-            let index = push(&mut self.model.roles, Role {
-                name: Located::new(preset.to_string(), Span::default()),
-                actions: actions.iter().map(|a| Located::new((*a).to_string(), Span::default())).collect(),
-                display_name: None,
-                description: None,
-                iam_name: None,
-                preset: true,
-                span: Span::default(),
-            });
+            let index = push(
+                &mut self.model.roles,
+                Role {
+                    name: Located::new(preset.to_string(), Span::default()),
+                    actions: actions
+                        .iter()
+                        .map(|a| Located::new((*a).to_string(), Span::default()))
+                        .collect(),
+                    display_name: None,
+                    description: None,
+                    iam_name: None,
+                    preset: true,
+                    span: Span::default(),
+                },
+            );
             self.names.roles.insert(preset.to_string(), index);
         }
     }
@@ -226,7 +334,16 @@ impl Lowerer {
         if let Some(&index) = table.get(&name.value) {
             return Some(index);
         }
-        let suggestion = did_you_mean(&name.value, table.keys().map(String::as_str)).map(str::to_string);
+        let suggestion =
+            did_you_mean(&name.value, table.keys().map(String::as_str)).map(str::to_string);
+        let namespace = if matches!(kind, DeclKind::Group) {
+            DeclKind::Project
+        } else {
+            kind
+        };
+        if self.broken.contains(&(namespace, name.value.clone())) {
+            return None;
+        }
         let what = match kind {
             DeclKind::Project | DeclKind::Group => "project or group",
             DeclKind::ResourceGroup => "resource group",
@@ -241,7 +358,11 @@ impl Lowerer {
         )
         .with_suggestion(suggestion.as_deref());
         if d.help.is_none() {
-            d.help = Some(format!("declare it: `{} {} ...`", kind.keyword(), name.value));
+            d.help = Some(format!(
+                "declare it: `{} {} ...`",
+                kind.keyword(),
+                name.value
+            ));
         }
         self.diags.push(d);
         None
@@ -277,8 +398,24 @@ impl Lowerer {
         }
     }
 
-    pub(super) fn settings<'a>(&mut self, d: &'a Declaration, kind: &str, keys: &[&str], members: bool, attributes: bool) -> Settings<'a> {
-        Settings::collect(d.block.as_ref(), &Allowed { kind, keys, members, attributes }, &mut self.diags)
+    pub(super) fn settings<'a>(
+        &mut self,
+        d: &'a Declaration,
+        kind: &str,
+        keys: &[&'static str],
+        members: bool,
+        attributes: bool,
+    ) -> Settings<'a> {
+        Settings::collect(
+            d.block.as_ref(),
+            &Allowed {
+                kind,
+                keys,
+                members,
+                attributes,
+            },
+            &mut self.diags,
+        )
     }
 
     /// The `existing` flag after the name, where the kind allows it.
@@ -287,21 +424,41 @@ impl Lowerer {
         if allowed && flag.value == "existing" {
             return true;
         }
-        let help = if allowed { "the only word allowed after the name is `existing`" } else { "remove it" };
+        let help = if allowed {
+            "the only word allowed after the name is `existing`"
+        } else {
+            "remove it"
+        };
         self.diags.push(
             Diagnostic::new(
                 Code::InvalidValue,
-                format!("unexpected `{}` after the name of {} `{}`", flag.value, d.kind.value.keyword(), d.name.as_ref().map_or("", |n| n.value.as_str())),
+                format!(
+                    "unexpected `{}` after the name of {} `{}`",
+                    flag.value,
+                    d.kind.value.keyword(),
+                    d.name.as_ref().map_or("", |n| n.value.as_str())
+                ),
                 Label::new(flag.span, "not understood here"),
             )
-            .with_suggestion(if allowed { did_you_mean(&flag.value, ["existing"]) } else { None })
+            .with_suggestion(if allowed {
+                did_you_mean(&flag.value, ["existing"])
+            } else {
+                None
+            })
             .with_help(help),
         );
         false
     }
 
     fn account(&mut self, d: &Declaration) {
-        const KEYS: &[&str] = &["id", "user_list_visibility", "api_key_creation", "service_id_creation", "mfa", "public_access_groups"];
+        const KEYS: &[&str] = &[
+            "id",
+            "user_list_visibility",
+            "api_key_creation",
+            "service_id_creation",
+            "mfa",
+            "public_access_groups",
+        ];
         let s = self.settings(d, "account", KEYS, false, false);
         self.existing(d, false);
         let diags = &mut self.diags;
@@ -314,8 +471,22 @@ impl Lowerer {
             id,
             user_list_visibility: choice("user_list_visibility", &["restricted", "unrestricted"]),
             api_key_creation: choice("api_key_creation", &["allowed", "restricted", "not_set"]),
-            service_id_creation: choice("service_id_creation", &["allowed", "restricted", "not_set"]),
-            mfa: choice("mfa", &["none", "none_no_ropc", "totp", "totp4all", "level1", "level2", "level3"]),
+            service_id_creation: choice(
+                "service_id_creation",
+                &["allowed", "restricted", "not_set"],
+            ),
+            mfa: choice(
+                "mfa",
+                &[
+                    "none",
+                    "none_no_ropc",
+                    "totp",
+                    "totp4all",
+                    "level1",
+                    "level2",
+                    "level3",
+                ],
+            ),
             public_access_groups: choice("public_access_groups", &["enabled", "disabled"]),
             span: d.span,
         };
@@ -331,14 +502,35 @@ impl Lowerer {
         }
         let target = s.name("target", &mut self.diags);
         if let Some(t) = &target {
-            check_choice("target", t, &["cloud_logs", "cloud_object_storage", "event_streams", "app_config"], &mut self.diags);
+            check_choice(
+                "target",
+                t,
+                &[
+                    "cloud_logs",
+                    "cloud_object_storage",
+                    "event_streams",
+                    "app_config",
+                ],
+                &mut self.diags,
+            );
         }
         let endpoint = s.string("endpoint", &mut self.diags).map(|l| l.value);
-        self.model.audit = Some(Audit { region, target, endpoint, span: d.span });
+        self.model.audit = Some(Audit {
+            region,
+            target,
+            endpoint,
+            span: d.span,
+        });
     }
 
     fn idp(&mut self, d: &Declaration, index: usize) {
-        let s = self.settings(d, "idp", &["kind", "region", "attribute", "session", "realm", "tenant"], false, false);
+        let s = self.settings(
+            d,
+            "idp",
+            &["kind", "region", "attribute", "session", "realm", "tenant"],
+            false,
+            false,
+        );
         let existing = self.existing(d, true);
         let diags = &mut self.diags;
         let kind = s.name("kind", diags);
@@ -350,7 +542,10 @@ impl Lowerer {
             check_region(r, diags);
         }
         let attributes = s.names("attribute", diags);
-        let session_hours = s.name("session", diags).and_then(|v| parse_hours(&v, diags)).unwrap_or(24);
+        let session_hours = s
+            .name("session", diags)
+            .and_then(|v| parse_hours(&v, diags))
+            .unwrap_or(24);
         let realm = s.string("realm", diags).map(|l| l.value);
         let tenant = s.string("tenant", diags).map(|l| l.value);
         if let Some(idp) = self.model.idps.get_mut(index) {
@@ -365,7 +560,13 @@ impl Lowerer {
     }
 
     fn instance(&mut self, d: &Declaration, index: usize) {
-        let s = self.settings(d, "instance", &["plan", "region", "resource_group", "tags"], false, false);
+        let s = self.settings(
+            d,
+            "instance",
+            &["plan", "region", "resource_group", "tags"],
+            false,
+            false,
+        );
         let existing = self.existing(d, true);
         let plan = s.name("plan", &mut self.diags);
         let region = s.name("region", &mut self.diags);
@@ -373,13 +574,18 @@ impl Lowerer {
             check_region(r, &mut self.diags);
         }
         for (key, value) in [("plan", &plan), ("region", &region)] {
-            if value.is_none() && s.get(key).is_none() && !existing {
-                self.diags.push(missing(d, key, "an instance is created with a plan and a region"));
+            if value.is_none() && !s.mentions(key) && !existing {
+                self.diags.push(missing(
+                    d,
+                    key,
+                    "an instance is created with a plan and a region",
+                ));
             }
         }
-        let resource_group = s
-            .name("resource_group", &mut self.diags)
-            .and_then(|rg| self.resolve(DeclKind::ResourceGroup, &rg).map(|id| Located::new(id, rg.span)));
+        let resource_group = s.name("resource_group", &mut self.diags).and_then(|rg| {
+            self.resolve(DeclKind::ResourceGroup, &rg)
+                .map(|id| Located::new(id, rg.span))
+        });
         let tags = s.strings("tags", &mut self.diags);
         for tag in &tags {
             super::values::check_tag(tag, &mut self.diags);
@@ -394,20 +600,35 @@ impl Lowerer {
     }
 
     fn role(&mut self, d: &Declaration, index: usize) {
-        let s = self.settings(d, "role", &["actions", "display_name", "description", "iam_name"], false, false);
+        let s = self.settings(
+            d,
+            "role",
+            &["actions", "display_name", "description", "iam_name"],
+            false,
+            false,
+        );
         self.existing(d, false);
         let actions: Vec<Located<String>> = s
             .names("actions", &mut self.diags)
             .into_iter()
             .map(|a| Located::new(actions::normalize(&a.value).to_string(), a.span))
             .collect();
-        if s.get("actions").is_none() {
-            self.diags.push(missing(d, "actions", "a custom role needs at least one quantum-computing action"));
+        if !s.mentions("actions") {
+            self.diags.push(missing(
+                d,
+                "actions",
+                "a custom role needs at least one quantum-computing action",
+            ));
         }
         let display_name = s.string("display_name", &mut self.diags);
         let description = s.string("description", &mut self.diags);
         let iam_name = s.name("iam_name", &mut self.diags);
-        super::values::check_role_values(display_name.as_ref(), description.as_ref(), iam_name.as_ref(), &mut self.diags);
+        super::values::check_role_values(
+            display_name.as_ref(),
+            description.as_ref(),
+            iam_name.as_ref(),
+            &mut self.diags,
+        );
         if let Some(role) = self.model.roles.get_mut(index) {
             role.actions = actions;
             role.display_name = display_name;
@@ -433,19 +654,33 @@ impl Lowerer {
                             Label::new(entry.span, "given again here"),
                         )
                         .with_label(Label::new(first.span, "first given here"))
-                        .with_help("give a list to hold several values: `project [\"ml\", \"finance\"]`"),
+                        .with_help(
+                            "give a list to hold several values: `project [\"ml\", \"finance\"]`",
+                        ),
                     );
                     continue;
                 }
-                attributes.insert(entry.name.value.clone(), Located::new(entry.value.clone(), entry.span));
+                attributes.insert(
+                    entry.name.value.clone(),
+                    Located::new(entry.value.clone(), entry.span),
+                );
             }
         }
         let idp = match &idp_name {
-            Some(name) => self.resolve(DeclKind::Idp, name).map(|id| Located::new(id, name.span)),
-            None if !attributes.is_empty() => self.default_idp(d.span, "a user with attributes").map(|id| Located::new(id, d.span)),
+            Some(name) => self
+                .resolve(DeclKind::Idp, name)
+                .map(|id| Located::new(id, name.span)),
+            None if !attributes.is_empty() => self
+                .default_idp(d.span, "a user with attributes")
+                .map(|id| Located::new(id, d.span)),
             None => None,
         };
-        if idp.is_none() && idp_name.is_none() && attributes.is_empty() && email.is_none() && iam_id.is_none() {
+        if idp.is_none()
+            && idp_name.is_none()
+            && attributes.is_empty()
+            && email.is_none()
+            && iam_id.is_none()
+        {
             self.diags.push(missing(d, "idp", "a user logs in through an identity provider (`idp NAME; attributes { ... }`) or is an IAM user (`email \"...\"`)"));
         }
         if let Some(user) = self.model.users.get_mut(index) {
@@ -462,16 +697,34 @@ impl Lowerer {
             1 => Some(0),
             0 => {
                 self.diags.push(
-                    Diagnostic::new(Code::AmbiguousIdp, format!("{what} needs an identity provider, and none is declared"), Label::new(at, "no idp to use"))
-                        .with_help("declare one: `idp org-users { kind appid; attribute project; }`"),
+                    Diagnostic::new(
+                        Code::AmbiguousIdp,
+                        format!("{what} needs an identity provider, and none is declared"),
+                        Label::new(at, "no idp to use"),
+                    )
+                    .with_help("declare one: `idp org-users { kind appid; attribute project; }`"),
                 );
                 None
             }
             n => {
-                let names: Vec<_> = self.model.idps.iter().map(|i| i.name.value.as_str()).collect();
+                let names: Vec<_> = self
+                    .model
+                    .idps
+                    .iter()
+                    .map(|i| i.name.value.as_str())
+                    .collect();
                 self.diags.push(
-                    Diagnostic::new(Code::AmbiguousIdp, format!("{what} does not say which of the {n} identity providers it uses"), Label::new(at, "which idp?"))
-                        .with_help(format!("name one of {}: `members from {} where ...` or `idp {};`", names.join(", "), names.first().unwrap_or(&""), names.first().unwrap_or(&""))),
+                    Diagnostic::new(
+                        Code::AmbiguousIdp,
+                        format!("{what} does not say which of the {n} identity providers it uses"),
+                        Label::new(at, "which idp?"),
+                    )
+                    .with_help(format!(
+                        "name one of {}: `members from {} where ...` or `idp {};`",
+                        names.join(", "),
+                        names.first().unwrap_or(&""),
+                        names.first().unwrap_or(&"")
+                    )),
                 );
                 None
             }
@@ -485,11 +738,17 @@ fn push<T>(v: &mut Vec<T>, item: T) -> usize {
 }
 
 pub(super) fn missing(d: &Declaration, key: &str, why: &str) -> Diagnostic {
-    let name = d.name.as_ref().map_or(String::new(), |n| format!(" `{}`", n.value));
+    let name = d
+        .name
+        .as_ref()
+        .map_or(String::new(), |n| format!(" `{}`", n.value));
     Diagnostic::new(
         Code::MissingSetting,
         format!("{}{name} has no `{key}`", d.kind.value.keyword()),
-        Label::new(d.name.as_ref().map_or(d.kind.span, |n| n.span), format!("`{key}` missing")),
+        Label::new(
+            d.name.as_ref().map_or(d.kind.span, |n| n.span),
+            format!("`{key}` missing"),
+        ),
     )
     .with_help(format!("{why}: add `{key} ...;`"))
 }

@@ -9,37 +9,70 @@ use crate::syntax::ast::{self, DeclKind, Declaration, MemberSource};
 impl Lowerer {
     pub(super) fn unit(&mut self, d: &Declaration, index: usize) {
         let is_group = d.kind.value == DeclKind::Group;
-        let keys: &[&str] = if is_group {
-            &["projects", "groups", "instances", "resource_group", "role", "description"]
+        let keys: &[&'static str] = if is_group {
+            &[
+                "projects",
+                "groups",
+                "instances",
+                "resource_group",
+                "role",
+                "description",
+            ]
         } else {
             &["instances", "resource_group", "role", "description"]
         };
         let kind_word = if is_group { "group" } else { "project" };
         let s = self.settings(d, kind_word, keys, true, false);
         self.existing(d, false);
-        let instances = { let names = s.names("instances", &mut self.diags); self.resolve_all(DeclKind::Instance, names) };
-        let resource_groups = { let names = s.names("resource_group", &mut self.diags); self.resolve_all(DeclKind::ResourceGroup, names) };
-        let projects = { let names = s.names("projects", &mut self.diags); self.resolve_all(DeclKind::Project, names) };
-        let groups = { let names = s.names("groups", &mut self.diags); self.resolve_all(DeclKind::Group, names) };
+        let instances = {
+            let names = s.names("instances", &mut self.diags);
+            self.resolve_all(DeclKind::Instance, names)
+        };
+        let resource_groups = {
+            let names = s.names("resource_group", &mut self.diags);
+            self.resolve_all(DeclKind::ResourceGroup, names)
+        };
+        let projects = {
+            let names = s.names("projects", &mut self.diags);
+            self.resolve_all(DeclKind::Project, names)
+        };
+        let groups = {
+            let names = s.names("groups", &mut self.diags);
+            self.resolve_all(DeclKind::Group, names)
+        };
         self.check_unit_kinds(&projects, UnitKind::Project, "projects");
         self.check_unit_kinds(&groups, UnitKind::Group, "groups");
         let role_name = s.name("role", &mut self.diags);
         let role = self.role_ref(role_name);
         let description = s.string("description", &mut self.diags);
         let member_sets: Vec<MemberSet> = s.members.iter().map(|m| self.member_set(m)).collect();
-        if !is_group && instances.is_empty() && resource_groups.is_empty() && s.get("instances").is_none() && s.get("resource_group").is_none() {
+        if !is_group
+            && instances.is_empty()
+            && resource_groups.is_empty()
+            && !s.mentions("instances")
+            && !s.mentions("resource_group")
+        {
             self.diags.push(
                 Diagnostic::new(
                     Code::EmptyScope,
-                    format!("project `{}` grants access to no instance", d.name.as_ref().map_or("", |n| n.value.as_str())),
-                    Label::new(d.name.as_ref().map_or(d.kind.span, |n| n.span), "no `instances` and no `resource_group`"),
+                    format!(
+                        "project `{}` grants access to no instance",
+                        d.name.as_ref().map_or("", |n| n.value.as_str())
+                    ),
+                    Label::new(
+                        d.name.as_ref().map_or(d.kind.span, |n| n.span),
+                        "no `instances` and no `resource_group`",
+                    ),
                 )
                 .with_help("add `instances NAME, NAME;` or `resource_group NAME;`"),
             );
         }
-        if !is_group && role.is_none() && s.get("role").is_none() {
+        if !is_group && role.is_none() && !s.mentions("role") {
             if let Some(set) = member_sets.iter().find(|m| m.role.is_none()) {
-                self.diags.push(missing(d, "role", "its members need a role").with_label(Label::new(set.span, "these members get no role")));
+                self.diags.push(
+                    missing(d, "role", "its members need a role")
+                        .with_label(Label::new(set.span, "these members get no role")),
+                );
             }
         }
         if let Some(unit) = self.model.units.get_mut(index) {
@@ -56,11 +89,17 @@ impl Lowerer {
     fn resolve_all(&mut self, kind: DeclKind, names: Vec<Located<String>>) -> Vec<Located<usize>> {
         let mut out: Vec<Located<usize>> = Vec::new();
         for name in names {
-            let Some(id) = self.resolve(kind, &name) else { continue };
+            let Some(id) = self.resolve(kind, &name) else {
+                continue;
+            };
             if out.iter().any(|o| o.value == id) {
                 self.diags.push(
-                    Diagnostic::new(Code::DuplicateName, format!("`{}` is listed twice", name.value), Label::new(name.span, "listed again here"))
-                        .with_help("remove the second mention"),
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!("`{}` is listed twice", name.value),
+                        Label::new(name.span, "listed again here"),
+                    )
+                    .with_help("remove the second mention"),
                 );
                 continue;
             }
@@ -72,11 +111,18 @@ impl Lowerer {
     /// `projects` must name projects and `groups` groups (they share a namespace).
     fn check_unit_kinds(&mut self, refs: &[Located<UnitId>], expected: UnitKind, key: &str) {
         for r in refs {
-            let Some(unit) = self.model.units.get(r.value) else { continue };
+            let Some(unit) = self.model.units.get(r.value) else {
+                continue;
+            };
             if unit.kind != expected {
                 let d = Diagnostic::new(
                     Code::InvalidValue,
-                    format!("`{}` is a {}, but `{key}` lists {}s", unit.name.value, unit.kind.word(), expected.word()),
+                    format!(
+                        "`{}` is a {}, but `{key}` lists {}s",
+                        unit.name.value,
+                        unit.kind.word(),
+                        expected.word()
+                    ),
                     Label::new(r.span, format!("a {}", unit.kind.word())),
                 )
                 .with_label(Label::new(unit.name.span, "declared here"))
@@ -88,11 +134,18 @@ impl Lowerer {
 
     fn role_ref(&mut self, name: Option<Located<String>>) -> Option<Located<RoleId>> {
         let name = name?;
-        self.resolve(DeclKind::Role, &name).map(|id| Located::new(id, name.span))
+        self.resolve(DeclKind::Role, &name)
+            .map(|id| Located::new(id, name.span))
     }
 
     fn member_set(&mut self, m: &ast::Members) -> MemberSet {
-        let mut set = MemberSet { rules: Vec::new(), users: Vec::new(), service_ids: Vec::new(), role: None, span: m.span };
+        let mut set = MemberSet {
+            rules: Vec::new(),
+            users: Vec::new(),
+            service_ids: Vec::new(),
+            role: None,
+            span: m.span,
+        };
         for source in &m.sources {
             match source {
                 MemberSource::Rule(rule) => {
@@ -118,11 +171,17 @@ impl Lowerer {
 
     fn member_ref(&mut self, kind: DeclKind, r: &ast::MemberRef) -> Option<MemberRef> {
         match r {
-            ast::MemberRef::Declared(name) => self.resolve(kind, &super::lower::located(name)).map(MemberRef::Declared),
+            ast::MemberRef::Declared(name) => self
+                .resolve(kind, &super::lower::located(name))
+                .map(MemberRef::Declared),
             ast::MemberRef::Literal(s) if s.value.trim().is_empty() => {
                 self.diags.push(
-                    Diagnostic::new(Code::InvalidValue, "an empty member id adds nobody", Label::new(s.span, "empty"))
-                        .with_help("write the user's email or IAM id"),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        "an empty member id adds nobody",
+                        Label::new(s.span, "empty"),
+                    )
+                    .with_help("write the user's email or IAM id"),
                 );
                 None
             }
@@ -145,7 +204,11 @@ impl Lowerer {
                 span: c.span,
             });
         }
-        Some(DynamicRule { idp, conditions, span: rule.span })
+        Some(DynamicRule {
+            idp,
+            conditions,
+            span: rule.span,
+        })
     }
 
     fn check_condition(&mut self, c: &ast::Condition, idp: Option<IdpId>) {
@@ -153,12 +216,26 @@ impl Lowerer {
         let op = c.operator.value;
         match (&c.value.value, op) {
             (CondValue::One(_), Operator::In) => self.diags.push(
-                Diagnostic::new(Code::InvalidValue, "`in` compares with a list of values", Label::new(c.value.span, "a single string"))
-                    .with_help(format!("write `{} in [\"a\", \"b\"]`, or use `equals`", c.claim.value)),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "`in` compares with a list of values",
+                    Label::new(c.value.span, "a single string"),
+                )
+                .with_help(format!(
+                    "write `{} in [\"a\", \"b\"]`, or use `equals`",
+                    c.claim.value
+                )),
             ),
             (CondValue::Many(_), op) if op != Operator::In => self.diags.push(
-                Diagnostic::new(Code::InvalidValue, format!("`{}` compares with one value, not a list", op.keyword()), Label::new(c.value.span, "a list"))
-                    .with_help(format!("use `in` for a list, or write one string after `{}`", op.keyword())),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` compares with one value, not a list", op.keyword()),
+                    Label::new(c.value.span, "a list"),
+                )
+                .with_help(format!(
+                    "use `in` for a list, or write one string after `{}`",
+                    op.keyword()
+                )),
             ),
             _ => {}
         }
@@ -168,15 +245,26 @@ impl Lowerer {
         };
         if values.is_empty() {
             self.diags.push(
-                Diagnostic::new(Code::InvalidValue, "`in []` admits nobody", Label::new(c.value.span, "empty list"))
-                    .with_help("list at least one value"),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "`in []` admits nobody",
+                    Label::new(c.value.span, "empty list"),
+                )
+                .with_help("list at least one value"),
             );
         }
         for v in values {
             if v.is_empty() && matches!(op, Operator::Contains | Operator::Has) {
                 self.diags.push(
-                    Diagnostic::new(Code::InvalidValue, format!("`{} \"\"` admits every user who has the attribute", op.keyword()), Label::new(c.value.span, "empty value"))
-                        .with_help("give the project's value, e.g. `contains \"ml\"`"),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{} \"\"` admits every user who has the attribute",
+                            op.keyword()
+                        ),
+                        Label::new(c.value.span, "empty value"),
+                    )
+                    .with_help("give the project's value, e.g. `contains \"ml\"`"),
                 );
             }
             if op == Operator::Has && v.contains(',') {
@@ -190,20 +278,38 @@ impl Lowerer {
                 );
             }
         }
-        let Some(declared) = idp.and_then(|i| self.model.idps.get(i)) else { return };
-        if declared.attributes.is_empty() || declared.attributes.iter().any(|a| a.value == c.claim.value) {
+        let Some(declared) = idp.and_then(|i| self.model.idps.get(i)) else {
+            return;
+        };
+        if declared.attributes.is_empty()
+            || declared.attributes.iter().any(|a| a.value == c.claim.value)
+        {
             return;
         }
         let idp_name = declared.name.value.clone();
-        let names: Vec<String> = declared.attributes.iter().map(|a| a.value.clone()).collect();
+        let names: Vec<String> = declared
+            .attributes
+            .iter()
+            .map(|a| a.value.clone())
+            .collect();
         let mut d = Diagnostic::new(
             Code::UndefinedName,
-            format!("attribute `{}` is not declared by identity provider `{idp_name}`", c.claim.value),
+            format!(
+                "attribute `{}` is not declared by identity provider `{idp_name}`",
+                c.claim.value
+            ),
             Label::new(c.claim.span, "unknown attribute"),
         )
-        .with_suggestion(did_you_mean(&c.claim.value, names.iter().map(String::as_str)));
+        .with_suggestion(did_you_mean(
+            &c.claim.value,
+            names.iter().map(String::as_str),
+        ));
         if d.help.is_none() {
-            d.help = Some(format!("add it to the idp: `attribute {}, {};`", names.join(", "), c.claim.value));
+            d.help = Some(format!(
+                "add it to the idp: `attribute {}, {};`",
+                names.join(", "),
+                c.claim.value
+            ));
         }
         self.diags.push(d);
     }
@@ -220,18 +326,27 @@ impl Lowerer {
                     self.resolve(DeclKind::User, &n).map(Subject::User)
                 }
             }
-            ast::Subject::ServiceId(name) => self.resolve(DeclKind::ServiceId, &super::lower::located(name)).map(Subject::ServiceId),
+            ast::Subject::ServiceId(name) => self
+                .resolve(DeclKind::ServiceId, &super::lower::located(name))
+                .map(Subject::ServiceId),
             ast::Subject::UserLiteral(s) => Some(Subject::Literal(s.value.clone())),
         };
         let action = actions::normalize(&a.action.value).to_string();
-        if !actions::is_known(&action) {
+        let known = actions::is_known(&action);
+        if !known {
             self.diags.push(
-                Diagnostic::new(Code::UnknownAction, format!("`{action}` is not a quantum-computing action"), Label::new(a.action.span, "unknown action"))
-                    .with_suggestion(did_you_mean(&action, actions::all())),
+                Diagnostic::new(
+                    Code::UnknownAction,
+                    format!("`{action}` is not a quantum-computing action"),
+                    Label::new(a.action.span, "unknown action"),
+                )
+                .with_suggestion(did_you_mean(&action, actions::all())),
             );
         }
         let instance = self.resolve(DeclKind::Instance, &super::lower::located(&a.instance));
-        let (Some(subject), Some(instance)) = (subject, instance) else { return };
+        let (Some(subject), Some(instance), true) = (subject, instance, known) else {
+            return;
+        };
         self.model.assertions.push(Assertion {
             subject: Located::new(subject, a.subject.span()),
             expect_allowed: a.expect_allowed,
@@ -247,12 +362,20 @@ impl Lowerer {
             "move" => Change::Move,
             other => {
                 self.diags.push(
-                    Diagnostic::new(Code::InvalidValue, format!("`allow {other}` is not a change qpol knows"), Label::new(a.change.span, "expected `delete` or `move`"))
-                        .with_suggestion(did_you_mean(other, ["delete", "move"])),
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("`allow {other}` is not a change qpol knows"),
+                        Label::new(a.change.span, "expected `delete` or `move`"),
+                    )
+                    .with_suggestion(did_you_mean(other, ["delete", "move"])),
                 );
                 return;
             }
         };
-        self.model.allows.push(Allow { change, instance: super::lower::located(&a.instance), span: a.span });
+        self.model.allows.push(Allow {
+            change,
+            instance: super::lower::located(&a.instance),
+            span: a.span,
+        });
     }
 }

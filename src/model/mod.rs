@@ -166,7 +166,9 @@ pub struct Unit {
 
 impl Unit {
     pub fn has_members(&self) -> bool {
-        self.member_sets.iter().any(|m| !m.rules.is_empty() || !m.users.is_empty() || !m.service_ids.is_empty())
+        self.member_sets
+            .iter()
+            .any(|m| !m.rules.is_empty() || !m.users.is_empty() || !m.service_ids.is_empty())
     }
 }
 
@@ -210,7 +212,13 @@ impl Condition {
     pub fn describe(&self) -> String {
         let value = match &self.value.value {
             CondValue::One(v) => format!("{v:?}"),
-            CondValue::Many(vs) => format!("[{}]", vs.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")),
+            CondValue::Many(vs) => format!(
+                "[{}]",
+                vs.iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         format!("{} {} {}", self.claim.value, self.operator.keyword(), value)
     }
@@ -289,7 +297,15 @@ impl Model {
         let mut out: Vec<InstanceId> = unit.instances.iter().map(|i| i.value).collect();
         for rg in &unit.resource_groups {
             out.extend(
-                self.instances.iter().enumerate().filter(|(_, i)| i.resource_group.as_ref().is_some_and(|g| g.value == rg.value)).map(|(id, _)| id),
+                self.instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| {
+                        i.resource_group
+                            .as_ref()
+                            .is_some_and(|g| g.value == rg.value)
+                    })
+                    .map(|(id, _)| id),
             );
         }
         out.sort_unstable();

@@ -7,6 +7,8 @@ use crate::syntax::ast::{Attributes, Block, Item, Members, Setting, Value};
 
 pub(super) struct Settings<'a> {
     settings: Vec<&'a Setting>,
+    /// Allowed keys that an unknown key was probably meant as (`plna` -> `plan`).
+    misspelt: Vec<&'static str>,
     pub members: Vec<&'a Members>,
     pub attributes: Vec<&'a Attributes>,
 }
@@ -14,14 +16,23 @@ pub(super) struct Settings<'a> {
 /// What a block may hold besides the listed settings.
 pub(super) struct Allowed<'k> {
     pub kind: &'k str,
-    pub keys: &'k [&'k str],
+    pub keys: &'k [&'static str],
     pub members: bool,
     pub attributes: bool,
 }
 
 impl<'a> Settings<'a> {
-    pub fn collect(block: Option<&'a Block>, allowed: &Allowed<'_>, diags: &mut Vec<Diagnostic>) -> Settings<'a> {
-        let mut out = Settings { settings: Vec::new(), members: Vec::new(), attributes: Vec::new() };
+    pub fn collect(
+        block: Option<&'a Block>,
+        allowed: &Allowed<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Settings<'a> {
+        let mut out = Settings {
+            settings: Vec::new(),
+            misspelt: Vec::new(),
+            members: Vec::new(),
+            attributes: Vec::new(),
+        };
         let Some(block) = block else { return out };
         for item in &block.items {
             match item {
@@ -34,6 +45,9 @@ impl<'a> Settings<'a> {
                             _ => &[],
                         };
                         let candidates = allowed.keys.iter().chain(extra.iter()).copied();
+                        if let Some(meant) = did_you_mean(key, allowed.keys.iter().copied()) {
+                            out.misspelt.push(meant);
+                        }
                         let mut d = Diagnostic::new(
                             Code::UnknownSetting,
                             format!("{} has no setting `{key}`", article(allowed.kind)),
@@ -41,7 +55,11 @@ impl<'a> Settings<'a> {
                         )
                         .with_suggestion(did_you_mean(key, candidates));
                         if d.help.is_none() {
-                            d.help = Some(format!("{} takes: {}", article(allowed.kind), allowed.keys.join(", ")));
+                            d.help = Some(format!(
+                                "{} takes: {}",
+                                article(allowed.kind),
+                                allowed.keys.join(", ")
+                            ));
                         }
                         diags.push(d);
                         continue;
@@ -54,7 +72,7 @@ impl<'a> Settings<'a> {
                                 Label::new(s.span, "set again here"),
                             )
                             .with_label(Label::new(first.span, "first set here"))
-                            .with_help(format!("keep one `{key}`; list several values separated by commas")),
+                            .with_help(format!("remove one of the two `{key}` settings")),
                         );
                         continue;
                     }
@@ -69,12 +87,19 @@ impl<'a> Settings<'a> {
         out
     }
 
+    /// Was the key given, or an unknown key that is probably it misspelt?
+    pub fn mentions(&self, key: &str) -> bool {
+        self.get(key).is_some() || self.misspelt.contains(&key)
+    }
+
     pub fn get(&self, key: &str) -> Option<&'a Setting> {
         self.settings.iter().copied().find(|s| s.key.value == key)
     }
 
     pub fn names(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Located<String>> {
-        let Some(s) = self.get(key) else { return Vec::new() };
+        let Some(s) = self.get(key) else {
+            return Vec::new();
+        };
         if s.values.is_empty() {
             diags.push(missing_value(s, "one or more names"));
         }
@@ -123,7 +148,9 @@ impl<'a> Settings<'a> {
     }
 
     pub fn strings(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Located<String>> {
-        let Some(s) = self.get(key) else { return Vec::new() };
+        let Some(s) = self.get(key) else {
+            return Vec::new();
+        };
         if s.values.is_empty() {
             diags.push(missing_value(s, "one or more strings"));
         }
@@ -131,7 +158,11 @@ impl<'a> Settings<'a> {
         for v in &s.values {
             match v {
                 Value::Str(v) => out.push(Located::new(v.value.clone(), v.span)),
-                Value::List(list) => out.extend(list.value.iter().map(|v| Located::new(v.value.clone(), v.span))),
+                Value::List(list) => out.extend(
+                    list.value
+                        .iter()
+                        .map(|v| Located::new(v.value.clone(), v.span)),
+                ),
                 other => diags.push(wrong_type(key, "strings", other)),
             }
         }
@@ -144,7 +175,11 @@ fn single(s: &Setting, diags: &mut Vec<Diagnostic>) -> Option<()> {
         diags.push(
             Diagnostic::new(
                 Code::InvalidValue,
-                format!("`{}` takes one value, found {}", s.key.value, s.values.len()),
+                format!(
+                    "`{}` takes one value, found {}",
+                    s.key.value,
+                    s.values.len()
+                ),
                 Label::new(extra.span(), "extra value"),
             )
             .with_help(format!("keep one value for `{}`", s.key.value)),
@@ -155,7 +190,7 @@ fn single(s: &Setting, diags: &mut Vec<Diagnostic>) -> Option<()> {
 }
 
 fn article(kind: &str) -> String {
-    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    if kind.starts_with(['a', 'e', 'i', 'o']) {
         format!("an {kind}")
     } else {
         format!("a {kind}")
@@ -163,18 +198,25 @@ fn article(kind: &str) -> String {
 }
 
 fn not_here(kind: &str, what: &str, span: crate::diag::Span) -> Diagnostic {
-    Diagnostic::new(Code::UnknownSetting, format!("{} cannot have `{what}`", article(kind)), Label::new(span, "not allowed here"))
-        .with_help(match what {
-            "members" => "only projects and groups have members",
-            _ => "only users have attributes",
-        })
+    Diagnostic::new(
+        Code::UnknownSetting,
+        format!("{} cannot have `{what}`", article(kind)),
+        Label::new(span, "not allowed here"),
+    )
+    .with_help(match what {
+        "members" => "only projects and groups have members",
+        _ => "only users have attributes",
+    })
 }
 
 fn wrong_type(key: &str, expected: &str, found: &Value) -> Diagnostic {
     let (what, help) = match found {
         Value::Name(_) => ("a name", format!("quote it: `{key} \"...\"`")),
         Value::Str(_) => ("a string", format!("write `{key}` without quotes")),
-        Value::List(_) => ("a list", format!("write the values separated by commas: `{key} a, b`")),
+        Value::List(_) => (
+            "a list",
+            format!("write the values separated by commas: `{key} a, b`"),
+        ),
     };
     Diagnostic::new(
         Code::InvalidValue,

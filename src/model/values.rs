@@ -6,19 +6,27 @@ use crate::diag::{did_you_mean, Code, Diagnostic, Label};
 
 /// IBM Cloud regions (multizone and single-campus) a location may name.
 pub const REGIONS: &[&str] = &[
-    "au-syd", "br-sao", "ca-mon", "ca-tor", "eu-de", "eu-es", "eu-fr2", "eu-gb", "in-che", "jp-osa", "jp-tok",
-    "us-east", "us-south",
+    "au-syd", "br-sao", "ca-mon", "ca-tor", "eu-de", "eu-es", "eu-fr2", "eu-gb", "in-che",
+    "jp-osa", "jp-tok", "us-east", "us-south",
 ];
 
 /// Is the value one of `allowed`? Reports Q105 with a did-you-mean otherwise.
-pub fn check_choice(key: &str, value: &Located<String>, allowed: &[&str], diags: &mut Vec<Diagnostic>) -> bool {
+pub fn check_choice(
+    key: &str,
+    value: &Located<String>,
+    allowed: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     if allowed.contains(&value.value.as_str()) {
         return true;
     }
     let mut d = Diagnostic::new(
         Code::InvalidValue,
         format!("`{}` is not a value of `{key}`", value.value),
-        Label::new(value.span, format!("expected one of {}", allowed.join(", "))),
+        Label::new(
+            value.span,
+            format!("expected one of {}", allowed.join(", ")),
+        ),
     )
     .with_suggestion(did_you_mean(&value.value, allowed.iter().copied()));
     if d.help.is_none() {
@@ -65,13 +73,28 @@ pub fn check_tag(tag: &Located<String>, diags: &mut Vec<Diagnostic>) {
     let len = tag.value.chars().count();
     if !(1..=128).contains(&len) {
         diags.push(
-            Diagnostic::new(Code::ValueOutOfRange, format!("a tag of {len} characters is outside the 1 to 128 IAM accepts"), Label::new(tag.span, "tag length"))
-                .with_help("shorten the tag or remove it"),
+            Diagnostic::new(
+                Code::ValueOutOfRange,
+                format!("a tag of {len} characters is outside the 1 to 128 IAM accepts"),
+                Label::new(tag.span, "tag length"),
+            )
+            .with_help("shorten the tag or remove it"),
         );
-    } else if let Some(bad) = tag.value.chars().find(|c| !(c.is_ascii_alphanumeric() || ":_ .-".contains(*c))) {
+    } else if let Some(bad) = tag
+        .value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || ":_ .-".contains(*c)))
+    {
         diags.push(
-            Diagnostic::new(Code::InvalidValue, format!("tag `{}` contains `{bad}`, which IAM does not accept in tags", tag.value), Label::new(tag.span, "invalid character"))
-                .with_help("tags may hold letters, digits, space and `:_.-`"),
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "tag `{}` contains `{bad}`, which IAM does not accept in tags",
+                    tag.value
+                ),
+                Label::new(tag.span, "invalid character"),
+            )
+            .with_help("tags may hold letters, digits, space and `:_.-`"),
         );
     }
 }
@@ -84,14 +107,19 @@ pub fn check_role_values(
     iam_name: Option<&Located<String>>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (what, value, max) in [("display name", display_name, 50), ("description", description, 250)] {
+    for (what, value, max) in [
+        ("display name", display_name, 50),
+        ("description", description, 250),
+    ] {
         let Some(value) = value else { continue };
         let len = value.value.chars().count();
         if !(1..=max).contains(&len) {
             diags.push(
                 Diagnostic::new(
                     Code::ValueOutOfRange,
-                    format!("a role {what} of {len} characters is outside the 1 to {max} IAM accepts"),
+                    format!(
+                        "a role {what} of {len} characters is outside the 1 to {max} IAM accepts"
+                    ),
                     Label::new(value.span, format!("{len} characters")),
                 )
                 .with_help(format!("write a {what} of 1 to {max} characters")),

@@ -14,9 +14,19 @@ pub(super) struct Builder<'d> {
 }
 
 impl Builder<'_> {
+    /// The pair's span in the file. pest lets a sequence that ends in an
+    /// optional element (`block ~ ";"?`, `member_role?`, a setting's values)
+    /// swallow the whitespace and comments before the element it did not
+    /// find; those are trimmed off so comments stay outside the node.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        let end = match pair.as_rule() {
+            Rule::declaration | Rule::members | Rule::setting | Rule::statement => {
+                s.start() + tight_len(s.as_str())
+            }
+            _ => s.end(),
+        };
+        Span::new(self.file, self.offset + s.start(), self.offset + end)
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -37,8 +47,17 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let mut parts = pair.into_inner();
         let kind_pair = parts.next()?;
-        let kind = Spanned::new(DeclKind::from_keyword(kind_pair.as_str())?, self.span(&kind_pair));
-        let mut decl = Declaration { kind, name: None, flag: None, block: None, span };
+        let kind = Spanned::new(
+            DeclKind::from_keyword(kind_pair.as_str())?,
+            self.span(&kind_pair),
+        );
+        let mut decl = Declaration {
+            kind,
+            name: None,
+            flag: None,
+            block: None,
+            span,
+        };
         for part in parts {
             match part.as_rule() {
                 Rule::name => decl.name = Some(self.name(part)),
@@ -52,9 +71,20 @@ impl Builder<'_> {
 
     fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
         let span = self.span(&pair);
-        let delimiter = if pair.as_str().starts_with('<') { Delimiter::Angle } else { Delimiter::Brace };
-        let items = pair.into_inner().filter_map(|item| self.item(item)).collect();
-        Block { delimiter, items, span }
+        let delimiter = if pair.as_str().starts_with('<') {
+            Delimiter::Angle
+        } else {
+            Delimiter::Brace
+        };
+        let items = pair
+            .into_inner()
+            .filter_map(|item| self.item(item))
+            .collect();
+        Block {
+            delimiter,
+            items,
+            span,
+        }
     }
 
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
@@ -90,7 +120,11 @@ impl Builder<'_> {
 
     fn string_list(&mut self, pair: Pair<'_, Rule>) -> Spanned<Vec<Spanned<String>>> {
         let span = self.span(&pair);
-        let values = pair.into_inner().map(|s| self.string(s)).collect();
+        let values = pair
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::string)
+            .map(|s| self.string(s))
+            .collect();
         Spanned::new(values, span)
     }
 
@@ -100,22 +134,36 @@ impl Builder<'_> {
         for attr in pair.into_inner().filter(|p| p.as_rule() == Rule::attribute) {
             let attr_span = self.span(&attr);
             let mut parts = attr.into_inner();
-            let (Some(name), Some(value)) = (parts.next(), parts.next()) else { continue };
+            let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+                continue;
+            };
             let name = self.name(name);
             let value = match value.as_rule() {
-                Rule::string_list => {
-                    AttrValue::List(self.string_list(value).value.into_iter().map(|s| s.value).collect())
-                }
+                Rule::string_list => AttrValue::List(
+                    self.string_list(value)
+                        .value
+                        .into_iter()
+                        .map(|s| s.value)
+                        .collect(),
+                ),
                 _ => AttrValue::Str(self.string(value).value),
             };
-            entries.push(Attribute { name, value, span: attr_span });
+            entries.push(Attribute {
+                name,
+                value,
+                span: attr_span,
+            });
         }
         Attributes { entries, span }
     }
 
     fn members(&mut self, pair: Pair<'_, Rule>) -> Members {
         let span = self.span(&pair);
-        let mut members = Members { sources: Vec::new(), role: None, span };
+        let mut members = Members {
+            sources: Vec::new(),
+            role: None,
+            span,
+        };
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::rule => members.sources.push(MemberSource::Rule(self.rule(part))),
@@ -146,7 +194,11 @@ impl Builder<'_> {
 
     fn rule(&mut self, pair: Pair<'_, Rule>) -> super::ast::Rule {
         let span = self.span(&pair);
-        let mut rule = super::ast::Rule { idp: None, conditions: Vec::new(), span };
+        let mut rule = super::ast::Rule {
+            idp: None,
+            conditions: Vec::new(),
+            span,
+        };
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::name => rule.idp = Some(self.name(part)),
@@ -166,19 +218,30 @@ impl Builder<'_> {
         let mut parts = pair.into_inner();
         let claim = self.name(parts.next()?);
         let op_pair = parts.next()?;
-        let operator = Spanned::new(Operator::from_keyword(op_pair.as_str())?, self.span(&op_pair));
+        let operator = Spanned::new(
+            Operator::from_keyword(op_pair.as_str())?,
+            self.span(&op_pair),
+        );
         let value_pair = parts.next()?;
         let value = match value_pair.as_rule() {
             Rule::string_list => {
                 let list = self.string_list(value_pair);
-                Spanned::new(CondValue::Many(list.value.into_iter().map(|s| s.value).collect()), list.span)
+                Spanned::new(
+                    CondValue::Many(list.value.into_iter().map(|s| s.value).collect()),
+                    list.span,
+                )
             }
             _ => {
                 let s = self.string(value_pair);
                 Spanned::new(CondValue::One(s.value), s.span)
             }
         };
-        Some(Condition { claim, operator, value, span })
+        Some(Condition {
+            claim,
+            operator,
+            value,
+            span,
+        })
     }
 
     fn assertion(&mut self, pair: Pair<'_, Rule>) -> Option<Assertion> {
@@ -190,7 +253,13 @@ impl Builder<'_> {
         let action = self.name(parts.next()?);
         let _on = parts.next()?;
         let instance = self.name(parts.next()?);
-        Some(Assertion { subject, expect_allowed, action, instance, span })
+        Some(Assertion {
+            subject,
+            expect_allowed,
+            action,
+            instance,
+            span,
+        })
     }
 
     fn subject(&mut self, pair: Pair<'_, Rule>) -> Option<Subject> {
@@ -213,8 +282,39 @@ impl Builder<'_> {
         let mut parts = pair.into_inner().skip(1);
         let change = self.name(parts.next()?);
         let instance = self.name(parts.next()?);
-        Some(Allow { change, instance, span })
+        Some(Allow {
+            change,
+            instance,
+            span,
+        })
     }
+}
+
+/// Length of `text` without its trailing whitespace and comments.
+fn tight_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut last = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i = super::lexical::skip_string(bytes, i);
+                last = i;
+            }
+            b'#' => {
+                i = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(text.len(), |n| i + n)
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                i += 1;
+                last = i;
+            }
+        }
+    }
+    last.min(text.len())
 }
 
 /// Resolve escapes; `start` is the file offset of `raw`. Unknown escapes are
@@ -253,14 +353,24 @@ fn unescape(raw: &str, start: usize, file: FileId, diagnostics: &mut Vec<Diagnos
                         }
                     }
                     None => {
-                        diagnostics.push(bad_escape(file, start + i, "\\u", "write a unicode escape as `\\u{1F600}` (1 to 6 hex digits)"));
+                        diagnostics.push(bad_escape(
+                            file,
+                            start + i,
+                            "\\u",
+                            "write a unicode escape as `\\u{1F600}` (1 to 6 hex digits)",
+                        ));
                         out.push_str("\\u");
                     }
                 }
             }
             other => {
                 let shown = format!("\\{other}");
-                diagnostics.push(bad_escape(file, start + i, &shown, "write `\\\\` for a literal backslash"));
+                diagnostics.push(bad_escape(
+                    file,
+                    start + i,
+                    &shown,
+                    "write `\\\\` for a literal backslash",
+                ));
                 out.push('\\');
                 out.push(other);
             }
@@ -273,7 +383,10 @@ fn bad_escape(file: FileId, at: usize, escape: &str, help: &str) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidEscape,
         format!("unknown escape `{escape}` in a string"),
-        Label::new(Span::new(file, at, at + escape.len()), "not an escape qpol knows"),
+        Label::new(
+            Span::new(file, at, at + escape.len()),
+            "not an escape qpol knows",
+        ),
     )
     .with_help(help)
 }

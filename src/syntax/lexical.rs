@@ -26,7 +26,10 @@ pub fn comments(file: FileId, text: &str) -> Vec<Comment> {
             }
             b'"' => i = skip_string(bytes, i),
             b'#' => {
-                let end = text.get(i..).and_then(|rest| rest.find('\n')).map_or(text.len(), |n| i + n);
+                let end = text
+                    .get(i..)
+                    .and_then(|rest| rest.find('\n'))
+                    .map_or(text.len(), |n| i + n);
                 let body = text.get(i..end).unwrap_or("").trim_end();
                 let own_line = text.get(line_start..i).is_some_and(|p| p.trim().is_empty());
                 out.push(Comment {
@@ -62,7 +65,10 @@ pub fn skip_trivia(text: &str, mut pos: usize) -> usize {
     let bytes = text.as_bytes();
     while let Some(&b) = bytes.get(pos) {
         if b == b'#' {
-            pos = text.get(pos..).and_then(|r| r.find('\n')).map_or(text.len(), |n| pos + n);
+            pos = text
+                .get(pos..)
+                .and_then(|r| r.find('\n'))
+                .map_or(text.len(), |n| pos + n);
         } else if b.is_ascii_whitespace() {
             pos += 1;
         } else if text.get(pos..).is_some_and(|r| r.starts_with('\u{FEFF}')) {

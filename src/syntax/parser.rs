@@ -22,6 +22,9 @@ pub struct Parsed {
     pub file: SourceFile,
     pub diagnostics: Vec<Diagnostic>,
     pub comments: Vec<lexical::Comment>,
+    /// Kinds and names of declarations that failed to parse: references to
+    /// them are not reported again as undefined.
+    pub broken: Vec<(super::ast::DeclKind, String)>,
 }
 
 impl Parsed {
@@ -33,7 +36,10 @@ impl Parsed {
 /// Parse one file. Never panics; every problem becomes a diagnostic.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
     pest::set_error_detail(true);
-    let mut parsed = Parsed { comments: lexical::comments(file, text), ..Parsed::default() };
+    let mut parsed = Parsed {
+        comments: lexical::comments(file, text),
+        ..Parsed::default()
+    };
     let mut pos = skip_trivia(text, 0);
     let mut errors = 0;
     while pos < text.len() {
@@ -42,7 +48,11 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
                 let end = pos + pair.as_span().end();
-                let mut builder = super::build::Builder { file, offset: pos, diagnostics: &mut parsed.diagnostics };
+                let mut builder = super::build::Builder {
+                    file,
+                    offset: pos,
+                    diagnostics: &mut parsed.diagnostics,
+                };
                 if let Some(statement) = builder.statement(pair) {
                     parsed.file.statements.push(statement);
                 }
@@ -64,7 +74,12 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                     break;
                 }
                 let punctuation = expected_punctuation(&error);
-                parsed.diagnostics.push(syntax_error(file, text, at, &error.variant, &punctuation));
+                parsed
+                    .diagnostics
+                    .push(syntax_error(file, text, at, &error.variant, &punctuation));
+                if let Some(broken) = declared_name(rest) {
+                    parsed.broken.push(broken);
+                }
                 pos = skip_trivia(text, resume_at(text, pos, at));
             }
         }
@@ -72,14 +87,32 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     parsed
 }
 
-fn syntax_error(file: FileId, text: &str, at: usize, variant: &ErrorVariant<Rule>, punctuation: &[String]) -> Diagnostic {
+/// `KIND NAME` at the start of a statement that failed to parse.
+fn declared_name(statement: &str) -> Option<(super::ast::DeclKind, String)> {
+    let kind = super::ast::DeclKind::from_keyword(word_at(statement, 0))?;
+    let after = skip_trivia(statement, kind.keyword().len());
+    let name = word_at(statement, after);
+    (!name.is_empty()).then(|| (kind, name.to_string()))
+}
+
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    at: usize,
+    variant: &ErrorVariant<Rule>,
+    punctuation: &[String],
+) -> Diagnostic {
     let found = found_token(text, at);
     let end = at + found.len();
     let expected = match variant {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives, punctuation),
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let shown = if found.is_empty() { "end of file".to_string() } else { format!("`{}`", printable(found)) };
+    let shown = if found.is_empty() {
+        "end of file".to_string()
+    } else {
+        format!("`{}`", printable(found))
+    };
     let mut d = Diagnostic::new(
         Code::SyntaxError,
         format!("expected {expected}, found {shown}"),
@@ -87,15 +120,16 @@ fn syntax_error(file: FileId, text: &str, at: usize, variant: &ErrorVariant<Rule
     );
     if let ErrorVariant::ParsingError { positives, .. } = variant {
         let word = word_at(text, at);
-        let keywords: &[&str] = if positives.contains(&Rule::decl_kind) || positives.contains(&Rule::statement) {
-            lexical::STATEMENT_KEYWORDS
-        } else if positives.contains(&Rule::operator) {
-            OPERATORS
-        } else if positives.contains(&Rule::verdict) {
-            &["can", "cannot"]
-        } else {
-            &[]
-        };
+        let keywords: &[&str] =
+            if positives.contains(&Rule::decl_kind) || positives.contains(&Rule::statement) {
+                lexical::STATEMENT_KEYWORDS
+            } else if positives.contains(&Rule::operator) {
+                OPERATORS
+            } else if positives.contains(&Rule::verdict) {
+                &["can", "cannot"]
+            } else {
+                &[]
+            };
         d = d.with_suggestion(did_you_mean(word, keywords.iter().copied()));
         if d.help.is_none() {
             d.help = Some(help_for(positives, found));
@@ -104,8 +138,15 @@ fn syntax_error(file: FileId, text: &str, at: usize, variant: &ErrorVariant<Rule
     d
 }
 
-const OPERATORS: &[&str] =
-    &["contains", "equals", "not_equals", "equals_ignore_case", "not_equals_ignore_case", "in", "has"];
+const OPERATORS: &[&str] = &[
+    "contains",
+    "equals",
+    "not_equals",
+    "equals_ignore_case",
+    "not_equals_ignore_case",
+    "in",
+    "has",
+];
 
 fn help_for(positives: &[Rule], found: &str) -> String {
     if positives.contains(&Rule::statement) || positives.contains(&Rule::decl_kind) {
@@ -125,17 +166,30 @@ fn found_token(text: &str, at: usize) -> &str {
     if !word.is_empty() {
         return word;
     }
-    text.get(at..).and_then(|r| r.chars().next()).map_or("", |c| text.get(at..at + c.len_utf8()).unwrap_or(""))
+    text.get(at..)
+        .and_then(|r| r.chars().next())
+        .map_or("", |c| text.get(at..at + c.len_utf8()).unwrap_or(""))
 }
 
 /// Control and invisible characters shown as escapes, so a report stays one line.
 fn printable(token: &str) -> String {
-    token.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+    token
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// The punctuation pest would have accepted at the error (`;`, `}`, ...).
 fn expected_punctuation(error: &pest::error::Error<Rule>) -> Vec<String> {
-    let Some(attempts) = error.parse_attempts() else { return Vec::new() };
+    let Some(attempts) = error.parse_attempts() else {
+        return Vec::new();
+    };
     attempts
         .expected_tokens()
         .into_iter()
@@ -164,7 +218,9 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::name => "a name",
         Rule::string | Rule::string_inner => "a string",
         Rule::string_list => "a list `[\"a\", \"b\"]`",
-        Rule::statement | Rule::declaration | Rule::decl_kind | Rule::assertion | Rule::allow => "a statement",
+        Rule::statement | Rule::declaration | Rule::decl_kind | Rule::assertion | Rule::allow => {
+            "a statement"
+        }
         Rule::block => "`{` or `<`",
         Rule::flag => "a name",
         Rule::setting => "a setting",
@@ -183,6 +239,10 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::kw_on => "`on`",
         Rule::subject => "a user or service id",
         Rule::kw_assert | Rule::kw_allow => "a statement",
+        Rule::semicolon => "`;`",
+        Rule::comma => "`,`",
+        Rule::rbrace => "`}`",
+        Rule::rangle => "`>`",
         _ => return None,
     })
 }

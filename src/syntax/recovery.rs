@@ -33,7 +33,10 @@ pub fn resume_at(text: &str, start: usize, error_at: usize) -> usize {
                 continue;
             }
             b'#' => {
-                i = text.get(i..).and_then(|r| r.find('\n')).map_or(text.len(), |n| i + n);
+                i = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(text.len(), |n| i + n);
                 continue;
             }
             b'{' | b'<' if starts_with_keyword => depth += 1,
@@ -52,7 +55,11 @@ pub fn resume_at(text: &str, start: usize, error_at: usize) -> usize {
 }
 
 fn count_blanks(bytes: &[u8], from: usize) -> usize {
-    bytes.iter().skip(from).take_while(|&&b| b == b' ' || b == b'\t').count()
+    bytes
+        .iter()
+        .skip(from)
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
 }
 
 fn after_optional_semicolon(text: &str, pos: usize) -> usize {
