@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         };
         let old = checks::check(&baseline);
         if !old.passed() {
-            output::print(&old.diagnostics, &baseline.sources, global, None);
+            output::print(&old.diagnostics, &baseline.sources, global, &[]);
             return usage_error(format!(
                 "the baseline `{}` has errors; it must check clean",
                 baseline_path.display()
@@ -39,6 +39,6 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         crate::diag::sort(&mut result.diagnostics);
         sources = baseline.sources;
     }
-    output::print(&result.diagnostics, &sources, global, None);
+    output::print(&result.diagnostics, &sources, global, &[]);
     output::exit_code(&result.diagnostics, global)
 }

@@ -73,7 +73,7 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
         let mut policy = Policy::default();
         policy.add_bytes(&name, bytes);
         let diagnostics: Vec<_> = policy.syntax_diagnostics().cloned().collect();
-        output::print(&diagnostics, &policy.sources, global, None);
+        output::print(&diagnostics, &policy.sources, global, &[]);
         eprintln!("error: `{name}` was not formatted");
         return EXIT_FINDINGS;
     };
@@ -81,7 +81,7 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
         Ok(f) => f,
         Err(FormatError::Syntax(diagnostics)) => {
             let policy = Policy::from_texts([(name.as_str(), text.as_str())]);
-            output::print(&diagnostics, &policy.sources, global, None);
+            output::print(&diagnostics, &policy.sources, global, &[]);
             eprintln!("error: `{name}` has syntax errors and was not formatted");
             return EXIT_FINDINGS;
         }

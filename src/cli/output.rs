@@ -9,38 +9,30 @@ pub fn print(
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
     global: Global,
-    extra: Option<serde_json::Value>,
+    extra: &[(&str, serde_json::Value)],
 ) {
-    let mut stdout = std::io::stdout().lock();
-    let text = match global.format {
-        OutputFormat::Json => {
-            let mut doc: serde_json::Value =
-                serde_json::from_str(&render::json_all(diagnostics, sources)).unwrap_or_default();
-            if let (Some(obj), Some(serde_json::Value::Object(extra))) =
-                (doc.as_object_mut(), extra)
-            {
-                obj.extend(extra);
-            }
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
-        }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A closed pipe (`qpol check ... | head`) is not an error worth reporting.
+    let _ = match global.format {
+        OutputFormat::Json => render::write_json(&mut out, diagnostics, sources, extra)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
         OutputFormat::Human => {
             let style = if global.color {
                 render::Style::Color
             } else {
                 render::Style::Plain
             };
-            let mut text = render::human_all(diagnostics, sources, style);
-            if !diagnostics.is_empty() {
-                text.push_str(&render::summary(diagnostics));
-                text.push('\n');
-            }
-            text
+            render::write_human(&mut out, diagnostics, sources, style).and_then(|()| {
+                if diagnostics.is_empty() {
+                    Ok(())
+                } else {
+                    writeln!(out, "{}", render::summary(diagnostics))
+                }
+            })
         }
     };
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// 1 if there are errors, or warnings under `--deny warnings`; else 0.

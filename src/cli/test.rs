@@ -24,8 +24,11 @@ pub fn run(args: &TestArgs, global: Global) -> u8 {
     diagnostics.extend(outcome.diagnostics.iter().cloned());
     crate::diag::sort(&mut diagnostics);
     let summary = format!("{} passed, {} failed", outcome.passed, outcome.failed);
-    let extra = serde_json::json!({"passed": outcome.passed, "failed": outcome.failed});
-    output::print(&diagnostics, &policy.sources, global, Some(extra));
+    let extra = [
+        ("passed", serde_json::json!(outcome.passed)),
+        ("failed", serde_json::json!(outcome.failed)),
+    ];
+    output::print(&diagnostics, &policy.sources, global, &extra);
     if global.format == OutputFormat::Human {
         println!("{summary}");
     }

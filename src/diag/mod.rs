@@ -77,6 +77,28 @@ impl SourceFile {
         (line + 1, column + 1)
     }
 
+    /// The byte range of lines `first..=last` (0-based, clamped), whole lines.
+    pub fn line_range(&self, first: usize, last: usize) -> (usize, usize) {
+        let start = self
+            .line_starts
+            .get(first)
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        (start.min(self.text.len()), end.min(self.text.len()))
+    }
+
+    /// 0-based line index of a byte offset.
+    pub fn line_index(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
     /// Clamp an offset to the text and down to a char boundary.
     pub fn clamp(&self, offset: usize) -> usize {
         let mut offset = offset.min(self.text.len());

@@ -2,7 +2,7 @@
 //! machines (a stable JSON form).
 
 use super::{Diagnostic, Label, Severity, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
 
 /// How diagnostics are printed.
@@ -36,14 +36,25 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: Style) -> Stri
     out
 }
 
-/// All diagnostics, then the summary line.
+/// All diagnostics, each followed by a blank line.
 pub fn human_all(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    let _ = write_human(&mut out, diagnostics, sources, style);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`human_all`] written straight to `w`.
+pub fn write_human(
+    mut w: impl std::io::Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    style: Style,
+) -> std::io::Result<()> {
     for d in diagnostics {
-        out.push_str(&human(d, sources, style));
-        out.push('\n');
+        w.write_all(human(d, sources, style).as_bytes())?;
+        w.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 /// The stable machine form: one JSON object per diagnostic.
@@ -74,16 +85,65 @@ pub fn json_value(diagnostic: &Diagnostic, sources: &SourceMap) -> serde_json::V
     })
 }
 
-/// Every diagnostic and the counts, as pretty JSON.
-pub fn json_all(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
-    let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
-    let doc = serde_json::json!({
-        "diagnostics": diagnostics.iter().map(|d| json_value(d, sources)).collect::<Vec<_>>(),
-        "errors": count(Severity::Error),
-        "warnings": count(Severity::Warning),
-        "notes": count(Severity::Note),
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+/// Every diagnostic and the counts, as pretty JSON, plus `extra` top-level
+/// fields. Diagnostics are serialized one at a time (no document tree).
+pub fn json_all(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    extra: &[(&str, serde_json::Value)],
+) -> String {
+    let mut out = Vec::new();
+    let _ = write_json(&mut out, diagnostics, sources, extra);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`json_all`] written straight to `w`, for outputs too large to hold.
+pub fn write_json(
+    w: impl std::io::Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    extra: &[(&str, serde_json::Value)],
+) -> serde_json::Result<()> {
+    serde_json::to_writer_pretty(
+        w,
+        &JsonDoc {
+            diagnostics,
+            sources,
+            extra,
+        },
+    )
+}
+
+struct JsonDoc<'a> {
+    diagnostics: &'a [Diagnostic],
+    sources: &'a SourceMap,
+    extra: &'a [(&'a str, serde_json::Value)],
+}
+struct Lazy<'a>(&'a [Diagnostic], &'a SourceMap);
+impl serde::Serialize for Lazy<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|d| json_value(d, self.1)))
+    }
+}
+impl serde::Serialize for JsonDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let count = |sev: Severity| {
+            self.diagnostics
+                .iter()
+                .filter(|d| d.severity == sev)
+                .count()
+        };
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("diagnostics", &Lazy(self.diagnostics, self.sources))?;
+        map.serialize_entry("errors", &count(Severity::Error))?;
+        map.serialize_entry("warnings", &count(Severity::Warning))?;
+        map.serialize_entry("notes", &count(Severity::Note))?;
+        for (key, value) in self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 /// `N errors, N warnings, N notes` (empty when there is nothing to say).
@@ -105,7 +165,7 @@ struct Report {
     message: String,
     severity: Severity,
     help: Option<String>,
-    source: NamedSource<std::sync::Arc<str>>,
+    source: Window,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -113,19 +173,24 @@ struct Report {
 impl Report {
     fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
         let file = d.primary.span.file;
-        let mut labels = vec![labeled(sources, &d.primary, true)];
+        let same_file: Vec<&Label> = std::iter::once(&d.primary)
+            .chain(d.secondary.iter().filter(|l| l.span.file == file))
+            .collect();
+        let source = Window::around(sources, file, &same_file);
+        let mut labels = vec![labeled(&source, &d.primary, true)];
         let mut related = Vec::new();
         for l in &d.secondary {
             if l.span.file == file {
-                labels.push(labeled(sources, l, false));
+                labels.push(labeled(&source, l, false));
             } else {
+                let window = Window::around(sources, l.span.file, &[l]);
                 related.push(Report {
                     code: String::new(),
                     message: l.message.clone(),
                     severity: Severity::Note,
                     help: None,
-                    source: named_source(sources, l.span.file),
-                    labels: vec![labeled(sources, l, true)],
+                    labels: vec![labeled(&window, l, true)],
+                    source: window,
                     related: Vec::new(),
                 });
             }
@@ -135,24 +200,98 @@ impl Report {
             message: d.message.clone(),
             severity: d.severity,
             help: d.help.clone(),
-            source: named_source(sources, file),
+            source,
             labels,
             related,
         }
     }
 }
 
-fn named_source(sources: &SourceMap, file: super::FileId) -> NamedSource<std::sync::Arc<str>> {
-    let text: std::sync::Arc<str> = sources
-        .get(file)
-        .map_or_else(|| "".into(), |f| f.text.clone());
-    NamedSource::new(sources.name(file), text)
+/// The lines of one file around a diagnostic's labels. miette looks lines
+/// up from the start of the source it is given, so handing it only these
+/// lines keeps rendering fast however large the file; line numbers are
+/// shifted back to the file's.
+struct Window {
+    name: String,
+    text: std::sync::Arc<str>,
+    /// Byte range of the window in the file.
+    start: usize,
+    end: usize,
+    /// 0-based line of the file at which the window starts.
+    first_line: usize,
 }
 
-fn labeled(sources: &SourceMap, label: &Label, primary: bool) -> LabeledSpan {
-    let (start, end) = sources.get(label.span.file).map_or((0, 0), |f| {
-        (f.clamp(label.span.start), f.clamp(label.span.end))
-    });
+impl Window {
+    /// Context lines miette shows around a label, plus one.
+    const CONTEXT: usize = 2;
+
+    fn around(sources: &SourceMap, file: super::FileId, labels: &[&Label]) -> Window {
+        let name = sources.name(file).to_string();
+        let Some(f) = sources.get(file) else {
+            return Window {
+                name,
+                text: "".into(),
+                start: 0,
+                end: 0,
+                first_line: 0,
+            };
+        };
+        let lines = labels.iter().flat_map(|l| {
+            [
+                f.line_index(f.clamp(l.span.start)),
+                f.line_index(f.clamp(l.span.end)),
+            ]
+        });
+        let (low, high) = lines.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+        let first_line = low.min(high).saturating_sub(Self::CONTEXT);
+        let (start, end) = f.line_range(first_line, high + Self::CONTEXT);
+        Window {
+            name,
+            text: f.text.clone(),
+            start,
+            end,
+            first_line,
+        }
+    }
+
+    fn slice(&self) -> &str {
+        self.text.get(self.start..self.end).unwrap_or("")
+    }
+
+    /// A file offset in window coordinates, clamped to the window.
+    fn local(&self, offset: usize) -> usize {
+        let mut local = offset.clamp(self.start, self.end) - self.start;
+        let slice = self.slice();
+        while local > 0 && !slice.is_char_boundary(local) {
+            local -= 1;
+        }
+        local
+    }
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self
+            .slice()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+fn labeled(window: &Window, label: &Label, primary: bool) -> LabeledSpan {
+    let (start, end) = (window.local(label.span.start), window.local(label.span.end));
     let text = (!label.message.is_empty()).then(|| label.message.clone());
     if primary {
         LabeledSpan::new_primary_with_span(text, (start, end - start))

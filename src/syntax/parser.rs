@@ -35,7 +35,6 @@ impl Parsed {
 
 /// Parse one file. Never panics; every problem becomes a diagnostic.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
-    pest::set_error_detail(true);
     let mut parsed = Parsed {
         comments: lexical::comments(file, text),
         ..Parsed::default()

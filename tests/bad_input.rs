@@ -1,0 +1,158 @@
+//! Bad input never panics or hangs, and always gets a diagnostic with a
+//! location: empty and binary files, truncations, deep and repeated
+//! openings, huge files, huge names.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use qpol::diag::{render, Code, Severity};
+use qpol::Policy;
+
+fn check_bytes(bytes: &[u8]) -> qpol::checks::CheckResult {
+    let mut policy = Policy::default();
+    policy.add_bytes("bad.qpol", bytes.to_vec());
+    let result = qpol::checks::check(&policy);
+    // Rendering must not panic either, whatever the spans.
+    for d in result.diagnostics.iter().take(20) {
+        let _ = render::human(d, &policy.sources, render::Style::Plain);
+    }
+    let _ = render::json_all(&result.diagnostics, &policy.sources, &[]);
+    result
+}
+
+fn codes(result: &qpol::checks::CheckResult) -> Vec<Code> {
+    result.diagnostics.iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn empty_and_blank_files_warn_that_nothing_is_declared() {
+    for text in ["", "   \n\n", "# only a comment\n", "\u{FEFF}"] {
+        let result = check_bytes(text.as_bytes());
+        assert_eq!(codes(&result), vec![Code::EmptyPolicy], "{text:?}");
+    }
+}
+
+#[test]
+fn binary_and_non_utf8_input_is_reported_at_the_first_bad_byte() {
+    let result = check_bytes(&[0x70, 0x72, 0x6f, 0xff, 0xfe, 0x00, 0x01]);
+    assert_eq!(codes(&result), vec![Code::UnreadableInput]);
+    assert_eq!(result.diagnostics[0].primary.span.start, 3);
+    // NUL and control bytes are valid UTF-8: they are syntax errors.
+    let result = check_bytes(b"\x00\x01\x02 project \x07");
+    assert!(codes(&result).contains(&Code::SyntaxError));
+}
+
+#[test]
+fn every_truncation_of_the_seed_policy_is_handled() {
+    let text = std::fs::read_to_string("policies/org.qpol").unwrap();
+    let mut cut = 0;
+    while cut < text.len() {
+        if text.is_char_boundary(cut) {
+            let result = check_bytes(&text.as_bytes()[..cut]);
+            for d in &result.diagnostics {
+                assert!(
+                    d.primary.span.end <= cut,
+                    "span past the end at cut {cut}: {d:?}"
+                );
+            }
+        }
+        cut += 7;
+    }
+}
+
+#[test]
+fn ten_thousand_nested_openings_give_one_error() {
+    for open in ["{", "<", "[", "attributes {"] {
+        let text = format!("project a {}", open.repeat(10_000));
+        let result = check_bytes(text.as_bytes());
+        let syntax = result
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::SyntaxError)
+            .count();
+        assert_eq!(syntax, 1, "{open}");
+    }
+}
+
+#[test]
+fn ten_thousand_repeated_openings_stop_at_the_error_limit() {
+    let text = "project a {\n".repeat(10_000);
+    let result = check_bytes(text.as_bytes());
+    assert!(codes(&result).contains(&Code::TooManyErrors));
+    let syntax = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::SyntaxError)
+        .count();
+    assert_eq!(syntax, 200);
+}
+
+#[test]
+fn garbage_between_statements_is_one_error_and_later_statements_are_read() {
+    let text = "%%% !!! ;;; }}} >>>\n@@@\ninstance QR-ml { plna lite; region us-east; }\n";
+    let result = check_bytes(text.as_bytes());
+    let found = codes(&result);
+    assert_eq!(found.iter().filter(|c| **c == Code::SyntaxError).count(), 1);
+    assert!(
+        found.contains(&Code::UnknownSetting),
+        "the instance after the garbage is checked: {found:?}"
+    );
+}
+
+#[test]
+fn a_name_of_ten_thousand_characters_is_reported() {
+    let name = "n".repeat(10_000);
+    let text = format!("instance {name} {{ plan lite; region us-east; }}\nproject p {{ instances {name}; members user \"a@b.c\"; role reader; }}\n");
+    let result = check_bytes(text.as_bytes());
+    assert_eq!(codes(&result), vec![Code::InvalidName]);
+    assert_eq!(result.diagnostics[0].severity, Severity::Error);
+}
+
+#[test]
+fn unterminated_strings_and_stray_closers() {
+    for text in [
+        "project a { description \"no end; }\nrole r { actions job.read; }",
+        "}",
+        ">",
+        "project a > ",
+        "assert",
+        "assert x can",
+        "project a { members where }",
+        "project a { members where x in [\"a\", }",
+        "user u { attributes { a \"b\" c } }",
+        "\"string at top level\"",
+    ] {
+        let result = check_bytes(text.as_bytes());
+        assert!(result.errors() > 0, "{text:?} must be an error");
+        for d in &result.diagnostics {
+            assert!(d.primary.span.end <= text.len());
+        }
+    }
+}
+
+#[test]
+fn a_fifty_megabyte_policy_is_read_to_the_end() {
+    // 50 MB of valid statements, one broken statement at the very end.
+    let unit = "instance QR-x { plan lite; region us-east; }\n";
+    let mut text = String::with_capacity(50 * 1024 * 1024 + 64);
+    let mut i = 0;
+    while text.len() < 50 * 1024 * 1024 {
+        text.push_str(&unit.replace("QR-x", &format!("QR-{i}")));
+        i += 1;
+    }
+    text.push_str("instance broken { plan lite region us-east; }\n");
+    let mut policy = Policy::default();
+    policy.add_text("big.qpol", &text);
+    let parsed = &policy.files[0].1;
+    assert_eq!(parsed.file.statements.len(), i);
+    let errors: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::SyntaxError)
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].primary.span.start > 50 * 1024 * 1024 - 100);
+}
