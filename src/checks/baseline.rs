@@ -38,28 +38,30 @@ pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
         let old_region = before.region.as_ref().map(|r| r.value.as_str());
         let new_region = after.region.as_ref().map(|r| r.value.as_str());
         let what = if old_rg != new_rg {
-            Some(format!(
-                "from resource group `{}` to `{}`",
+            let at = after
+                .resource_group
+                .as_ref()
+                .map_or(after.name.span, |r| r.span);
+            let (from, to) = (
                 old_rg.as_deref().unwrap_or("default"),
-                new_rg.as_deref().unwrap_or("default")
-            ))
+                new_rg.as_deref().unwrap_or("default"),
+            );
+            Some((format!("from resource group `{from}` to `{to}`"), at))
         } else if old_region != new_region {
-            Some(format!(
-                "from region `{}` to `{}`",
-                old_region.unwrap_or("?"),
-                new_region.unwrap_or("?")
+            let at = after.region.as_ref().map_or(after.name.span, |r| r.span);
+            Some((
+                format!(
+                    "from region `{}` to `{}`",
+                    old_region.unwrap_or("?"),
+                    new_region.unwrap_or("?")
+                ),
+                at,
             ))
         } else {
             None
         };
-        if let Some(what) = what {
+        if let Some((what, at)) = what {
             if !allowed(Change::Move, name) {
-                let at = after
-                    .resource_group
-                    .as_ref()
-                    .map(|r| r.span)
-                    .or(after.region.as_ref().map(|r| r.span))
-                    .unwrap_or(after.name.span);
                 out.push(
                     Diagnostic::new(
                         Code::InstanceMoved,

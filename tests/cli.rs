@@ -1,0 +1,267 @@
+//! The `qpol` binary as a user runs it: exit codes, output formats, folders,
+//! `fmt` in place and `--check`, `explain`, `--baseline`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn qpol(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qpol"))
+        .args(args)
+        .env_remove("QPOL_FORMAT")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(qpol(&["check", "policies/org.qpol"]).status.code(), Some(0));
+    assert_eq!(
+        qpol(&["check", "tests/fixtures/err/syntax_errors.qpol"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // Warnings alone pass, unless denied.
+    assert_eq!(
+        qpol(&["check", "tests/fixtures/err/overlapping_rules.qpol"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        qpol(&[
+            "check",
+            "--deny",
+            "warnings",
+            "tests/fixtures/err/overlapping_rules.qpol"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    // Usage and I/O errors.
+    let missing = qpol(&["check", "no/such/file.qpol"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no/such/file.qpol"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(qpol(&["check"]).status.code(), Some(2));
+    assert_eq!(qpol(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        qpol(&["check", "--format", "xml", "policies/org.qpol"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        qpol(&["check", "tests/fixtures/baseline/../../fixtures"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn json_output_is_stable_and_complete() {
+    let out = qpol(&[
+        "check",
+        "--format",
+        "json",
+        "tests/fixtures/err/undefined_names.qpol",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["errors"], 10);
+    let first = &doc["diagnostics"][0];
+    assert_eq!(first["code"], "Q101");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(
+        first["primary"]["file"],
+        "tests/fixtures/err/undefined_names.qpol"
+    );
+    assert_eq!(first["primary"]["line"], 5);
+    assert_eq!(first["primary"]["column"], 64);
+    assert_eq!(first["suggestion"], "quantum");
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn a_folder_is_one_policy_and_diagnostics_name_the_right_file() {
+    let out = qpol(&["check", "--color", "never", "tests/fixtures/folder"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("tests/fixtures/folder/20-projects.qpol:2:"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn test_prints_the_summary_line() {
+    let out = qpol(&["test", "policies/org.qpol"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).ends_with("7 passed, 0 failed\n"),
+        "{}",
+        stdout(&out)
+    );
+    let failing = qpol(&[
+        "test",
+        "--color",
+        "never",
+        "tests/fixtures/err/failing_assertions.qpol",
+    ]);
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(stdout(&failing).ends_with("0 passed, 5 failed\n"));
+    let json = qpol(&[
+        "test",
+        "--format",
+        "json",
+        "tests/fixtures/err/failing_assertions.qpol",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        (doc["passed"].clone(), doc["failed"].clone()),
+        (0.into(), 5.into())
+    );
+}
+
+#[test]
+fn baseline_guards_instances_and_their_jobs() {
+    let out = qpol(&[
+        "check",
+        "--color",
+        "never",
+        "tests/fixtures/baseline/new.qpol",
+        "--baseline",
+        "tests/fixtures/baseline/old.qpol",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("Q301") && text.contains("Q302"), "{text}");
+    insta::assert_snapshot!(text);
+    let allowed = qpol(&[
+        "check",
+        "tests/fixtures/baseline/new_allowed.qpol",
+        "--baseline",
+        "tests/fixtures/baseline/old.qpol",
+    ]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stdout(&allowed));
+    let same = qpol(&[
+        "check",
+        "tests/fixtures/baseline/old.qpol",
+        "--baseline",
+        "tests/fixtures/baseline/old.qpol",
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+}
+
+#[test]
+fn explain_prints_the_code_documentation() {
+    let out = qpol(&["explain", "Q201"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("substring"));
+    let all = qpol(&["explain"]);
+    assert_eq!(stdout(&all).lines().count(), qpol::diag::codes::TABLE.len());
+    let unknown = qpol(&["explain", "Q2O1"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("did you mean `Q201`"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+fn temp_copy(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn fmt_rewrites_in_place_checks_and_refuses_broken_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let messy = "project ml<instances QR-ml;members user \"a@b.c\";role reader>\ninstance QR-ml{plan lite;region us-east}\n";
+    let file = temp_copy(dir.path(), "messy.qpol", messy);
+    let f = file.to_str().unwrap();
+
+    let check = qpol(&["fmt", "--check", f]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        stdout(&check).contains("+project ml {"),
+        "{}",
+        stdout(&check)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        messy,
+        "--check must not write"
+    );
+
+    assert_eq!(qpol(&["fmt", f]).status.code(), Some(0));
+    let formatted = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        formatted.starts_with("project ml {\n  instances QR-ml;\n"),
+        "{formatted}"
+    );
+    assert_eq!(qpol(&["fmt", "--check", f]).status.code(), Some(0));
+
+    let broken = "project ml { instances QR-ml members }\n";
+    let bad = temp_copy(dir.path(), "broken.qpol", broken);
+    let out = qpol(&["fmt", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not formatted"));
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        broken,
+        "a broken file is left untouched"
+    );
+
+    // A folder formats every *.qpol in it; `-` formats standard input.
+    temp_copy(
+        dir.path(),
+        "broken.qpol",
+        "instance a{plan lite;region us-east}",
+    );
+    assert_eq!(
+        qpol(&["fmt", dir.path().to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("broken.qpol")).unwrap(),
+        "instance a {\n  plan lite;\n  region us-east;\n}\n"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+        .args(["fmt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"resource_group   q ;")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), "resource_group q;\n");
+    assert_eq!(qpol(&["fmt", "no/such.qpol"]).status.code(), Some(2));
+}
