@@ -196,7 +196,7 @@ impl Report {
             }
         }
         Report {
-            code: d.code.id().to_string(),
+            code: format!("{}[{}]", d.severity, d.code.id()),
             message: d.message.clone(),
             severity: d.severity,
             help: d.help.clone(),
