@@ -1,0 +1,88 @@
+//! Keeps the README honest: its code table matches the code registry, its
+//! `qpol` examples parse, and it starts with the two set-up commands.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use qpol::diag::codes::TABLE;
+
+fn readme() -> String {
+    std::fs::read_to_string("README.md").unwrap()
+}
+
+/// Fenced blocks as (tag, body).
+fn blocks(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        match (&mut current, line.strip_prefix("```")) {
+            (None, Some(tag)) => current = Some((tag.trim().to_string(), String::new())),
+            (Some(_), Some(_)) => out.extend(current.take()),
+            (Some((_, body)), None) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn every_code_is_documented_and_no_other() {
+    let text = readme();
+    for row in TABLE {
+        let line = format!("| {} | {} |", row.id, row.severity);
+        assert!(
+            text.contains(&line),
+            "README lacks the row for {} ({})",
+            row.id,
+            row.severity
+        );
+    }
+    let mentioned: Vec<&str> = text
+        .match_indices('Q')
+        .filter_map(|(i, _)| text.get(i..i + 4))
+        .filter(|w| w.len() == 4 && w[1..].chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    for id in mentioned {
+        assert!(
+            TABLE.iter().any(|r| r.id == id),
+            "README mentions unknown code {id}"
+        );
+    }
+}
+
+#[test]
+fn qpol_examples_parse() {
+    let examples: Vec<String> = blocks(&readme())
+        .into_iter()
+        .filter(|(tag, _)| tag == "qpol")
+        .map(|(_, b)| b)
+        .collect();
+    assert!(
+        examples.len() >= 10,
+        "expected the language section's examples"
+    );
+    for example in examples {
+        let policy = qpol::Policy::from_texts([("README.md", example.as_str())]);
+        let errors: Vec<_> = policy
+            .syntax_diagnostics()
+            .filter(|d| d.is_error())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "README example does not parse:\n{example}\n{errors:?}"
+        );
+    }
+}
+
+#[test]
+fn starts_with_the_two_set_up_commands() {
+    let (_, first) = blocks(&readme()).into_iter().next().unwrap();
+    assert!(first.contains("cargo run --release -- check policies/org.qpol"));
+    assert!(first.contains("cargo test"));
+}
