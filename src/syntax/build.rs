@@ -61,7 +61,7 @@ impl Builder<'_> {
         for part in parts {
             match part.as_rule() {
                 Rule::name => decl.name = Some(self.name(part)),
-                Rule::flag => decl.flag = part.into_inner().next().map(|n| self.name(n)),
+                Rule::flag => decl.flag = Some(self.name(part)),
                 Rule::block => decl.block = Some(self.block(part)),
                 _ => {}
             }

@@ -148,12 +148,29 @@ const OPERATORS: &[&str] = &[
 ];
 
 fn help_for(positives: &[Rule], found: &str) -> String {
-    if positives.contains(&Rule::statement) || positives.contains(&Rule::decl_kind) {
+    let expects = |r: Rule| positives.contains(&r);
+    let is_word = found
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if expects(Rule::statement) || expects(Rule::decl_kind) {
         "a statement starts with one of: account, idp, resource_group, instance, role, project, group, user, service_id, audit, assert, allow".into()
+    } else if lexical::STATEMENT_KEYWORDS.contains(&found)
+        && (expects(Rule::semicolon) || expects(Rule::rbrace))
+    {
+        format!("is a `;` or a closing bracket missing before `{found}`?")
+    } else if expects(Rule::flag) && is_word {
+        "after a declaration's name comes `existing`, a block `{ ... }` or `;`".into()
+    } else if found == "=" || found == ":" {
+        "settings are written `key value;`, without `=` or `:`".into()
     } else if found == "{" || found == "<" {
         "blocks do not nest, except `attributes { }` inside a user".into()
-    } else if positives.contains(&Rule::operator) {
+    } else if expects(Rule::operator) {
         "conditions are `CLAIM OPERATOR \"value\"`, e.g. `project contains \"ml\"`".into()
+    } else if expects(Rule::kw_on) || expects(Rule::verdict) {
+        "write `assert SUBJECT can|cannot ACTION on INSTANCE;`".into()
+    } else if expects(Rule::string) && is_word {
+        format!("values here are strings: write `\"{found}\"`; lists of names in settings need no brackets (`instances a, b;`)")
     } else {
         "end each setting with `;` and close the block with the bracket that opened it".into()
     }
@@ -220,8 +237,8 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::statement | Rule::declaration | Rule::decl_kind | Rule::assertion | Rule::allow => {
             "a statement"
         }
-        Rule::block => "`{` or `<`",
-        Rule::flag => "a name",
+        Rule::block => "a block `{ ... }`",
+        Rule::flag | Rule::kw_existing => "`existing`",
         Rule::setting => "a setting",
         Rule::members | Rule::kw_members => "`members`",
         Rule::attributes | Rule::kw_attributes => "`attributes`",
