@@ -159,7 +159,7 @@ fn help_for(positives: &[Rule], found: &str) -> String {
         && (expects(Rule::semicolon) || expects(Rule::rbrace))
     {
         format!("is a `;` or a closing bracket missing before `{found}`?")
-    } else if expects(Rule::flag) && is_word {
+    } else if (expects(Rule::flag) || expects(Rule::kw_existing)) && is_word {
         "after a declaration's name comes `existing`, a block `{ ... }` or `;`".into()
     } else if found == "=" || found == ":" {
         "settings are written `key value;`, without `=` or `:`".into()
