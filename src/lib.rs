@@ -21,5 +21,6 @@ pub mod fmt;
 pub mod model;
 pub mod policy;
 pub mod syntax;
+pub mod synth;
 
 pub use policy::{load, Policy};

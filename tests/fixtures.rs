@@ -38,14 +38,14 @@ fn policy_of(path: &Path) -> Policy {
 }
 
 /// The report a user sees from `qpol test`: diagnostics, summary, results.
-fn report(policy: &Policy) -> (String, qpol::checks::CheckResult, assertions::TestOutcome) {
+fn report(policy: Policy) -> (String, qpol::checks::CheckResult, assertions::TestOutcome) {
     let result = qpol::checks::check(policy);
     let access = Access::new(&result.model);
     let outcome = assertions::run(&access);
     let mut diagnostics = result.diagnostics.clone();
     diagnostics.extend(outcome.diagnostics.iter().cloned());
     qpol::diag::sort(&mut diagnostics);
-    let mut text = render::human_all(&diagnostics, &policy.sources, Style::Plain);
+    let mut text = render::human_all(&diagnostics, &result.sources, Style::Plain);
     text.push_str(&render::summary(&diagnostics));
     text.push_str(&format!(
         "\n{} passed, {} failed\n",
@@ -58,7 +58,7 @@ fn report(policy: &Policy) -> (String, qpol::checks::CheckResult, assertions::Te
 fn ok_fixtures_check_clean() {
     insta::glob!("fixtures/ok/*.qpol", |path| {
         let policy = policy_of(path);
-        let (text, result, outcome) = report(&policy);
+        let (text, result, outcome) = report(policy);
         assert!(result.passed(), "{} has errors:\n{text}", path.display());
         assert_eq!(
             outcome.failed,
@@ -75,7 +75,7 @@ fn example_policies_check_clean_and_pass_their_assertions() {
     for entry in fs::read_dir("policies").unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "qpol") {
-            let (text, result, outcome) = report(&policy_of(&path));
+            let (text, result, outcome) = report(policy_of(&path));
             assert!(result.passed(), "{} has errors:\n{text}", path.display());
             assert_eq!(outcome.failed, 0, "{}:\n{text}", path.display());
             assert!(outcome.passed > 0, "{} has no assertions", path.display());
@@ -87,7 +87,7 @@ fn example_policies_check_clean_and_pass_their_assertions() {
 fn err_fixtures_report_their_code() {
     insta::glob!("fixtures/err/*.qpol", |path| {
         let policy = policy_of(path);
-        let (text, result, outcome) = report(&policy);
+        let (text, result, outcome) = report(policy);
         let source = String::from_utf8_lossy(&fs::read(path).unwrap()).into_owned();
         let expected: Vec<&str> = source
             .lines()

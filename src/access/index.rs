@@ -10,7 +10,8 @@
 use crate::model::Model;
 use crate::syntax::ast::{AttrValue, CondValue, Operator};
 use aho_corasick::AhoCorasick;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeMap;
 
 /// A rule's address: unit, member set, rule.
 pub type RuleRef = (usize, usize, usize);
@@ -90,16 +91,16 @@ impl RuleIndex {
     }
 
     /// Rules that may admit a user with these (written) attribute values.
-    pub fn candidates<'a>(
+    pub fn candidates<'a, V: std::ops::Deref<Target = AttrValue>>(
         &self,
-        attributes: impl Iterator<Item = (&'a str, AttrValue)>,
+        attributes: impl Iterator<Item = (&'a str, V)>,
     ) -> Vec<RuleRef> {
         let mut out = self.always.clone();
         for (claim, value) in attributes {
             let Some(index) = self.claims.get(claim) else {
                 continue;
             };
-            match &value {
+            match &*value {
                 AttrValue::Str(s) => {
                     if let Some(exact) = index.exact.get(s) {
                         out.extend(exact);

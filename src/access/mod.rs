@@ -14,6 +14,7 @@ pub mod index;
 use crate::model::graph::Graph;
 use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
 use crate::syntax::ast::{AttrValue, CondValue, Operator};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// How a subject came to be a member of a unit's member set.
@@ -47,6 +48,8 @@ pub struct Access<'m> {
     pub graph: Graph,
     delimited_claims: BTreeSet<String>,
     rules: index::RuleIndex,
+    /// Rule memberships of every declared user, computed once on demand.
+    user_memberships: std::sync::OnceLock<Vec<Vec<Membership>>>,
 }
 
 impl<'m> Access<'m> {
@@ -65,6 +68,7 @@ impl<'m> Access<'m> {
             graph: Graph::build(model),
             delimited_claims,
             rules: index::RuleIndex::build(model),
+            user_memberships: std::sync::OnceLock::new(),
         }
     }
 
@@ -74,11 +78,13 @@ impl<'m> Access<'m> {
     }
 
     /// The attribute as qpol writes it to the identity provider.
-    pub fn written_value(&self, user: &User, claim: &str) -> Option<AttrValue> {
+    pub fn written_value<'u>(&self, user: &'u User, claim: &str) -> Option<Cow<'u, AttrValue>> {
         let value = &user.attributes.get(claim)?.value;
         Some(match value {
-            AttrValue::List(items) if self.is_delimited(claim) => AttrValue::Str(delimit(items)),
-            other => other.clone(),
+            AttrValue::List(items) if self.is_delimited(claim) => {
+                Cow::Owned(AttrValue::Str(delimit(items)))
+            }
+            other => Cow::Borrowed(other),
         })
     }
 
@@ -88,13 +94,49 @@ impl<'m> Access<'m> {
         }
         rule.conditions.iter().all(|c| {
             self.written_value(user, &c.claim.value)
-                .is_some_and(|v| condition_matches(c.operator, &c.value.value, &v))
+                .is_some_and(|v| condition_matches(c.operator, &c.value.value, v.as_ref()))
+        })
+    }
+
+    /// Member sets whose dynamic rules admit a user (cached for all users).
+    pub fn rule_memberships(&self, user_id: usize) -> &[Membership] {
+        let all = self
+            .user_memberships
+            .get_or_init(|| self.all_rule_memberships());
+        all.get(user_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Rule memberships of every user, on two threads for large policies.
+    fn all_rule_memberships(&self) -> Vec<Vec<Membership>> {
+        let users = self.model.users.len();
+        if users < 10_000 {
+            return (0..users)
+                .map(|u| self.compute_rule_memberships(u))
+                .collect();
+        }
+        let half = users / 2;
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| {
+                (0..half)
+                    .map(|u| self.compute_rule_memberships(u))
+                    .collect::<Vec<_>>()
+            });
+            let second: Vec<_> = (half..users)
+                .map(|u| self.compute_rule_memberships(u))
+                .collect();
+            let mut all = first.join().unwrap_or_else(|_| {
+                (0..half)
+                    .map(|u| self.compute_rule_memberships(u))
+                    .collect()
+            });
+            all.extend(second);
+            all
         })
     }
 
     /// Member sets whose dynamic rules admit a user: found through the rule
-    /// index, then checked in full. Sorted by unit, set and rule.
-    pub fn rule_memberships(&self, user_id: usize) -> Vec<Membership> {
+    /// index, then checked in full.
+    fn compute_rule_memberships(&self, user_id: usize) -> Vec<Membership> {
         let Some(user) = self.model.users.get(user_id) else {
             return Vec::new();
         };
@@ -125,7 +167,7 @@ impl<'m> Access<'m> {
     /// Every member set the subject belongs to, in unit order.
     pub fn memberships(&self, subject: &Subject) -> Vec<Membership> {
         let mut out = match subject {
-            Subject::User(u) => self.rule_memberships(*u),
+            Subject::User(u) => self.rule_memberships(*u).to_vec(),
             _ => Vec::new(),
         };
         for (unit_id, unit) in self.model.units.iter().enumerate() {

@@ -13,11 +13,13 @@ use crate::diag::{self, Code, Diagnostic, Label, Severity, Span};
 use crate::model::{self, Model};
 use crate::policy::Policy;
 
-/// The model and every finding about it, sorted by position.
+/// The model, every finding about it (sorted by position) and the sources
+/// the findings point into.
 #[derive(Debug, Clone, Default)]
 pub struct CheckResult {
     pub model: Model,
     pub diagnostics: Vec<Diagnostic>,
+    pub sources: crate::diag::SourceMap,
 }
 
 impl CheckResult {
@@ -42,22 +44,31 @@ impl CheckResult {
     }
 }
 
-/// Parse diagnostics, lowering, then every check.
-pub fn check(policy: &Policy) -> CheckResult {
-    let mut diagnostics: Vec<Diagnostic> = policy.syntax_diagnostics().cloned().collect();
-    let (model, lowering) = model::lower(policy);
-    diagnostics.extend(lowering);
+/// Parse diagnostics, lowering, then every check. Consumes the policy: its
+/// syntax trees are lowered into the model (and freed on the way); its
+/// sources move into the result.
+pub fn check(policy: Policy) -> CheckResult {
     let declares_nothing = policy
         .files
         .iter()
         .all(|(_, p)| p.file.statements.is_empty());
+    let first_file = policy.files.first().map(|(id, _)| *id).unwrap_or_default();
+    let mut diagnostics = Vec::new();
+    let mut statements = Vec::new();
+    let mut broken = Vec::new();
+    for (_, parsed) in policy.files {
+        diagnostics.extend(parsed.diagnostics);
+        statements.extend(parsed.file.statements);
+        broken.extend(parsed.broken);
+    }
+    let (model, lowering) = model::lower_owned(statements, broken);
+    diagnostics.extend(lowering);
     if declares_nothing && diagnostics.is_empty() {
-        let file = policy.files.first().map(|(id, _)| *id).unwrap_or_default();
         diagnostics.push(
             Diagnostic::new(
                 Code::EmptyPolicy,
                 "the policy declares nothing",
-                Label::new(Span::new(file, 0, 0), "empty"),
+                Label::new(Span::new(first_file, 0, 0), "empty"),
             )
             .with_help(
                 "declare instances, roles and projects; see policies/org.qpol for an example",
@@ -66,11 +77,26 @@ pub fn check(policy: &Policy) -> CheckResult {
     }
     let access = Access::new(&model);
     roles::check(&model, &mut diagnostics);
-    overlap::check(&access, &mut diagnostics);
-    hierarchy::check(&access, &mut diagnostics);
+    // The two families that walk every user run side by side.
+    let (overlaps, hierarchy) = std::thread::scope(|scope| {
+        let overlaps = scope.spawn(|| {
+            let mut found = Vec::new();
+            overlap::check(&access, &mut found);
+            found
+        });
+        let mut found = Vec::new();
+        hierarchy::check(&access, &mut found);
+        (overlaps.join().unwrap_or_default(), found)
+    });
+    diagnostics.extend(overlaps);
+    diagnostics.extend(hierarchy);
     audit::check(&model, &mut diagnostics);
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
     drop(access);
-    CheckResult { model, diagnostics }
+    CheckResult {
+        model,
+        diagnostics,
+        sources: policy.sources,
+    }
 }

@@ -197,12 +197,13 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter(|c| c.operator == Operator::Contains)
             {
+                let written = access.written_value(user, &c.claim.value);
                 let (CondValue::One(v), Some(AttrValue::Str(actual))) =
-                    (&c.value.value, access.written_value(user, &c.claim.value))
+                    (&c.value.value, written.as_deref())
                 else {
                     continue;
                 };
-                if let Some(word) = accidental_word(&actual, v) {
+                if let Some(word) = accidental_word(actual, v) {
                     let attr_span = user
                         .attributes
                         .get(&c.claim.value)
@@ -225,7 +226,7 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
-        for (claim, value) in &user.attributes {
+        for (claim, value) in user.attributes.iter() {
             if access.is_delimited(claim)
                 && matches!(value.value, AttrValue::Str(_))
                 && warned_undelimited.insert((user_id, claim.as_str()))

@@ -18,16 +18,17 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(e) => return usage_error(e),
     };
-    let mut result = checks::check(&policy);
-    let mut sources = policy.sources.clone();
+    let mut result = checks::check(policy);
+    let mut sources = std::mem::take(&mut result.sources);
     if let Some(baseline_path) = &args.baseline {
-        let baseline = match crate::policy::load_after(baseline_path, sources.clone()) {
+        // The baseline's files are numbered after the policy's, so both can be shown.
+        let baseline = match crate::policy::load_after(baseline_path, sources) {
             Ok(b) => b,
             Err(e) => return usage_error(e),
         };
-        let old = checks::check(&baseline);
+        let old = checks::check(baseline);
         if !old.passed() {
-            output::print(&old.diagnostics, &baseline.sources, global, &[]);
+            output::print(&old.diagnostics, &old.sources, global, &[]);
             return usage_error(format!(
                 "the baseline `{}` has errors; it must check clean",
                 baseline_path.display()
@@ -37,7 +38,7 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
             .diagnostics
             .extend(checks::baseline::check(&old.model, &result.model));
         crate::diag::sort(&mut result.diagnostics);
-        sources = baseline.sources;
+        sources = old.sources;
     }
     output::print(&result.diagnostics, &sources, global, &[]);
     output::exit_code(&result.diagnostics, global)

@@ -11,7 +11,10 @@ pub struct ExplainArgs {
 pub fn run(args: &ExplainArgs) -> u8 {
     let Some(id) = &args.code else {
         for row in TABLE {
-            println!("{}  {:<8} {}", row.id, row.severity, row.title);
+            super::out(format_args!(
+                "{}  {:<8} {}\n",
+                row.id, row.severity, row.title
+            ));
         }
         return 0;
     };
@@ -24,14 +27,14 @@ pub fn run(args: &ExplainArgs) -> u8 {
         return super::usage_error(format!("`{id}` is not a qpol diagnostic code; {hint}"));
     };
     let info = code.info();
-    println!(
-        "{} ({}): {}\n\n{}",
+    super::out(format_args!(
+        "{} ({}): {}\n\n{}\n",
         info.id, info.severity, info.title, info.explanation
-    );
+    ));
     if code == Code::UnknownAction {
-        println!("\nActions of quantum-computing:");
+        super::out("\nActions of quantum-computing:\n");
         for a in crate::model::actions::all() {
-            println!("  {a}");
+            super::out(format_args!("  {a}\n"));
         }
     }
     0

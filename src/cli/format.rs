@@ -74,7 +74,7 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
         policy.add_bytes(&name, bytes);
         let diagnostics: Vec<_> = policy.syntax_diagnostics().cloned().collect();
         output::print(&diagnostics, &policy.sources, global, &[]);
-        eprintln!("error: `{name}` was not formatted");
+        super::note(format_args!("error: `{name}` was not formatted"));
         return EXIT_FINDINGS;
     };
     let formatted = match format_text(&name, &text) {
@@ -82,13 +82,15 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
         Err(FormatError::Syntax(diagnostics)) => {
             let policy = Policy::from_texts([(name.as_str(), text.as_str())]);
             output::print(&diagnostics, &policy.sources, global, &[]);
-            eprintln!("error: `{name}` has syntax errors and was not formatted");
+            super::note(format_args!(
+                "error: `{name}` has syntax errors and was not formatted"
+            ));
             return EXIT_FINDINGS;
         }
         Err(e @ FormatError::Unsound(_)) => return usage_error(format!("`{name}`: {e}")),
     };
     if stdin {
-        print!("{formatted}");
+        super::out(&formatted);
         return 0;
     }
     if formatted == text {
@@ -96,18 +98,20 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
     }
     if check {
         let diff = similar::TextDiff::from_lines(&text, &formatted);
-        print!(
+        super::out(format_args!(
             "{}",
             diff.unified_diff()
                 .context_radius(3)
                 .header(&name, &format!("{name} (formatted)"))
-        );
-        eprintln!("`{name}` is not formatted; run `qpol fmt {name}`");
+        ));
+        super::note(format_args!(
+            "`{name}` is not formatted; run `qpol fmt {name}`"
+        ));
         return EXIT_FINDINGS;
     }
     match write_atomically(path, &formatted) {
         Ok(()) => {
-            eprintln!("formatted {name}");
+            super::note(format_args!("formatted {name}"));
             0
         }
         Err(e) => usage_error(format!("cannot write `{name}`: {e}")),

@@ -115,9 +115,22 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Write to stdout; a closed pipe (`qpol ... | head`) is not an error worth a panic.
+pub fn out(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = write!(std::io::stdout().lock(), "{text}");
+}
+
+/// Write a line to stderr, ignoring a closed stream.
+pub fn note(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// Report a usage or I/O error on stderr; returns exit code 2.
 pub fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
     EXIT_USAGE
 }
 

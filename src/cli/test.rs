@@ -17,7 +17,7 @@ pub fn run(args: &TestArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(e) => return usage_error(e),
     };
-    let result = checks::check(&policy);
+    let result = checks::check(policy);
     let access = Access::new(&result.model);
     let outcome = assertions::run(&access);
     let mut diagnostics = result.diagnostics.clone();
@@ -28,9 +28,9 @@ pub fn run(args: &TestArgs, global: Global) -> u8 {
         ("passed", serde_json::json!(outcome.passed)),
         ("failed", serde_json::json!(outcome.failed)),
     ];
-    output::print(&diagnostics, &policy.sources, global, &extra);
+    output::print(&diagnostics, &result.sources, global, &extra);
     if global.format == OutputFormat::Human {
-        println!("{summary}");
+        super::out(format_args!("{summary}\n"));
     }
     let code = output::exit_code(&diagnostics, global);
     if outcome.failed > 0 {

@@ -8,42 +8,61 @@ use super::*;
 use crate::diag::{did_you_mean, Code, Diagnostic, Label};
 use crate::policy::Policy;
 use crate::syntax::ast::{self, DeclKind, Declaration, Statement};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Longest name qpol accepts (names become IAM access group and Terraform names).
 pub const MAX_NAME_LEN: usize = 100;
 
-/// Lower every parsed file of a policy into one model.
+/// Lower every parsed file of a policy into one model (the syntax trees
+/// are copied; [`lower_owned`] consumes them instead).
 pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
-    let mut cx = Lowerer::default();
-    for (_, parsed) in &policy.files {
-        for (kind, name) in &parsed.broken {
-            let namespace = if matches!(kind, DeclKind::Group) {
-                DeclKind::Project
-            } else {
-                *kind
-            };
-            cx.broken.insert((namespace, name.clone()));
-        }
-    }
-    let statements: Vec<&Statement> = policy
+    let statements = policy
         .files
         .iter()
-        .flat_map(|(_, p)| p.file.statements.iter())
+        .flat_map(|(_, p)| p.file.statements.iter().cloned())
         .collect();
+    let broken = policy
+        .files
+        .iter()
+        .flat_map(|(_, p)| p.broken.iter().cloned())
+        .collect();
+    lower_owned(statements, broken)
+}
+
+/// Lower statements into one model, dropping each declaration once it is
+/// read: the model's allocations reuse the syntax tree's memory, so peak
+/// memory stays near the larger of the two rather than their sum.
+/// `broken` names declarations that failed to parse.
+pub fn lower_owned(
+    statements: Vec<Statement>,
+    broken: Vec<(DeclKind, String)>,
+) -> (Model, Vec<Diagnostic>) {
+    let mut cx = Lowerer::default();
+    for (kind, name) in broken {
+        let namespace = if matches!(kind, DeclKind::Group) {
+            DeclKind::Project
+        } else {
+            kind
+        };
+        cx.broken.insert((namespace, name));
+    }
     let mut declared = Vec::new();
-    for statement in &statements {
-        if let Statement::Declaration(d) = statement {
-            if let Some(index) = cx.declare(d) {
-                declared.push((d, index));
+    let mut others = Vec::new();
+    for statement in statements {
+        match statement {
+            Statement::Declaration(d) => {
+                if let Some(index) = cx.declare(&d) {
+                    declared.push((d, index));
+                }
             }
+            other => others.push(other),
         }
     }
     cx.add_presets();
     for (decl, index) in declared {
-        cx.fill(decl, index);
+        cx.fill(&decl, index);
     }
-    for statement in &statements {
+    for statement in &others {
         match statement {
             Statement::Assertion(a) => cx.assertion(a),
             Statement::Allow(a) => cx.allow(a),
@@ -56,13 +75,13 @@ pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
 /// Name tables, one namespace per kind (projects and groups share one).
 #[derive(Default)]
 pub(super) struct Names {
-    idps: BTreeMap<String, usize>,
-    resource_groups: BTreeMap<String, usize>,
-    instances: BTreeMap<String, usize>,
-    roles: BTreeMap<String, usize>,
-    units: BTreeMap<String, usize>,
-    users: BTreeMap<String, usize>,
-    service_ids: BTreeMap<String, usize>,
+    idps: HashMap<String, usize>,
+    resource_groups: HashMap<String, usize>,
+    instances: HashMap<String, usize>,
+    roles: HashMap<String, usize>,
+    units: HashMap<String, usize>,
+    users: HashMap<String, usize>,
+    service_ids: HashMap<String, usize>,
 }
 
 /// The lowering state; `lower_units` adds the methods for projects, groups,
@@ -247,7 +266,7 @@ impl Lowerer {
                 User {
                     name: n,
                     idp: None,
-                    attributes: BTreeMap::new(),
+                    attributes: AttrMap::default(),
                     email: None,
                     iam_id: None,
                     span,
@@ -268,15 +287,15 @@ impl Lowerer {
         Some(index)
     }
 
-    pub(super) fn names_users(&self) -> &BTreeMap<String, usize> {
+    pub(super) fn names_users(&self) -> &HashMap<String, usize> {
         &self.names.users
     }
 
-    pub(super) fn names_service_ids(&self) -> &BTreeMap<String, usize> {
+    pub(super) fn names_service_ids(&self) -> &HashMap<String, usize> {
         &self.names.service_ids
     }
 
-    fn table(&mut self, kind: DeclKind) -> &mut BTreeMap<String, usize> {
+    fn table(&mut self, kind: DeclKind) -> &mut HashMap<String, usize> {
         match kind {
             DeclKind::Idp => &mut self.names.idps,
             DeclKind::ResourceGroup => &mut self.names.resource_groups,
@@ -643,7 +662,7 @@ impl Lowerer {
         let idp_name = s.name("idp", &mut self.diags);
         let email = s.string("email", &mut self.diags);
         let iam_id = s.string("iam_id", &mut self.diags);
-        let mut attributes: BTreeMap<String, Located<ast::AttrValue>> = BTreeMap::new();
+        let mut attributes = AttrMap::default();
         for block in &s.attributes {
             for entry in &block.entries {
                 if let Some(first) = attributes.get(&entry.name.value) {

@@ -14,12 +14,11 @@ mod lower_units;
 mod settings;
 mod values;
 
-pub use lower::lower;
+pub use lower::{lower, lower_owned};
 
 use crate::diag::Span;
 use crate::syntax::ast::{AttrValue, CondValue, Operator};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 pub type IdpId = usize;
 pub type RgId = usize;
@@ -228,11 +227,59 @@ impl Condition {
 pub struct User {
     pub name: Located<String>,
     pub idp: Option<Located<IdpId>>,
-    pub attributes: BTreeMap<String, Located<AttrValue>>,
+    pub attributes: AttrMap,
     pub email: Option<Located<String>>,
     pub iam_id: Option<Located<String>>,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// A user's attributes, sorted by name: a small sorted vector, because a
+/// large organization has a hundred thousand users with one or two each.
+#[derive(Debug, Clone, Default)]
+pub struct AttrMap(Vec<(String, Located<AttrValue>)>);
+
+impl AttrMap {
+    pub fn get(&self, name: &str) -> Option<&Located<AttrValue>> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+
+    /// Insert unless present; returns the value already there.
+    pub fn insert(
+        &mut self,
+        name: String,
+        value: Located<AttrValue>,
+    ) -> Option<&Located<AttrValue>> {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
+            Ok(i) => self.0.get(i).map(|(_, v)| v),
+            Err(i) => {
+                self.0.insert(i, (name, value));
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Located<AttrValue>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
+impl Serialize for AttrMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -113,3 +113,46 @@ pub fn word_at(text: &str, pos: usize) -> &str {
 pub fn keyword_at(text: &str, pos: usize) -> bool {
     STATEMENT_KEYWORDS.contains(&word_at(text, pos))
 }
+
+/// Up to `chunks - 1` offsets that cut `text` into about equal chunks at
+/// statement boundaries: a statement keyword at the start of a line, outside
+/// every bracket, string and comment.
+pub fn statement_boundaries(text: &str, chunks: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    if chunks < 2 {
+        return out;
+    }
+    let step = text.len() / chunks;
+    let bytes = text.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'#' => {
+                i = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(text.len(), |n| i + n);
+                continue;
+            }
+            b'{' | b'<' => depth += 1,
+            b'}' | b'>' => depth = depth.saturating_sub(1),
+            b'\n' => {
+                let next = i + 1;
+                if depth == 0 && next >= step * (out.len() + 1) && keyword_at(text, next) {
+                    out.push(next);
+                    if out.len() + 1 == chunks {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}

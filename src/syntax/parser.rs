@@ -33,20 +33,108 @@ impl Parsed {
     }
 }
 
+/// Files above this size are parsed in chunks, in parallel.
+const CHUNK_BYTES: usize = 1 << 20;
+/// At most this many chunks (fixed, so output never depends on the machine).
+const MAX_CHUNKS: usize = 2;
+
 /// Parse one file. Never panics; every problem becomes a diagnostic.
+///
+/// A large file is cut at statement boundaries (a statement keyword at the
+/// start of a line, outside any bracket) into at most [`MAX_CHUNKS`] chunks
+/// parsed on their own threads; the results are joined in order.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    let wanted = (text.len() / CHUNK_BYTES).clamp(1, MAX_CHUNKS);
+    let mut bounds = vec![0];
+    bounds.extend(lexical::statement_boundaries(text, wanted));
+    bounds.push(text.len());
+    let parts: Vec<Parsed> = if bounds.len() == 2 {
+        vec![parse_range(file, text, 0, text.len())]
+    } else {
+        // The first chunk is parsed on this thread: its memory is then reused
+        // by the model when lowering frees the syntax tree.
+        let ranges: Vec<(usize, usize)> = bounds
+            .windows(2)
+            .map(|w| {
+                (
+                    w.first().copied().unwrap_or(0),
+                    w.get(1).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .skip(1)
+                .map(|&(start, end)| {
+                    (
+                        (start, end),
+                        scope.spawn(move || parse_range(file, text, start, end)),
+                    )
+                })
+                .collect();
+            let (start, end) = ranges.first().copied().unwrap_or((0, 0));
+            let mut parts = vec![parse_range(file, text, start, end)];
+            // A chunk whose thread failed is parsed again here: no statement is lost.
+            parts.extend(handles.into_iter().map(|((start, end), h)| {
+                h.join()
+                    .unwrap_or_else(|_| parse_range(file, text, start, end))
+            }));
+            parts
+        })
+    };
     let mut parsed = Parsed {
         comments: lexical::comments(file, text),
         ..Parsed::default()
     };
-    let mut pos = skip_trivia(text, 0);
+    for part in parts {
+        parsed.file.statements.extend(part.file.statements);
+        parsed.diagnostics.extend(part.diagnostics);
+        parsed.broken.extend(part.broken);
+    }
+    limit_errors(file, &mut parsed);
+    parsed
+}
+
+/// Keep the first [`MAX_SYNTAX_ERRORS`] syntax errors and what comes before
+/// the next one; say where reading stopped.
+fn limit_errors(file: FileId, parsed: &mut Parsed) {
+    let stop = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::SyntaxError)
+        .nth(MAX_SYNTAX_ERRORS)
+        .map(|d| d.primary.span.start);
+    let Some(stop) = stop else { return };
+    parsed
+        .diagnostics
+        .retain(|d| d.primary.span.start < stop && d.code != Code::TooManyErrors);
+    parsed.file.statements.retain(|s| s.span().start < stop);
+    parsed.diagnostics.push(
+        Diagnostic::new(
+            Code::TooManyErrors,
+            format!(
+                "more than {MAX_SYNTAX_ERRORS} syntax errors: the rest of the file is not read"
+            ),
+            Label::new(Span::new(file, stop, stop), "reading stopped here"),
+        )
+        .with_help("is this a qpol policy? fix the first errors and run again"),
+    );
+}
+
+/// Parse the statements of `text[start..end]` (spans are file offsets).
+fn parse_range(file: FileId, text: &str, start: usize, end: usize) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut pos = skip_trivia(text, start).min(end);
     let mut errors = 0;
-    while pos < text.len() {
-        let Some(rest) = text.get(pos..) else { break };
+    while pos < end {
+        let Some(rest) = text.get(pos..end) else {
+            break;
+        };
         match QpolParser::parse(Rule::statement, rest) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
-                let end = pos + pair.as_span().end();
+                let statement_end = pos + pair.as_span().end();
                 let mut builder = super::build::Builder {
                     file,
                     offset: pos,
@@ -55,7 +143,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                 if let Some(statement) = builder.statement(pair) {
                     parsed.file.statements.push(statement);
                 }
-                pos = skip_trivia(text, end.max(pos + 1));
+                pos = skip_trivia(text, statement_end.max(pos + 1)).min(end);
             }
             Err(error) => {
                 let at = pos
@@ -64,14 +152,6 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                         InputLocation::Span((s, _)) => s,
                     };
                 errors += 1;
-                if errors > MAX_SYNTAX_ERRORS {
-                    parsed.diagnostics.push(Diagnostic::new(
-                        Code::TooManyErrors,
-                        format!("more than {MAX_SYNTAX_ERRORS} syntax errors: the rest of the file is not read"),
-                        Label::new(Span::new(file, at, at), "reading stopped here"),
-                    ).with_help("is this a qpol policy? fix the first errors and run again"));
-                    break;
-                }
                 let punctuation = expected_punctuation(&error);
                 parsed
                     .diagnostics
@@ -79,7 +159,10 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                 if let Some(broken) = declared_name(rest) {
                     parsed.broken.push(broken);
                 }
-                pos = skip_trivia(text, resume_at(text, pos, at));
+                if errors > MAX_SYNTAX_ERRORS {
+                    break;
+                }
+                pos = skip_trivia(text, resume_at(text, pos, at)).min(end);
             }
         }
     }

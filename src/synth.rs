@@ -1,0 +1,160 @@
+//! Synthetic organizations for the benchmark and the scale tests: N
+//! projects, M users, groups three deep, and optional planted substring
+//! overlaps whose detection the benchmark verifies.
+//!
+//! Project values are `pNNNNNNx`: fixed width with a terminator, so no value
+//! is a substring of another unless an overlap is planted on purpose.
+//! Deterministic for a given seed.
+
+use std::fmt::Write;
+
+#[derive(Debug, Clone)]
+pub struct OrgSpec {
+    pub projects: usize,
+    pub users: usize,
+    /// Projects per group at the lowest level, groups per group above it.
+    pub fan_out: usize,
+    pub planted_overlaps: usize,
+    pub seed: u64,
+}
+
+impl OrgSpec {
+    pub fn new(projects: usize, users: usize, planted_overlaps: usize) -> OrgSpec {
+        OrgSpec {
+            projects,
+            users,
+            fan_out: 10,
+            planted_overlaps,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// The policy text and the overlaps planted in it, as (the rule value that
+/// admits too much, the project whose users it admits).
+#[derive(Debug, Clone)]
+pub struct Synthetic {
+    pub text: String,
+    pub planted: Vec<(String, String)>,
+}
+
+/// xorshift64*: small, deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn project_value(i: usize) -> String {
+    format!("p{i:07}x")
+}
+
+pub fn generate(spec: &OrgSpec) -> Synthetic {
+    let mut rng = Rng(spec.seed | 1);
+    let mut text = String::with_capacity(spec.projects * 220 + spec.users * 70);
+    let _ = writeln!(
+        text,
+        "# synthetic organization: {} projects, {} users",
+        spec.projects, spec.users
+    );
+    text.push_str("idp org-users { kind appid; attribute project; session 12h; }\n");
+    text.push_str("resource_group quantum;\n");
+    text.push_str(
+        "role writer { actions device.read, job.read, job.create, job.cancel, session.create, session.read, session.update; }\n",
+    );
+    for i in 0..spec.projects {
+        let _ = writeln!(
+            text,
+            "instance QR-{i} {{ plan standard; region us-east; resource_group quantum; }}"
+        );
+    }
+    let _ = writeln!(text, "instance QR-shared {{ plan lite; region us-east; }}");
+    let mut planted = Vec::new();
+    let stride = (spec.projects / spec.planted_overlaps.max(1)).max(1);
+    for i in 0..spec.projects {
+        let value = project_value(i);
+        let shared = if rng.below(4) == 0 { ", QR-shared" } else { "" };
+        let _ = writeln!(
+            text,
+            "project prj-{i} {{ instances QR-{i}{shared}; members where project contains \"{value}\"; role writer; }}"
+        );
+        // A planted overlap: a second rule whose value is a substring of this project's.
+        if planted.len() < spec.planted_overlaps && i % stride == 0 {
+            let short = value.get(1..).unwrap_or("x").to_string();
+            let _ = writeln!(
+                text,
+                "project trap-{i} {{ instances QR-{i}; members where project contains \"{short}\"; role reader; }}"
+            );
+            planted.push((short, format!("prj-{i}")));
+        }
+    }
+    groups(&mut text, spec);
+    for u in 0..spec.users {
+        let a = rng.below(spec.projects.max(1));
+        let value = if rng.below(5) == 0 {
+            format!(
+                "{} {}",
+                project_value(a),
+                project_value(rng.below(spec.projects.max(1)))
+            )
+        } else {
+            project_value(a)
+        };
+        let _ = writeln!(
+            text,
+            "user u{u} {{ idp org-users; attributes {{ project \"{value}\" }} }}"
+        );
+    }
+    Synthetic { text, planted }
+}
+
+/// Groups three deep: teams of `fan_out` projects, departments of `fan_out`
+/// teams, one hub per `fan_out` departments. Every level has a member.
+fn groups(text: &mut String, spec: &OrgSpec) {
+    let fan = spec.fan_out.max(2);
+    let teams = spec.projects.div_ceil(fan);
+    for t in 0..teams {
+        let members: Vec<String> = (t * fan..((t + 1) * fan).min(spec.projects))
+            .map(|p| format!("prj-{p}"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "group team-{t} {{ projects {}; members user \"lead{t}@example.com\"; }}",
+            members.join(", ")
+        );
+    }
+    let departments = teams.div_ceil(fan);
+    for d in 0..departments {
+        let members: Vec<String> = (d * fan..((d + 1) * fan).min(teams))
+            .map(|t| format!("team-{t}"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "group dept-{d} {{ groups {}; members user \"head{d}@example.com\"; role reader; }}",
+            members.join(", ")
+        );
+    }
+    let hubs = departments.div_ceil(fan);
+    for h in 0..hubs {
+        let members: Vec<String> = (h * fan..((h + 1) * fan).min(departments))
+            .map(|d| format!("dept-{d}"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "group hub-{h} {{ groups {}; members user \"director{h}@example.com\"; role reader; }}",
+            members.join(", ")
+        );
+    }
+}
