@@ -170,6 +170,9 @@ impl<'s> Printer<'s> {
                     self.line(indent, &text, span.start, span.end);
                 }
                 Item::Members(m) => self.line(indent, &members(m), span.start, span.end),
+                Item::Attributes(a) if a.entries.is_empty() => {
+                    self.line(indent, "attributes {}", span.start, span.end)
+                }
                 Item::Attributes(a) => {
                     self.line(indent, "attributes {", span.start, span.start);
                     let inner = format!("{indent}{INDENT}");
