@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod graph;
 mod lower;
+mod lower_decls;
 mod lower_units;
 mod settings;
 mod values;

@@ -1,0 +1,292 @@
+//! Lowering of the declarations that stand alone: account, audit, identity
+//! providers, instances, roles and users (settings typed, values checked,
+//! references resolved).
+
+use super::lower::{missing, Lowerer};
+use super::values::{check_choice, check_region, parse_hours};
+use super::*;
+use crate::diag::{Code, Diagnostic, Label};
+use crate::syntax::ast::{DeclKind, Declaration};
+
+impl Lowerer {
+    pub(super) fn account(&mut self, d: &Declaration) {
+        const KEYS: &[&str] = &[
+            "id",
+            "user_list_visibility",
+            "api_key_creation",
+            "service_id_creation",
+            "mfa",
+            "public_access_groups",
+        ];
+        let s = self.settings(d, "account", KEYS, false, false);
+        self.existing(d, false);
+        let diags = &mut self.diags;
+        let id = s.string("id", diags);
+        let mut choice = |key: &str, allowed: &[&str]| {
+            let value = s.name(key, diags)?;
+            check_choice(key, &value, allowed, diags).then_some(value)
+        };
+        let account = Account {
+            id,
+            user_list_visibility: choice("user_list_visibility", &["restricted", "unrestricted"]),
+            api_key_creation: choice("api_key_creation", &["allowed", "restricted", "not_set"]),
+            service_id_creation: choice(
+                "service_id_creation",
+                &["allowed", "restricted", "not_set"],
+            ),
+            mfa: choice(
+                "mfa",
+                &[
+                    "none",
+                    "none_no_ropc",
+                    "totp",
+                    "totp4all",
+                    "level1",
+                    "level2",
+                    "level3",
+                ],
+            ),
+            public_access_groups: choice("public_access_groups", &["enabled", "disabled"]),
+            span: d.span,
+        };
+        self.model.account = Some(account);
+    }
+
+    pub(super) fn audit(&mut self, d: &Declaration) {
+        let s = self.settings(d, "audit", &["region", "target", "endpoint"], false, false);
+        self.existing(d, false);
+        let region = s.name("region", &mut self.diags);
+        if let Some(r) = &region {
+            check_region(r, &mut self.diags);
+        }
+        let target = s.name("target", &mut self.diags);
+        if let Some(t) = &target {
+            check_choice(
+                "target",
+                t,
+                &[
+                    "cloud_logs",
+                    "cloud_object_storage",
+                    "event_streams",
+                    "app_config",
+                ],
+                &mut self.diags,
+            );
+        }
+        let endpoint = s.string("endpoint", &mut self.diags).map(|l| l.value);
+        self.model.audit = Some(Audit {
+            region,
+            target,
+            endpoint,
+            span: d.span,
+        });
+    }
+
+    pub(super) fn idp(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(
+            d,
+            "idp",
+            &["kind", "region", "attribute", "session", "realm", "tenant"],
+            false,
+            false,
+        );
+        let existing = self.existing(d, true);
+        let diags = &mut self.diags;
+        let kind = s.name("kind", diags);
+        if let Some(k) = &kind {
+            check_choice("kind", k, &["appid", "saml"], diags);
+        }
+        let region = s.name("region", diags);
+        if let Some(r) = &region {
+            check_region(r, diags);
+        }
+        let attributes = s.names("attribute", diags);
+        let session_hours = s
+            .name("session", diags)
+            .and_then(|v| parse_hours(&v, diags))
+            .unwrap_or(24);
+        let realm = s.string("realm", diags).map(|l| l.value);
+        let tenant = s.string("tenant", diags).map(|l| l.value);
+        if let Some(idp) = self.model.idps.get_mut(index) {
+            idp.kind = kind.map_or_else(|| "appid".to_string(), |k| k.value);
+            idp.region = region.map(|r| r.value);
+            idp.attributes = attributes;
+            idp.session_hours = session_hours;
+            idp.realm = realm;
+            idp.tenant = tenant;
+            idp.existing = existing;
+        }
+    }
+
+    pub(super) fn instance(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(
+            d,
+            "instance",
+            &["plan", "region", "resource_group", "tags"],
+            false,
+            false,
+        );
+        let existing = self.existing(d, true);
+        let plan = s.name("plan", &mut self.diags);
+        let region = s.name("region", &mut self.diags);
+        if let Some(r) = &region {
+            check_region(r, &mut self.diags);
+        }
+        for (key, value) in [("plan", &plan), ("region", &region)] {
+            if value.is_none() && !s.mentions(key) && !existing {
+                self.diags.push(missing(
+                    d,
+                    key,
+                    "an instance is created with a plan and a region",
+                ));
+            }
+        }
+        let resource_group = s.name("resource_group", &mut self.diags).and_then(|rg| {
+            self.resolve(DeclKind::ResourceGroup, &rg)
+                .map(|id| Located::new(id, rg.span))
+        });
+        let tags = s.strings("tags", &mut self.diags);
+        for tag in &tags {
+            super::values::check_tag(tag, &mut self.diags);
+        }
+        if let Some(instance) = self.model.instances.get_mut(index) {
+            instance.plan = plan;
+            instance.region = region;
+            instance.resource_group = resource_group;
+            instance.tags = tags;
+            instance.existing = existing;
+        }
+    }
+
+    pub(super) fn role(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(
+            d,
+            "role",
+            &["actions", "display_name", "description", "iam_name"],
+            false,
+            false,
+        );
+        self.existing(d, false);
+        let actions: Vec<Located<String>> = s
+            .names("actions", &mut self.diags)
+            .into_iter()
+            .map(|a| Located::new(actions::normalize(&a.value).to_string(), a.span))
+            .collect();
+        if !s.mentions("actions") {
+            self.diags.push(missing(
+                d,
+                "actions",
+                "a custom role needs at least one quantum-computing action",
+            ));
+        }
+        let display_name = s.string("display_name", &mut self.diags);
+        let description = s.string("description", &mut self.diags);
+        let iam_name = s.name("iam_name", &mut self.diags);
+        super::values::check_role_values(
+            display_name.as_ref(),
+            description.as_ref(),
+            iam_name.as_ref(),
+            &mut self.diags,
+        );
+        if let Some(role) = self.model.roles.get_mut(index) {
+            role.actions = actions;
+            role.display_name = display_name;
+            role.description = description;
+            role.iam_name = iam_name;
+        }
+    }
+
+    pub(super) fn user(&mut self, d: &Declaration, index: usize) {
+        let s = self.settings(d, "user", &["idp", "email", "iam_id"], false, true);
+        self.existing(d, false);
+        let idp_name = s.name("idp", &mut self.diags);
+        let email = s.string("email", &mut self.diags);
+        let iam_id = s.string("iam_id", &mut self.diags);
+        let mut attributes = AttrMap::default();
+        for block in &s.attributes {
+            for entry in &block.entries {
+                if let Some(first) = attributes.get(&entry.name.value) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateName,
+                            format!("attribute `{}` is given twice", entry.name.value),
+                            Label::new(entry.span, "given again here"),
+                        )
+                        .with_label(Label::new(first.span, "first given here"))
+                        .with_help(
+                            "give a list to hold several values: `project [\"ml\", \"finance\"]`",
+                        ),
+                    );
+                    continue;
+                }
+                attributes.insert(
+                    entry.name.value.clone(),
+                    Located::new(entry.value.clone(), entry.span),
+                );
+            }
+        }
+        let idp = match &idp_name {
+            Some(name) => self
+                .resolve(DeclKind::Idp, name)
+                .map(|id| Located::new(id, name.span)),
+            None if !attributes.is_empty() => self
+                .default_idp(d.span, "a user with attributes")
+                .map(|id| Located::new(id, d.span)),
+            None => None,
+        };
+        if idp.is_none()
+            && idp_name.is_none()
+            && attributes.is_empty()
+            && email.is_none()
+            && iam_id.is_none()
+        {
+            self.diags.push(missing(d, "idp", "a user logs in through an identity provider (`idp NAME; attributes { ... }`) or is an IAM user (`email \"...\"`)"));
+        }
+        if let Some(user) = self.model.users.get_mut(index) {
+            user.idp = idp;
+            user.attributes = attributes;
+            user.email = email;
+            user.iam_id = iam_id;
+        }
+    }
+
+    /// The identity provider a rule or user without `from`/`idp` refers to.
+    pub(super) fn default_idp(&mut self, at: Span, what: &str) -> Option<IdpId> {
+        match self.model.idps.len() {
+            1 => Some(0),
+            0 => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::AmbiguousIdp,
+                        format!("{what} needs an identity provider, and none is declared"),
+                        Label::new(at, "no idp to use"),
+                    )
+                    .with_help("declare one: `idp org-users { kind appid; attribute project; }`"),
+                );
+                None
+            }
+            n => {
+                let names: Vec<_> = self
+                    .model
+                    .idps
+                    .iter()
+                    .map(|i| i.name.value.as_str())
+                    .collect();
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::AmbiguousIdp,
+                        format!("{what} does not say which of the {n} identity providers it uses"),
+                        Label::new(at, "which idp?"),
+                    )
+                    .with_help(format!(
+                        "name one of {}: `members from {} where ...` or `idp {};`",
+                        names.join(", "),
+                        names.first().unwrap_or(&""),
+                        names.first().unwrap_or(&"")
+                    )),
+                );
+                None
+            }
+        }
+    }
+}
