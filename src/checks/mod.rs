@@ -54,14 +54,14 @@ pub fn check(policy: Policy) -> CheckResult {
         .all(|(_, p)| p.file.statements.is_empty());
     let first_file = policy.files.first().map(|(id, _)| *id).unwrap_or_default();
     let mut diagnostics = Vec::new();
-    let mut statements = Vec::new();
     let mut broken = Vec::new();
+    let mut trees = Vec::with_capacity(policy.files.len());
     for (_, parsed) in policy.files {
         diagnostics.extend(parsed.diagnostics);
-        statements.extend(parsed.file.statements);
         broken.extend(parsed.broken);
+        trees.push(parsed.file.statements);
     }
-    let (model, lowering) = model::lower_owned(statements, broken);
+    let (model, lowering) = model::lower_owned(trees, broken);
     diagnostics.extend(lowering);
     if declares_nothing && diagnostics.is_empty() {
         diagnostics.push(

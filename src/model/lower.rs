@@ -19,7 +19,7 @@ pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
     let statements = policy
         .files
         .iter()
-        .flat_map(|(_, p)| p.file.statements.iter().cloned())
+        .map(|(_, p)| p.file.statements.clone())
         .collect();
     let broken = policy
         .files
@@ -34,7 +34,7 @@ pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
 /// memory stays near the larger of the two rather than their sum.
 /// `broken` names declarations that failed to parse.
 pub fn lower_owned(
-    statements: Vec<Statement>,
+    files: Vec<Vec<Statement>>,
     broken: Vec<(DeclKind, String)>,
 ) -> (Model, Vec<Diagnostic>) {
     let mut cx = Lowerer::default();
@@ -46,9 +46,10 @@ pub fn lower_owned(
         };
         cx.broken.insert((namespace, name));
     }
-    let mut declared = Vec::new();
+    cx.reserve(&files);
+    let mut declared = Vec::with_capacity(files.iter().map(Vec::len).sum());
     let mut others = Vec::new();
-    for statement in statements {
+    for statement in files.into_iter().flatten() {
         match statement {
             Statement::Declaration(d) => {
                 if let Some(index) = cx.declare(&d) {
@@ -100,6 +101,34 @@ pub(super) fn located(name: &ast::Name) -> Located<String> {
 }
 
 impl Lowerer {
+    /// Size the model's vectors once: a hundred thousand users must not be
+    /// copied by repeated doubling.
+    fn reserve(&mut self, files: &[Vec<Statement>]) {
+        let mut counts = [0usize; 10];
+        for statement in files.iter().flatten() {
+            if let Statement::Declaration(d) = statement {
+                if let Some(c) = counts.get_mut(d.kind.value as usize) {
+                    *c += 1;
+                }
+            }
+        }
+        let count = |k: DeclKind| counts.get(k as usize).copied().unwrap_or(0);
+        let m = &mut self.model;
+        m.idps.reserve(count(DeclKind::Idp));
+        m.resource_groups.reserve(count(DeclKind::ResourceGroup));
+        m.instances.reserve(count(DeclKind::Instance));
+        m.roles.reserve(count(DeclKind::Role) + 2);
+        m.units
+            .reserve(count(DeclKind::Project) + count(DeclKind::Group));
+        m.users.reserve(count(DeclKind::User));
+        m.service_ids.reserve(count(DeclKind::ServiceId));
+        let n = &mut self.names;
+        n.instances.reserve(count(DeclKind::Instance));
+        n.units
+            .reserve(count(DeclKind::Project) + count(DeclKind::Group));
+        n.users.reserve(count(DeclKind::User));
+    }
+
     /// Pass 1: give the declaration a slot and its name a table entry.
     fn declare(&mut self, d: &Declaration) -> Option<usize> {
         let kind = d.kind.value;
