@@ -301,12 +301,7 @@ fn tight_len(text: &str) -> usize {
                 i = super::lexical::skip_string(bytes, i);
                 last = i;
             }
-            b'#' => {
-                i = text
-                    .get(i..)
-                    .and_then(|r| r.find('\n'))
-                    .map_or(text.len(), |n| i + n)
-            }
+            b'#' => i = super::lexical::end_of_line(text, i),
             b if b.is_ascii_whitespace() => i += 1,
             _ => {
                 i += 1;

@@ -26,10 +26,7 @@ pub fn comments(file: FileId, text: &str) -> Vec<Comment> {
             }
             b'"' => i = skip_string(bytes, i),
             b'#' => {
-                let end = text
-                    .get(i..)
-                    .and_then(|rest| rest.find('\n'))
-                    .map_or(text.len(), |n| i + n);
+                let end = end_of_line(text, i);
                 let body = text.get(i..end).unwrap_or("").trim_end();
                 let own_line = text.get(line_start..i).is_some_and(|p| p.trim().is_empty());
                 out.push(Comment {
@@ -60,15 +57,19 @@ pub fn skip_string(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
+/// The offset of the end of the line holding `i` (its `\n`, or the end of the text).
+pub fn end_of_line(text: &str, i: usize) -> usize {
+    text.get(i..)
+        .and_then(|r| r.find('\n'))
+        .map_or(text.len(), |n| i + n)
+}
+
 /// Skip whitespace and comments from `pos`; returns the next significant index.
 pub fn skip_trivia(text: &str, mut pos: usize) -> usize {
     let bytes = text.as_bytes();
     while let Some(&b) = bytes.get(pos) {
         if b == b'#' {
-            pos = text
-                .get(pos..)
-                .and_then(|r| r.find('\n'))
-                .map_or(text.len(), |n| pos + n);
+            pos = end_of_line(text, pos);
         } else if b.is_ascii_whitespace() {
             pos += 1;
         } else if text.get(pos..).is_some_and(|r| r.starts_with('\u{FEFF}')) {
@@ -133,10 +134,7 @@ pub fn statement_boundaries(text: &str, chunks: usize) -> Vec<usize> {
                 continue;
             }
             b'#' => {
-                i = text
-                    .get(i..)
-                    .and_then(|r| r.find('\n'))
-                    .map_or(text.len(), |n| i + n);
+                i = end_of_line(text, i);
                 continue;
             }
             b'{' | b'<' => depth += 1,

@@ -33,10 +33,7 @@ pub fn resume_at(text: &str, start: usize, error_at: usize) -> usize {
                 continue;
             }
             b'#' => {
-                i = text
-                    .get(i..)
-                    .and_then(|r| r.find('\n'))
-                    .map_or(text.len(), |n| i + n);
+                i = super::lexical::end_of_line(text, i);
                 continue;
             }
             b'{' | b'<' if starts_with_keyword => depth += 1,
