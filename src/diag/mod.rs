@@ -15,30 +15,32 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FileId(pub u32);
 
-/// A byte range in one file.
+/// A byte range in one file. Offsets are stored as `u32` (every node of the
+/// syntax tree and the model carries spans, so their size matters); files
+/// over 4 GiB are clamped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
     pub file: FileId,
-    pub start: usize,
-    pub end: usize,
+    lo: u32,
+    hi: u32,
 }
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Span {
             file,
-            start,
-            end: end.max(start),
+            lo: clamp(start),
+            hi: clamp(end.max(start)),
         }
     }
 
-    /// The smallest span covering both (same file assumed).
-    pub fn to(self, other: Span) -> Span {
-        Span::new(
-            self.file,
-            self.start.min(other.start),
-            self.end.max(other.end),
-        )
+    pub fn start(self) -> usize {
+        self.lo as usize
+    }
+
+    pub fn end(self) -> usize {
+        self.hi as usize
     }
 }
 
@@ -111,7 +113,7 @@ impl SourceFile {
     /// The text of a span, or "" if the span does not fit.
     pub fn slice(&self, span: Span) -> &str {
         self.text
-            .get(self.clamp(span.start)..self.clamp(span.end))
+            .get(self.clamp(span.start())..self.clamp(span.end()))
             .unwrap_or("")
     }
 }

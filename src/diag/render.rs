@@ -61,12 +61,12 @@ pub fn write_human(
 pub fn json_value(diagnostic: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
     let label = |l: &Label| {
         let file = sources.get(l.span.file);
-        let (line, column) = file.map_or((0, 0), |f| f.line_col(l.span.start));
-        let (end_line, end_column) = file.map_or((0, 0), |f| f.line_col(l.span.end));
+        let (line, column) = file.map_or((0, 0), |f| f.line_col(l.span.start()));
+        let (end_line, end_column) = file.map_or((0, 0), |f| f.line_col(l.span.end()));
         serde_json::json!({
             "file": sources.name(l.span.file),
-            "start": l.span.start,
-            "end": l.span.end,
+            "start": l.span.start(),
+            "end": l.span.end(),
             "line": line,
             "column": column,
             "end_line": end_line,
@@ -238,8 +238,8 @@ impl Window {
         };
         let lines = labels.iter().flat_map(|l| {
             [
-                f.line_index(f.clamp(l.span.start)),
-                f.line_index(f.clamp(l.span.end)),
+                f.line_index(f.clamp(l.span.start())),
+                f.line_index(f.clamp(l.span.end())),
             ]
         });
         let (low, high) = lines.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
@@ -291,7 +291,10 @@ impl miette::SourceCode for Window {
 }
 
 fn labeled(window: &Window, label: &Label, primary: bool) -> LabeledSpan {
-    let (start, end) = (window.local(label.span.start), window.local(label.span.end));
+    let (start, end) = (
+        window.local(label.span.start()),
+        window.local(label.span.end()),
+    );
     let text = (!label.message.is_empty()).then(|| label.message.clone());
     if primary {
         LabeledSpan::new_primary_with_span(text, (start, end - start))

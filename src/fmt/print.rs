@@ -43,7 +43,7 @@ impl<'s> Printer<'s> {
     fn take_before(&mut self, pos: usize) -> Vec<Comment> {
         let mut taken = Vec::new();
         while let Some(c) = self.comments.get(self.next_comment) {
-            if c.span.start >= pos {
+            if c.span.start() >= pos {
                 break;
             }
             taken.push(c.clone());
@@ -59,11 +59,11 @@ impl<'s> Printer<'s> {
         };
         let same_line = self
             .source
-            .get(self.last_end..c.span.start)
+            .get(self.last_end..c.span.start())
             .is_some_and(|gap| !gap.contains('\n'));
-        if c.span.start < pos && !c.own_line && same_line && !self.out.is_empty() {
+        if c.span.start() < pos && !c.own_line && same_line && !self.out.is_empty() {
             let text = c.text.clone();
-            let end = c.span.end;
+            let end = c.span.end();
             self.next_comment += 1;
             if self.out.ends_with('\n') {
                 self.out.pop();
@@ -78,7 +78,7 @@ impl<'s> Printer<'s> {
     /// Own-line comments before `pos`, each on its own line at `indent`.
     fn leading_comments(&mut self, pos: usize, indent: &str) {
         for c in self.take_before(pos) {
-            self.line(indent, &c.text, c.span.start, c.span.end);
+            self.line(indent, &c.text, c.span.start(), c.span.end());
         }
     }
 
@@ -101,12 +101,12 @@ impl<'s> Printer<'s> {
 
     fn statement(&mut self, statement: &Statement) {
         let span = statement.span();
-        self.trailing_comment(span.start);
-        self.leading_comments(span.start, "");
+        self.trailing_comment(span.start());
+        self.leading_comments(span.start(), "");
         match statement {
             Statement::Declaration(d) => self.declaration(d),
             Statement::Assertion(a) => {
-                self.leading_comments(span.end, "");
+                self.leading_comments(span.end(), "");
                 let subject = match &a.subject {
                     Subject::Declared(n) => n.value.clone(),
                     Subject::UserLiteral(s) => format!("user {}", quote(&s.value)),
@@ -117,12 +117,12 @@ impl<'s> Printer<'s> {
                     "assert {subject} {verdict} {} on {};",
                     a.action.value, a.instance.value
                 );
-                self.line("", &text, span.start, span.end);
+                self.line("", &text, span.start(), span.end());
             }
             Statement::Allow(a) => {
-                self.leading_comments(span.end, "");
+                self.leading_comments(span.end(), "");
                 let text = format!("allow {} {};", a.change.value, a.instance.value);
-                self.line("", &text, span.start, span.end);
+                self.line("", &text, span.start(), span.end());
             }
         }
     }
@@ -134,57 +134,57 @@ impl<'s> Printer<'s> {
             header.push_str(&part.value);
         }
         let Some(block) = &d.block else {
-            self.leading_comments(d.span.end, "");
+            self.leading_comments(d.span.end(), "");
             header.push(';');
-            self.line("", &header, d.span.start, d.span.end);
+            self.line("", &header, d.span.start(), d.span.end());
             return;
         };
         // Comments inside the header move above the statement.
-        self.leading_comments(block.span.start, "");
-        if block.items.is_empty() && !self.has_comment_before(block.span.end) {
+        self.leading_comments(block.span.start(), "");
+        if block.items.is_empty() && !self.has_comment_before(block.span.end()) {
             header.push_str(" {}");
-            self.line("", &header, d.span.start, d.span.end);
+            self.line("", &header, d.span.start(), d.span.end());
             return;
         }
         header.push_str(" {");
-        self.line("", &header, d.span.start, block.span.start + 1);
-        self.items(&block.items, block.span.end, INDENT);
-        self.line("", "}", block.span.end, d.span.end);
+        self.line("", &header, d.span.start(), block.span.start() + 1);
+        self.items(&block.items, block.span.end(), INDENT);
+        self.line("", "}", block.span.end(), d.span.end());
     }
 
     fn has_comment_before(&self, pos: usize) -> bool {
         self.comments
             .get(self.next_comment)
-            .is_some_and(|c| c.span.start < pos)
+            .is_some_and(|c| c.span.start() < pos)
     }
 
     /// Items of a block ending at `block_end`, with their comments.
     fn items(&mut self, items: &[Item], block_end: usize, indent: &str) {
         for item in items {
             let span = item.span();
-            self.trailing_comment(span.start);
-            self.leading_comments(span.end, indent);
+            self.trailing_comment(span.start());
+            self.leading_comments(span.end(), indent);
             match item {
                 Item::Setting(s) => {
                     let text = setting(s, indent.len());
-                    self.line(indent, &text, span.start, span.end);
+                    self.line(indent, &text, span.start(), span.end());
                 }
-                Item::Members(m) => self.line(indent, &members(m), span.start, span.end),
+                Item::Members(m) => self.line(indent, &members(m), span.start(), span.end()),
                 Item::Attributes(a) if a.entries.is_empty() => {
-                    self.line(indent, "attributes {}", span.start, span.end)
+                    self.line(indent, "attributes {}", span.start(), span.end())
                 }
                 Item::Attributes(a) => {
-                    self.line(indent, "attributes {", span.start, span.start);
+                    self.line(indent, "attributes {", span.start(), span.start());
                     let inner = format!("{indent}{INDENT}");
                     for entry in &a.entries {
                         let text = format!("{} {};", entry.name.value, attr_value(&entry.value));
-                        self.line(&inner, &text, entry.span.start, entry.span.end);
+                        self.line(&inner, &text, entry.span.start(), entry.span.end());
                     }
-                    self.line(indent, "}", span.end, span.end);
+                    self.line(indent, "}", span.end(), span.end());
                 }
             }
             // A `;` after the item belongs to it.
-            let after = crate::syntax::lexical::skip_trivia(self.source, span.end);
+            let after = crate::syntax::lexical::skip_trivia(self.source, span.end());
             if self.source.as_bytes().get(after) == Some(&b';') {
                 self.last_end = self.last_end.max(after + 1);
             }

@@ -114,7 +114,7 @@ impl Builder<'_> {
     fn string(&mut self, pair: Pair<'_, Rule>) -> Spanned<String> {
         let span = self.span(&pair);
         let raw = pair.into_inner().next().map_or("", |p| p.as_str());
-        let value = unescape(raw, span.start + 1, self.file, self.diagnostics);
+        let value = unescape(raw, span.start() + 1, self.file, self.diagnostics);
         Spanned::new(value, span)
     }
 

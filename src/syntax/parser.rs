@@ -104,12 +104,12 @@ fn limit_errors(file: FileId, parsed: &mut Parsed) {
         .iter()
         .filter(|d| d.code == Code::SyntaxError)
         .nth(MAX_SYNTAX_ERRORS)
-        .map(|d| d.primary.span.start);
+        .map(|d| d.primary.span.start());
     let Some(stop) = stop else { return };
     parsed
         .diagnostics
-        .retain(|d| d.primary.span.start < stop && d.code != Code::TooManyErrors);
-    parsed.file.statements.retain(|s| s.span().start < stop);
+        .retain(|d| d.primary.span.start() < stop && d.code != Code::TooManyErrors);
+    parsed.file.statements.retain(|s| s.span().start() < stop);
     parsed.diagnostics.push(
         Diagnostic::new(
             Code::TooManyErrors,
