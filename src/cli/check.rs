@@ -41,5 +41,9 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         sources = old.sources;
     }
     output::print(&result.diagnostics, &sources, global, &[]);
-    output::exit_code(&result.diagnostics, global)
+    let code = output::exit_code(&result.diagnostics, global);
+    // The process ends here: freeing a large model piece by piece would only
+    // delay the exit (a quarter of a second for 100,000 users).
+    std::mem::forget(result);
+    code
 }

@@ -33,6 +33,8 @@ pub fn run(args: &TestArgs, global: Global) -> u8 {
         super::out(format_args!("{summary}\n"));
     }
     let code = output::exit_code(&diagnostics, global);
+    // The process ends next: skip freeing the model piece by piece.
+    std::mem::forget(result);
     if outcome.failed > 0 {
         EXIT_FINDINGS
     } else {
