@@ -33,8 +33,13 @@ impl Builder<'_> {
         Spanned::new(pair.as_str().to_string(), self.span(&pair))
     }
 
+    /// A `declaration`, `assertion` or `allow` pair (or a `statement` holding one).
     pub fn statement(&mut self, pair: Pair<'_, Rule>) -> Option<Statement> {
-        let inner = pair.into_inner().next()?;
+        let inner = if pair.as_rule() == Rule::statement {
+            pair.into_inner().next()?
+        } else {
+            pair
+        };
         match inner.as_rule() {
             Rule::declaration => self.declaration(inner).map(Statement::Declaration),
             Rule::assertion => self.assertion(inner).map(Statement::Assertion),
@@ -113,7 +118,9 @@ impl Builder<'_> {
 
     fn string(&mut self, pair: Pair<'_, Rule>) -> Spanned<String> {
         let span = self.span(&pair);
-        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        // The pair is the whole literal; its body lies between the quotes.
+        let text = pair.as_str();
+        let raw = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
         let value = unescape(raw, span.start() + 1, self.file, self.diagnostics);
         Spanned::new(value, span)
     }

@@ -131,7 +131,13 @@ fn parse_range(file: FileId, text: &str, start: usize, end: usize) -> Parsed {
         let Some(rest) = text.get(pos..end) else {
             break;
         };
-        match QpolParser::parse(Rule::statement, rest) {
+        // The first word says which statement this is: one rule less per statement.
+        let entry = match word_at(rest, 0) {
+            "assert" => Rule::assertion,
+            "allow" => Rule::allow,
+            _ => Rule::declaration,
+        };
+        match QpolParser::parse(entry, rest) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
                 let statement_end = pos + pair.as_span().end();
@@ -315,7 +321,7 @@ fn describe_expected(positives: &[Rule], punctuation: &[String]) -> String {
 fn rule_name(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::name => "a name",
-        Rule::string | Rule::string_inner => "a string",
+        Rule::string => "a string",
         Rule::string_list => "a list `[\"a\", \"b\"]`",
         Rule::statement | Rule::declaration | Rule::decl_kind | Rule::assertion | Rule::allow => {
             "a statement"
