@@ -1,11 +1,8 @@
-//! `cargo bench --bench check`: checks synthetic organizations of 2,000
-//! projects / 10,000 users and 20,000 projects / 100,000 users and prints
-//! wall time (median of 3), throughput, peak memory and the growth ratio,
-//! and verifies that every planted substring overlap is reported (Q201).
-//!
-//! Each measurement runs in a child process (this binary again, with
-//! `QPOL_BENCH_FILE` set) so that its peak memory (VmHWM) is its own: the
-//! child reads the policy file, checks it once and reports.
+//! `cargo bench --bench check`: runs the release `qpol check` binary on
+//! synthetic organizations of 2,000 projects / 10,000 users and 20,000
+//! projects / 100,000 users and prints wall time (median of 3), throughput,
+//! peak memory (the child's max RSS) and the growth ratio, and verifies that
+//! every planted substring overlap is reported (Q201).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,18 +10,13 @@
     clippy::panic
 )]
 
-use qpol::diag::Code;
 use qpol::synth::{generate, OrgSpec};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const RUNS: usize = 3;
 
 fn main() {
-    if let Ok(file) = std::env::var("QPOL_BENCH_FILE") {
-        child(&file);
-        return;
-    }
     let sizes = [
         ("2k/10k", OrgSpec::new(2_000, 10_000, 10)),
         ("20k/100k", OrgSpec::new(20_000, 100_000, 10)),
@@ -46,28 +38,8 @@ fn main() {
             .iter()
             .map(|(v, p)| format!("{v}\t{p}"))
             .collect();
-        let mut runs: Vec<(f64, f64, usize, usize)> = (0..RUNS)
-            .map(|_| {
-                let out = Command::new(std::env::current_exe().unwrap())
-                    .env("QPOL_BENCH_FILE", &path)
-                    .env("QPOL_BENCH_PLANTED", planted.join("\n"))
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let line = String::from_utf8(out.stdout).unwrap();
-                let f: Vec<&str> = line.split_whitespace().collect();
-                (
-                    f[0].parse().unwrap(),
-                    f[1].parse().unwrap(),
-                    f[2].parse().unwrap(),
-                    f[3].parse().unwrap(),
-                )
-            })
-            .collect();
+        let mut runs: Vec<(f64, f64, usize, usize)> =
+            (0..RUNS).map(|_| run_check(&path, &planted)).collect();
         runs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (secs, peak_mb, diagnostics, found) = runs[RUNS / 2];
         let mb = synthetic.text.len() as f64 / 1e6;
@@ -92,40 +64,57 @@ fn main() {
     }
 }
 
-/// Read, check once; print `seconds peak_mb diagnostics planted_found`.
-fn child(file: &str) {
+/// Run `qpol check --format json FILE` once; return `(seconds, peak MB,
+/// diagnostics, planted overlaps found)`.
+#[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
+fn run_check(path: &std::path::Path, planted: &[String]) -> (f64, f64, usize, usize) {
     let started = Instant::now();
-    let policy = qpol::load(std::path::Path::new(file)).unwrap();
-    let result = qpol::checks::check(policy);
+    let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+        .args(["check", "--format", "json"])
+        .arg(path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
+    let (status, peak_kb) = wait_with_peak(pid);
     let secs = started.elapsed().as_secs_f64();
     assert!(
-        result.passed(),
-        "the synthetic org must check without errors: {:?}",
-        result.diagnostics.iter().find(|d| d.is_error())
+        status == 0,
+        "the synthetic org must check without errors (exit {status})"
     );
-    let planted = std::env::var("QPOL_BENCH_PLANTED").unwrap_or_default();
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let diagnostics = report["diagnostics"].as_array().unwrap();
     let found = planted
-        .lines()
-        .filter(|l| !l.is_empty())
+        .iter()
         .filter(|line| {
             let (value, project) = line.split_once('\t').unwrap();
             let attacker = format!("contains \"{value}\"`");
             let victim = format!("(project {project})");
-            result.diagnostics.iter().any(|d| {
-                d.code == Code::OverlappingRule
-                    && d.message.contains(&attacker)
-                    && d.message.contains(&victim)
+            diagnostics.iter().any(|d| {
+                let message = d["message"].as_str().unwrap_or("");
+                d["code"] == "Q201" && message.contains(&attacker) && message.contains(&victim)
             })
         })
         .count();
-    println!("{secs} {} {} {found}", peak_mb(), result.diagnostics.len());
+    (secs, peak_kb as f64 / 1024.0, diagnostics.len(), found)
 }
 
-fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+/// Wait for the child and return its exit code and its peak resident memory
+/// in KB (`ru_maxrss` of `wait4`, which std's `Child::wait` does not expose).
+fn wait_with_peak(pid: libc::pid_t) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss)
 }

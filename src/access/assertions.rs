@@ -126,13 +126,13 @@ fn subject_name(access: &Access<'_>, subject: &Subject) -> String {
             .model
             .users
             .get(*u)
-            .map_or_else(|| "?".into(), |u| u.name.value.clone()),
+            .map_or_else(|| "?".into(), |u| u.name.value.to_string()),
         Subject::ServiceId(s) => access
             .model
             .service_ids
             .get(*s)
-            .map_or_else(|| "?".into(), |s| s.name.value.clone()),
-        Subject::Literal(s) => s.clone(),
+            .map_or_else(|| "?".into(), |s| s.name.value.to_string()),
+        Subject::Literal(s) => s.to_string(),
     }
 }
 

@@ -54,9 +54,9 @@ impl RuleIndex {
         for c in &rule.conditions {
             let values: Vec<&str> = match &c.value.value {
                 CondValue::One(v) => vec![v.as_str()],
-                CondValue::Many(vs) => vs.iter().map(String::as_str).collect(),
+                CondValue::Many(vs) => vs.iter().map(|v| v.as_str()).collect(),
             };
-            let claim = self.claims.entry(c.claim.value.clone()).or_default();
+            let claim = self.claims.entry(c.claim.value.to_string()).or_default();
             match c.operator {
                 Operator::Contains | Operator::Has => {
                     for v in values {
@@ -102,7 +102,7 @@ impl RuleIndex {
             };
             match &*value {
                 AttrValue::Str(s) => {
-                    if let Some(exact) = index.exact.get(s) {
+                    if let Some(exact) = index.exact.get(s.as_str()) {
                         out.extend(exact);
                     }
                     if let Some(ac) = &index.automaton {
@@ -115,7 +115,7 @@ impl RuleIndex {
                 }
                 AttrValue::List(items) => {
                     for item in items {
-                        if let Some(exact) = index.exact.get(item) {
+                        if let Some(exact) = index.exact.get(item.as_str()) {
                             out.extend(exact);
                         }
                     }

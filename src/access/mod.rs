@@ -13,7 +13,7 @@ pub mod index;
 
 use crate::model::graph::Graph;
 use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
+use crate::syntax::ast::{AttrValue, CondValue, Operator, Text};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
@@ -61,7 +61,7 @@ impl<'m> Access<'m> {
             .flat_map(|s| &s.rules)
             .flat_map(|r| &r.conditions)
             .filter(|c| c.operator == Operator::Has)
-            .map(|c| c.claim.value.clone())
+            .map(|c| c.claim.value.to_string())
             .collect();
         Access {
             model,
@@ -269,8 +269,8 @@ impl<'m> Access<'m> {
 }
 
 /// `,ml,finance,`: the delimited form of a list attribute.
-pub fn delimit(items: &[String]) -> String {
-    format!(",{},", items.join(","))
+pub fn delimit(items: &[Text]) -> Text {
+    compact_str::format_compact!(",{},", items.join(","))
 }
 
 fn user_has_id(user: &User, id: &str) -> bool {
@@ -306,7 +306,7 @@ mod tests {
     use super::*;
 
     fn s(v: &str) -> AttrValue {
-        AttrValue::Str(v.to_string())
+        AttrValue::Str(v.into())
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
                 for c in &rule.conditions {
                     let values: Vec<&str> = match &c.value.value {
                         CondValue::One(v) => vec![v.as_str()],
-                        CondValue::Many(vs) => vs.iter().map(String::as_str).collect(),
+                        CondValue::Many(vs) => vs.iter().map(|v| v.as_str()).collect(),
                     };
                     for value in values {
                         let entry = || Entry {

@@ -108,7 +108,7 @@ impl<'s> Printer<'s> {
             Statement::Assertion(a) => {
                 self.leading_comments(span.end(), "");
                 let subject = match &a.subject {
-                    Subject::Declared(n) => n.value.clone(),
+                    Subject::Declared(n) => n.value.to_string(),
                     Subject::UserLiteral(s) => format!("user {}", quote(&s.value)),
                     Subject::ServiceId(n) => format!("service_id {}", n.value),
                 };
@@ -265,14 +265,14 @@ fn members(m: &Members) -> String {
 
 fn member_ref(r: &MemberRef) -> String {
     match r {
-        MemberRef::Declared(n) => n.value.clone(),
+        MemberRef::Declared(n) => n.value.to_string(),
         MemberRef::Literal(s) => quote(&s.value),
     }
 }
 
 fn value(v: &Value) -> String {
     match v {
-        Value::Name(n) => n.value.clone(),
+        Value::Name(n) => n.value.to_string(),
         Value::Str(s) => quote(&s.value),
         Value::List(l) => list(l.value.iter().map(|s| &s.value)),
     }
@@ -285,7 +285,7 @@ fn attr_value(v: &AttrValue) -> String {
     }
 }
 
-fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+fn list<'a>(items: impl Iterator<Item = &'a Text>) -> String {
     format!(
         "[{}]",
         items.map(|s| quote(s)).collect::<Vec<_>>().join(", ")

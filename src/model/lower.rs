@@ -35,7 +35,7 @@ pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
 /// `broken` names declarations that failed to parse.
 pub fn lower_owned(
     files: Vec<Vec<Statement>>,
-    broken: Vec<(DeclKind, String)>,
+    broken: Vec<(DeclKind, Text)>,
 ) -> (Model, Vec<Diagnostic>) {
     let mut cx = Lowerer::default();
     for (kind, name) in broken {
@@ -76,13 +76,13 @@ pub fn lower_owned(
 /// Name tables, one namespace per kind (projects and groups share one).
 #[derive(Default)]
 pub(super) struct Names {
-    idps: HashMap<String, usize>,
-    resource_groups: HashMap<String, usize>,
-    instances: HashMap<String, usize>,
-    roles: HashMap<String, usize>,
-    units: HashMap<String, usize>,
-    users: HashMap<String, usize>,
-    service_ids: HashMap<String, usize>,
+    idps: HashMap<Text, usize>,
+    resource_groups: HashMap<Text, usize>,
+    instances: HashMap<Text, usize>,
+    roles: HashMap<Text, usize>,
+    units: HashMap<Text, usize>,
+    users: HashMap<Text, usize>,
+    service_ids: HashMap<Text, usize>,
 }
 
 /// The lowering state; `lower_units` adds the methods for projects, groups,
@@ -93,10 +93,10 @@ pub(super) struct Lowerer {
     pub(super) diags: Vec<Diagnostic>,
     names: Names,
     /// Names of declarations that did not parse (already reported).
-    broken: std::collections::BTreeSet<(DeclKind, String)>,
+    broken: std::collections::BTreeSet<(DeclKind, Text)>,
 }
 
-pub(super) fn located(name: &ast::Name) -> Located<String> {
+pub(super) fn located(name: &ast::Name) -> Located<Text> {
     Located::new(name.value.clone(), name.span)
 }
 
@@ -316,15 +316,15 @@ impl Lowerer {
         Some(index)
     }
 
-    pub(super) fn names_users(&self) -> &HashMap<String, usize> {
+    pub(super) fn names_users(&self) -> &HashMap<Text, usize> {
         &self.names.users
     }
 
-    pub(super) fn names_service_ids(&self) -> &HashMap<String, usize> {
+    pub(super) fn names_service_ids(&self) -> &HashMap<Text, usize> {
         &self.names.service_ids
     }
 
-    fn table(&mut self, kind: DeclKind) -> &mut HashMap<String, usize> {
+    fn table(&mut self, kind: DeclKind) -> &mut HashMap<Text, usize> {
         match kind {
             DeclKind::Idp => &mut self.names.idps,
             DeclKind::ResourceGroup => &mut self.names.resource_groups,
@@ -360,10 +360,10 @@ impl Lowerer {
             let index = push(
                 &mut self.model.roles,
                 Role {
-                    name: Located::new(preset.to_string(), Span::default()),
+                    name: Located::new(Text::from(preset), Span::default()),
                     actions: actions
                         .iter()
-                        .map(|a| Located::new((*a).to_string(), Span::default()))
+                        .map(|a| Located::new(Text::from(*a), Span::default()))
                         .collect(),
                     display_name: None,
                     description: None,
@@ -372,18 +372,18 @@ impl Lowerer {
                     span: Span::default(),
                 },
             );
-            self.names.roles.insert(preset.to_string(), index);
+            self.names.roles.insert(Text::from(preset), index);
         }
     }
 
     /// Resolve a reference, or report it (Q101) with the closest declared name.
-    pub(super) fn resolve(&mut self, kind: DeclKind, name: &Located<String>) -> Option<usize> {
+    pub(super) fn resolve(&mut self, kind: DeclKind, name: &Located<Text>) -> Option<usize> {
         let table = self.table(kind);
         if let Some(&index) = table.get(&name.value) {
             return Some(index);
         }
         let suggestion =
-            did_you_mean(&name.value, table.keys().map(String::as_str)).map(str::to_string);
+            did_you_mean(&name.value, table.keys().map(|k| k.as_str())).map(str::to_string);
         let namespace = if matches!(kind, DeclKind::Group) {
             DeclKind::Project
         } else {

@@ -108,7 +108,7 @@ impl Lowerer {
         let realm = s.string("realm", diags).map(|l| l.value);
         let tenant = s.string("tenant", diags).map(|l| l.value);
         if let Some(idp) = self.model.idps.get_mut(index) {
-            idp.kind = kind.map_or_else(|| "appid".to_string(), |k| k.value);
+            idp.kind = kind.map_or_else(|| Text::from("appid"), |k| k.value);
             idp.region = region.map(|r| r.value);
             idp.attributes = attributes;
             idp.session_hours = session_hours;
@@ -167,10 +167,10 @@ impl Lowerer {
             false,
         );
         self.existing(d, false);
-        let actions: Vec<Located<String>> = s
+        let actions: Vec<Located<Text>> = s
             .names("actions", &mut self.diags)
             .into_iter()
-            .map(|a| Located::new(actions::normalize(&a.value).to_string(), a.span))
+            .map(|a| Located::new(Text::from(actions::normalize(&a.value)), a.span))
             .collect();
         if !s.mentions("actions") {
             self.diags.push(missing(

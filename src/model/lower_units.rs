@@ -86,7 +86,7 @@ impl Lowerer {
         }
     }
 
-    fn resolve_all(&mut self, kind: DeclKind, names: Vec<Located<String>>) -> Vec<Located<usize>> {
+    fn resolve_all(&mut self, kind: DeclKind, names: Vec<Located<Text>>) -> Vec<Located<usize>> {
         let mut out: Vec<Located<usize>> = Vec::new();
         for name in names {
             let Some(id) = self.resolve(kind, &name) else {
@@ -132,7 +132,7 @@ impl Lowerer {
         }
     }
 
-    fn role_ref(&mut self, name: Option<Located<String>>) -> Option<Located<RoleId>> {
+    fn role_ref(&mut self, name: Option<Located<Text>>) -> Option<Located<RoleId>> {
         let name = name?;
         self.resolve(DeclKind::Role, &name)
             .map(|id| Located::new(id, name.span))
@@ -239,7 +239,7 @@ impl Lowerer {
             ),
             _ => {}
         }
-        let values: Vec<&String> = match &c.value.value {
+        let values: Vec<&Text> = match &c.value.value {
             CondValue::One(v) => vec![v],
             CondValue::Many(vs) => vs.iter().collect(),
         };
@@ -287,7 +287,7 @@ impl Lowerer {
             return;
         }
         let idp_name = declared.name.value.clone();
-        let names: Vec<String> = declared
+        let names: Vec<Text> = declared
             .attributes
             .iter()
             .map(|a| a.value.clone())
@@ -302,7 +302,7 @@ impl Lowerer {
         )
         .with_suggestion(did_you_mean(
             &c.claim.value,
-            names.iter().map(String::as_str),
+            names.iter().map(|n| n.as_str()),
         ));
         if d.help.is_none() {
             d.help = Some(format!(
@@ -331,7 +331,7 @@ impl Lowerer {
                 .map(Subject::ServiceId),
             ast::Subject::UserLiteral(s) => Some(Subject::Literal(s.value.clone())),
         };
-        let action = actions::normalize(&a.action.value).to_string();
+        let action = Text::from(actions::normalize(&a.action.value));
         let known = actions::is_known(&action);
         if !known {
             self.diags.push(

@@ -18,6 +18,7 @@ mod values;
 pub use lower::{lower, lower_owned};
 
 use crate::diag::Span;
+pub use crate::syntax::ast::Text;
 use crate::syntax::ast::{AttrValue, CondValue, Operator};
 use serde::Serialize;
 
@@ -66,25 +67,25 @@ pub struct Model {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Account {
-    pub id: Option<Located<String>>,
-    pub user_list_visibility: Option<Located<String>>,
-    pub api_key_creation: Option<Located<String>>,
-    pub service_id_creation: Option<Located<String>>,
-    pub mfa: Option<Located<String>>,
-    pub public_access_groups: Option<Located<String>>,
+    pub id: Option<Located<Text>>,
+    pub user_list_visibility: Option<Located<Text>>,
+    pub api_key_creation: Option<Located<Text>>,
+    pub service_id_creation: Option<Located<Text>>,
+    pub mfa: Option<Located<Text>>,
+    pub public_access_groups: Option<Located<Text>>,
     #[serde(skip)]
     pub span: Span,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Idp {
-    pub name: Located<String>,
-    pub kind: String,
-    pub region: Option<String>,
-    pub attributes: Vec<Located<String>>,
+    pub name: Located<Text>,
+    pub kind: Text,
+    pub region: Option<Text>,
+    pub attributes: Vec<Located<Text>>,
     pub session_hours: u32,
-    pub realm: Option<String>,
-    pub tenant: Option<String>,
+    pub realm: Option<Text>,
+    pub tenant: Option<Text>,
     pub existing: bool,
     #[serde(skip)]
     pub span: Span,
@@ -92,7 +93,7 @@ pub struct Idp {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceGroup {
-    pub name: Located<String>,
+    pub name: Located<Text>,
     pub existing: bool,
     #[serde(skip)]
     pub span: Span,
@@ -100,11 +101,11 @@ pub struct ResourceGroup {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Instance {
-    pub name: Located<String>,
-    pub plan: Option<Located<String>>,
-    pub region: Option<Located<String>>,
+    pub name: Located<Text>,
+    pub plan: Option<Located<Text>>,
+    pub region: Option<Located<Text>>,
     pub resource_group: Option<Located<RgId>>,
-    pub tags: Vec<Located<String>>,
+    pub tags: Vec<Located<Text>>,
     pub existing: bool,
     #[serde(skip)]
     pub span: Span,
@@ -112,12 +113,12 @@ pub struct Instance {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Role {
-    pub name: Located<String>,
+    pub name: Located<Text>,
     /// Actions without the `quantum-computing.` prefix, as written (unknown ones included).
-    pub actions: Vec<Located<String>>,
-    pub display_name: Option<Located<String>>,
-    pub description: Option<Located<String>>,
-    pub iam_name: Option<Located<String>>,
+    pub actions: Vec<Located<Text>>,
+    pub display_name: Option<Located<Text>>,
+    pub description: Option<Located<Text>>,
+    pub iam_name: Option<Located<Text>>,
     /// A built-in preset (`reader`, `writer`) that no declaration replaced.
     pub preset: bool,
     #[serde(skip)]
@@ -150,7 +151,7 @@ impl UnitKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct Unit {
     pub kind: UnitKind,
-    pub name: Located<String>,
+    pub name: Located<Text>,
     pub instances: Vec<Located<InstanceId>>,
     pub resource_groups: Vec<Located<RgId>>,
     /// Groups only: the projects and groups it contains.
@@ -159,7 +160,7 @@ pub struct Unit {
     pub member_sets: Vec<MemberSet>,
     /// The role its members get unless their member set names another.
     pub role: Option<Located<RoleId>>,
-    pub description: Option<Located<String>>,
+    pub description: Option<Located<Text>>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -186,7 +187,7 @@ pub struct MemberSet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum MemberRef {
     Declared(usize),
-    Literal(String),
+    Literal(Text),
 }
 
 /// One IAM dynamic rule: all conditions must hold.
@@ -200,7 +201,7 @@ pub struct DynamicRule {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Condition {
-    pub claim: Located<String>,
+    pub claim: Located<Text>,
     pub operator: Operator,
     pub value: Located<CondValue>,
     #[serde(skip)]
@@ -226,11 +227,11 @@ impl Condition {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    pub name: Located<String>,
+    pub name: Located<Text>,
     pub idp: Option<Located<IdpId>>,
     pub attributes: AttrMap,
-    pub email: Option<Located<String>>,
-    pub iam_id: Option<Located<String>>,
+    pub email: Option<Located<Text>>,
+    pub iam_id: Option<Located<Text>>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -238,7 +239,7 @@ pub struct User {
 /// A user's attributes, sorted by name: a small sorted vector, because a
 /// large organization has a hundred thousand users with one or two each.
 #[derive(Debug, Clone, Default)]
-pub struct AttrMap(Vec<(String, Located<AttrValue>)>);
+pub struct AttrMap(Vec<(Text, Located<AttrValue>)>);
 
 impl AttrMap {
     pub fn get(&self, name: &str) -> Option<&Located<AttrValue>> {
@@ -250,11 +251,7 @@ impl AttrMap {
     }
 
     /// Insert unless present; returns the value already there.
-    pub fn insert(
-        &mut self,
-        name: String,
-        value: Located<AttrValue>,
-    ) -> Option<&Located<AttrValue>> {
+    pub fn insert(&mut self, name: Text, value: Located<AttrValue>) -> Option<&Located<AttrValue>> {
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
             Ok(i) => self.0.get(i).map(|(_, v)| v),
             Err(i) => {
@@ -268,11 +265,11 @@ impl AttrMap {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Located<AttrValue>)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Text, &Located<AttrValue>)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub fn keys(&self) -> impl Iterator<Item = &Text> {
         self.0.iter().map(|(k, _)| k)
     }
 }
@@ -285,18 +282,18 @@ impl Serialize for AttrMap {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceId {
-    pub name: Located<String>,
-    pub description: Option<String>,
-    pub iam_id: Option<String>,
+    pub name: Located<Text>,
+    pub description: Option<Text>,
+    pub iam_id: Option<Text>,
     #[serde(skip)]
     pub span: Span,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
-    pub region: Option<Located<String>>,
-    pub target: Option<Located<String>>,
-    pub endpoint: Option<String>,
+    pub region: Option<Located<Text>>,
+    pub target: Option<Located<Text>>,
+    pub endpoint: Option<Text>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -306,14 +303,14 @@ pub enum Subject {
     User(UserId),
     ServiceId(ServiceIdId),
     /// An IAM user named by email or id, with no declaration.
-    Literal(String),
+    Literal(Text),
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assertion {
     pub subject: Located<Subject>,
     pub expect_allowed: bool,
-    pub action: Located<String>,
+    pub action: Located<Text>,
     pub instance: Located<InstanceId>,
     #[serde(skip)]
     pub span: Span,
@@ -330,7 +327,7 @@ pub enum Change {
 pub struct Allow {
     pub change: Change,
     /// The instance's name: it may no longer be declared (`allow delete`).
-    pub instance: Located<String>,
+    pub instance: Located<Text>,
     #[serde(skip)]
     pub span: Span,
 }

@@ -1,7 +1,7 @@
 //! Reading a declaration's `key value` settings with the types each key
 //! expects, reporting unknown, repeated and mistyped settings.
 
-use super::Located;
+use super::{Located, Text};
 use crate::diag::{did_you_mean, Code, Diagnostic, Label};
 use crate::syntax::ast::{Attributes, Block, Item, Members, Setting, Value};
 
@@ -96,7 +96,7 @@ impl<'a> Settings<'a> {
         self.settings.iter().copied().find(|s| s.key.value == key)
     }
 
-    pub fn names(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Located<String>> {
+    pub fn names(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Located<Text>> {
         let Some(s) = self.get(key) else {
             return Vec::new();
         };
@@ -115,7 +115,7 @@ impl<'a> Settings<'a> {
             .collect()
     }
 
-    pub fn name(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Located<String>> {
+    pub fn name(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Located<Text>> {
         let s = self.get(key)?;
         single(s, diags)?;
         match s.values.first() {
@@ -131,7 +131,7 @@ impl<'a> Settings<'a> {
         }
     }
 
-    pub fn string(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Located<String>> {
+    pub fn string(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Option<Located<Text>> {
         let s = self.get(key)?;
         single(s, diags)?;
         match s.values.first() {
@@ -147,7 +147,7 @@ impl<'a> Settings<'a> {
         }
     }
 
-    pub fn strings(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Located<String>> {
+    pub fn strings(&self, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Located<Text>> {
         let Some(s) = self.get(key) else {
             return Vec::new();
         };

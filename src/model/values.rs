@@ -1,7 +1,7 @@
 //! Checks on single values against IAM's and the provider's limits
 //! (`shared/reference/`): regions, enumerations, hours, tags, role names.
 
-use super::Located;
+use super::{Located, Text};
 use crate::diag::{did_you_mean, Code, Diagnostic, Label};
 
 /// IBM Cloud regions (multizone and single-campus) a location may name.
@@ -13,7 +13,7 @@ pub const REGIONS: &[&str] = &[
 /// Is the value one of `allowed`? Reports Q105 with a did-you-mean otherwise.
 pub fn check_choice(
     key: &str,
-    value: &Located<String>,
+    value: &Located<Text>,
     allowed: &[&str],
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
@@ -36,12 +36,12 @@ pub fn check_choice(
     false
 }
 
-pub fn check_region(region: &Located<String>, diags: &mut Vec<Diagnostic>) {
+pub fn check_region(region: &Located<Text>, diags: &mut Vec<Diagnostic>) {
     check_choice("region", region, REGIONS, diags);
 }
 
 /// `12h` -> 12, within IAM's dynamic-rule expiration of 1..24 hours.
-pub fn parse_hours(value: &Located<String>, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+pub fn parse_hours(value: &Located<Text>, diags: &mut Vec<Diagnostic>) -> Option<u32> {
     let digits = value.value.strip_suffix('h').unwrap_or(&value.value);
     let Ok(hours) = digits.parse::<u64>() else {
         diags.push(
@@ -69,7 +69,7 @@ pub fn parse_hours(value: &Located<String>, diags: &mut Vec<Diagnostic>) -> Opti
 }
 
 /// Resource instance tags: `^[A-Za-z0-9:_ .-]+$`, 1..128 characters.
-pub fn check_tag(tag: &Located<String>, diags: &mut Vec<Diagnostic>) {
+pub fn check_tag(tag: &Located<Text>, diags: &mut Vec<Diagnostic>) {
     let len = tag.value.chars().count();
     if !(1..=128).contains(&len) {
         diags.push(
@@ -102,9 +102,9 @@ pub fn check_tag(tag: &Located<String>, diags: &mut Vec<Diagnostic>) {
 /// A custom role's display name (1..50), description (1..250) and IAM name
 /// (`^[A-Z][A-Za-z0-9]{0,29}$`).
 pub fn check_role_values(
-    display_name: Option<&Located<String>>,
-    description: Option<&Located<String>>,
-    iam_name: Option<&Located<String>>,
+    display_name: Option<&Located<Text>>,
+    description: Option<&Located<Text>>,
+    iam_name: Option<&Located<Text>>,
     diags: &mut Vec<Diagnostic>,
 ) {
     for (what, value, max) in [

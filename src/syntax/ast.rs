@@ -18,7 +18,11 @@ impl<T> Spanned<T> {
     }
 }
 
-pub type Name = Spanned<String>;
+/// Text of a name or string as written: short ones (most) live inline,
+/// without a heap allocation of their own.
+pub type Text = compact_str::CompactString;
+
+pub type Name = Spanned<Text>;
 
 /// One parsed file.
 #[derive(Debug, Clone, Default)]
@@ -145,8 +149,8 @@ pub struct Setting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Name(Name),
-    Str(Spanned<String>),
-    List(Spanned<Vec<Spanned<String>>>),
+    Str(Spanned<Text>),
+    List(Spanned<Vec<Spanned<Text>>>),
 }
 
 impl Value {
@@ -177,8 +181,8 @@ pub struct Attribute {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
 pub enum AttrValue {
-    Str(String),
-    List(Vec<String>),
+    Str(Text),
+    List(Vec<Text>),
 }
 
 /// `members SOURCE, SOURCE role NAME`
@@ -200,7 +204,7 @@ pub enum MemberSource {
 #[derive(Debug, Clone)]
 pub enum MemberRef {
     Declared(Name),
-    Literal(Spanned<String>),
+    Literal(Spanned<Text>),
 }
 
 impl MemberRef {
@@ -231,8 +235,8 @@ pub struct Condition {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
 pub enum CondValue {
-    One(String),
-    Many(Vec<String>),
+    One(Text),
+    Many(Vec<Text>),
 }
 
 /// Dynamic-rule operators: IAM's, plus qpol's delimited `has`.
@@ -290,7 +294,7 @@ pub enum Subject {
     /// A declared user or service id, by name.
     Declared(Name),
     /// `user "alice@example.com"`
-    UserLiteral(Spanned<String>),
+    UserLiteral(Spanned<Text>),
     /// `service_id NAME`
     ServiceId(Name),
 }

@@ -24,7 +24,7 @@ pub struct Parsed {
     pub comments: Vec<lexical::Comment>,
     /// Kinds and names of declarations that failed to parse: references to
     /// them are not reported again as undefined.
-    pub broken: Vec<(super::ast::DeclKind, String)>,
+    pub broken: Vec<(super::ast::DeclKind, super::ast::Text)>,
 }
 
 impl Parsed {
@@ -176,11 +176,11 @@ fn parse_range(file: FileId, text: &str, start: usize, end: usize) -> Parsed {
 }
 
 /// `KIND NAME` at the start of a statement that failed to parse.
-fn declared_name(statement: &str) -> Option<(super::ast::DeclKind, String)> {
+fn declared_name(statement: &str) -> Option<(super::ast::DeclKind, super::ast::Text)> {
     let kind = super::ast::DeclKind::from_keyword(word_at(statement, 0))?;
     let after = skip_trivia(statement, kind.keyword().len());
     let name = word_at(statement, after);
-    (!name.is_empty()).then(|| (kind, name.to_string()))
+    (!name.is_empty()).then(|| (kind, name.into()))
 }
 
 fn syntax_error(
