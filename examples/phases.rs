@@ -58,7 +58,12 @@ fn main() {
     println!("parse   {:>8.3?}  {}", t.elapsed(), memory());
     let t = Instant::now();
     let (model, d) = qpol::model::lower(&policy);
-    println!("lower   {:>8.3?}  {} ({} diags)", t.elapsed(), memory(), d.len());
+    println!(
+        "lower   {:>8.3?}  {} ({} diags)",
+        t.elapsed(),
+        memory(),
+        d.len()
+    );
     let t = Instant::now();
     let access = qpol::access::Access::new(&model);
     println!("access  {:>8.3?}  {}", t.elapsed(), memory());
@@ -67,7 +72,11 @@ fn main() {
     for u in 0..model.users.len() {
         n += access.rule_memberships(u).len();
     }
-    println!("members {:>8.3?}  {} ({n} memberships)", t.elapsed(), memory());
+    println!(
+        "members {:>8.3?}  {} ({n} memberships)",
+        t.elapsed(),
+        memory()
+    );
     drop(access);
     drop(model);
     let t = Instant::now();

@@ -14,6 +14,7 @@
 //! [`load`] reads a file or a folder of `*.qpol` files into one [`Policy`].
 
 pub mod access;
+pub mod backends;
 pub mod checks;
 pub mod cli;
 pub mod diag;

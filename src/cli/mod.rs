@@ -5,6 +5,7 @@
 //! `fmt --check`), 2 usage or I/O error.
 
 mod check;
+mod compile;
 mod explain;
 mod format;
 mod output;
@@ -44,6 +45,8 @@ pub struct Cli {
 enum Command {
     /// Check a policy (a file, or a folder of *.qpol files) and report every finding
     Check(check::CheckArgs),
+    /// Check a policy and compile it to Terraform JSON or IBM Cloud API requests
+    Compile(compile::CompileArgs),
     /// Check a policy and evaluate its `assert` statements
     Test(test::TestArgs),
     /// Rewrite policy files in the canonical layout
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Check(args) => check::run(args, global),
+        Command::Compile(args) => compile::run(args, global),
         Command::Test(args) => test::run(args, global),
         Command::Fmt(args) => format::run(args, global),
         Command::Explain(args) => explain::run(args),

@@ -1,0 +1,72 @@
+//! Backends: compile a checked policy into what the cloud needs. The
+//! [`deployment`] is computed once from the model; [`terraform`] prints it
+//! as Terraform JSON for the IBM-Cloud/ibm provider, [`ibm_api`] as the
+//! ordered IBM Cloud REST requests. A policy with errors compiles to nothing.
+
+pub mod deployment;
+pub mod ibm_api;
+pub mod names;
+pub mod terraform;
+
+use crate::checks::CheckResult;
+use crate::diag::{Code, Diagnostic, Label};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// Terraform JSON (`main.tf.json`) for the IBM-Cloud/ibm provider
+    Terraform,
+    /// Ordered IBM Cloud API requests (`plan.json`, format qpol-ibm-api-plan/1)
+    #[value(name = "ibm-api")]
+    IbmApi,
+}
+
+impl Target {
+    /// The file a target writes when no output path is given.
+    pub fn default_file(self) -> &'static str {
+        match self {
+            Target::Terraform => "main.tf.json",
+            Target::IbmApi => "plan.json",
+        }
+    }
+}
+
+/// What compiling produced: the text of the target's file (`None` when the
+/// policy has errors) and every diagnostic, the checker's included.
+#[derive(Debug)]
+pub struct Compiled {
+    pub text: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Compile a checked policy. Errors (the checker's, or those only compiling
+/// finds) mean no output.
+pub fn compile(result: &CheckResult, target: Target) -> Compiled {
+    let mut diagnostics = result.diagnostics.clone();
+    if !result.passed() {
+        return Compiled {
+            text: None,
+            diagnostics,
+        };
+    }
+    let (deployment, found) = deployment::build(&result.model);
+    diagnostics.extend(found);
+    if target == Target::IbmApi {
+        if let Some(audit) = &result.model.audit {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::NotInTarget,
+                    "the ibm-api plan does not configure the audit: Activity Tracker is not among the platform services it calls",
+                    Label::new(audit.span, "left out of plan.json"),
+                )
+                .with_help("apply the audit with the terraform target, or set up the Activity Tracker route by hand"),
+            );
+        }
+    }
+    crate::diag::sort(&mut diagnostics);
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
+    let text = (!failed).then(|| match target {
+        Target::Terraform => terraform::render(&deployment),
+        Target::IbmApi => ibm_api::render(&deployment),
+    });
+    Compiled { text, diagnostics }
+}

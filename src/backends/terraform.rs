@@ -1,0 +1,620 @@
+//! The `terraform` target: Terraform JSON for the IBM-Cloud/ibm provider
+//! (`main.tf.json`). Resources refer to each other by interpolation
+//! (`${ibm_iam_access_group.ml.id}`), never by ids; instances carry
+//! `prevent_destroy`. Structs mirror the provider's schema, their fields in
+//! alphabetical order so that every object's keys come out sorted.
+
+use super::deployment::{Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+type Named<T> = BTreeMap<String, T>;
+
+#[derive(Serialize)]
+struct Module {
+    #[serde(skip_serializing_if = "Data::is_empty")]
+    data: Data,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    output: Named<Output>,
+    provider: Provider,
+    resource: Resources,
+    terraform: TerraformBlock,
+    variable: Named<Variable>,
+}
+
+#[derive(Serialize)]
+struct TerraformBlock {
+    required_providers: RequiredProviders,
+}
+
+#[derive(Serialize)]
+struct RequiredProviders {
+    ibm: ProviderSource,
+}
+
+#[derive(Serialize)]
+struct ProviderSource {
+    source: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Provider {
+    ibm: ProviderConfig,
+}
+
+#[derive(Serialize)]
+struct ProviderConfig {
+    region: String,
+}
+
+#[derive(Serialize)]
+struct Variable {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default: Option<String>,
+    description: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Output {
+    description: String,
+    value: serde_json::Value,
+}
+
+#[derive(Serialize, Default)]
+struct Data {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_resource_group: Named<ResourceGroupLookup>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_resource_instance: Named<InstanceLookup>,
+}
+
+impl Data {
+    fn is_empty(&self) -> bool {
+        self.ibm_resource_group.is_empty() && self.ibm_resource_instance.is_empty()
+    }
+}
+
+#[derive(Serialize)]
+struct ResourceGroupLookup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_default: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct InstanceLookup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_group_id: Option<String>,
+    service: &'static str,
+}
+
+#[derive(Serialize, Default)]
+struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_atracker_route: Named<AtrackerRoute>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_atracker_target: Named<AtrackerTarget>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_access_group: Named<AccessGroup>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_access_group_account_settings: Named<AccessGroupSettings>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_access_group_dynamic_rule: Named<DynamicRule>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_access_group_members: Named<Members>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_access_group_policy: Named<Policy>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_account_settings: Named<AccountSettings>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_custom_role: Named<CustomRole>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_iam_service_id: Named<ServiceId>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_resource_group: Named<ResourceGroup>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ibm_resource_instance: Named<Instance>,
+}
+
+#[derive(Serialize)]
+struct ResourceGroup {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Lifecycle {
+    prevent_destroy: bool,
+}
+
+#[derive(Serialize)]
+struct Instance {
+    lifecycle: Lifecycle,
+    location: String,
+    name: String,
+    plan: String,
+    resource_group_id: String,
+    service: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CustomRole {
+    actions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    display_name: String,
+    name: String,
+    service: &'static str,
+}
+
+#[derive(Serialize)]
+struct AccessGroup {
+    description: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct DynamicRule {
+    access_group_id: String,
+    conditions: Vec<Condition>,
+    expiration: u32,
+    identity_provider: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Condition {
+    claim: String,
+    operator: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Members {
+    access_group_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    iam_service_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ibm_ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Policy {
+    access_group_id: String,
+    resources: Vec<PolicyResource>,
+    roles: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PolicyResource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_instance_id: Option<String>,
+    service: &'static str,
+}
+
+#[derive(Serialize)]
+struct ServiceId {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct AccountSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restrict_create_platform_apikey: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restrict_create_service_id: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restrict_user_list_visibility: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct AccessGroupSettings {
+    public_access_enabled: bool,
+}
+
+#[derive(Serialize)]
+struct AtrackerTarget {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    appconfig_endpoint: Option<Vec<TargetCrn>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloudlogs_endpoint: Option<Vec<TargetCrn>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cos_endpoint: Option<Vec<CosEndpoint>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eventstreams_endpoint: Option<Vec<EventStreamsEndpoint>>,
+    name: String,
+    region: String,
+    target_type: String,
+}
+
+#[derive(Serialize)]
+struct TargetCrn {
+    target_crn: String,
+}
+
+#[derive(Serialize)]
+struct CosEndpoint {
+    bucket: String,
+    endpoint: String,
+    service_to_service_enabled: bool,
+    target_crn: String,
+}
+
+#[derive(Serialize)]
+struct EventStreamsEndpoint {
+    brokers: String,
+    service_to_service_enabled: bool,
+    target_crn: String,
+    topic: String,
+}
+
+#[derive(Serialize)]
+struct AtrackerRoute {
+    name: String,
+    rules: Vec<RouteRule>,
+}
+
+#[derive(Serialize)]
+struct RouteRule {
+    locations: Vec<String>,
+    target_ids: Vec<String>,
+}
+
+/// Adds variables to the module as they are referred to.
+struct Variables(Named<Variable>);
+
+impl Variables {
+    fn string(&mut self, name: &str, description: &str, default: Option<String>) -> String {
+        self.declare(name, description, default, "string")
+    }
+
+    fn declare(
+        &mut self,
+        name: &str,
+        description: &str,
+        default: Option<String>,
+        kind: &'static str,
+    ) -> String {
+        self.0.entry(name.to_string()).or_insert_with(|| Variable {
+            default,
+            description: description.to_string(),
+            kind,
+        });
+        format!("${{var.{name}}}")
+    }
+}
+
+/// The Terraform JSON module of a deployment, pretty-printed.
+pub fn render(d: &Deployment) -> String {
+    let module = module(d);
+    let mut text = serde_json::to_string_pretty(&module).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn module(d: &Deployment) -> Module {
+    let mut vars = Variables(Named::new());
+    let region = vars.string(
+        "region",
+        "The region the provider works in",
+        Some(d.main_region.clone()),
+    );
+    let mut data = Data::default();
+    let mut res = Resources::default();
+
+    let rg_ref = |i: Option<usize>| match i.and_then(|i| d.resource_groups.get(i)) {
+        Some(g) if g.existing => format!("${{data.ibm_resource_group.{}.id}}", g.key),
+        Some(g) => format!("${{ibm_resource_group.{}.id}}", g.key),
+        None => "${data.ibm_resource_group.default.id}".to_string(),
+    };
+    for g in &d.resource_groups {
+        if g.existing {
+            data.ibm_resource_group.insert(
+                g.key.clone(),
+                ResourceGroupLookup {
+                    is_default: None,
+                    name: Some(g.name.clone()),
+                },
+            );
+        } else {
+            res.ibm_resource_group.insert(
+                g.key.clone(),
+                ResourceGroup {
+                    name: g.name.clone(),
+                },
+            );
+        }
+    }
+    if d.uses_default_resource_group {
+        data.ibm_resource_group.insert(
+            "default".into(),
+            ResourceGroupLookup {
+                is_default: Some(true),
+                name: None,
+            },
+        );
+    }
+
+    let instance_ref = |i: usize| match d.instances.get(i) {
+        Some(x) if x.existing => format!("${{data.ibm_resource_instance.{}.guid}}", x.key),
+        Some(x) => format!("${{ibm_resource_instance.{}.guid}}", x.key),
+        None => String::new(),
+    };
+    for x in &d.instances {
+        if x.existing {
+            data.ibm_resource_instance.insert(
+                x.key.clone(),
+                InstanceLookup {
+                    location: (!x.region.is_empty()).then(|| x.region.clone()),
+                    name: x.name.clone(),
+                    resource_group_id: x.resource_group.map(|g| rg_ref(Some(g))),
+                    service: SERVICE,
+                },
+            );
+        } else {
+            res.ibm_resource_instance.insert(
+                x.key.clone(),
+                Instance {
+                    lifecycle: Lifecycle {
+                        prevent_destroy: true,
+                    },
+                    location: x.region.clone(),
+                    name: x.name.clone(),
+                    plan: x.plan.clone(),
+                    resource_group_id: rg_ref(x.resource_group),
+                    service: SERVICE,
+                    tags: x.tags.clone(),
+                },
+            );
+        }
+    }
+
+    for r in &d.roles {
+        res.ibm_iam_custom_role.insert(
+            r.key.clone(),
+            CustomRole {
+                actions: r.actions.clone(),
+                description: r.description.clone(),
+                display_name: r.display_name.clone(),
+                name: r.iam_name.clone(),
+                service: SERVICE,
+            },
+        );
+    }
+    for s in &d.service_ids {
+        res.ibm_iam_service_id.insert(
+            s.key.clone(),
+            ServiceId {
+                description: s.description.clone(),
+                name: s.name.clone(),
+            },
+        );
+    }
+
+    let realms: Vec<String> = d
+        .idps
+        .iter()
+        .map(|idp| match &idp.realm {
+            Realm::Literal(realm) => realm.clone(),
+            Realm::Variable(name) => vars.string(
+                name,
+                &format!("Realm (issuer URL) of identity provider {}", idp.name),
+                None,
+            ),
+        })
+        .collect();
+
+    for g in &d.access_groups {
+        let group_id = format!("${{ibm_iam_access_group.{}.id}}", g.key);
+        res.ibm_iam_access_group.insert(
+            g.key.clone(),
+            AccessGroup {
+                description: g.description.clone(),
+                name: g.name.clone(),
+            },
+        );
+        for rule in &g.rules {
+            let idp = d.idps.get(rule.idp);
+            res.ibm_iam_access_group_dynamic_rule.insert(
+                rule.key.clone(),
+                DynamicRule {
+                    access_group_id: group_id.clone(),
+                    conditions: rule
+                        .conditions
+                        .iter()
+                        .map(|c| Condition {
+                            claim: c.claim.clone(),
+                            operator: c.operator,
+                            value: c.value.clone(),
+                        })
+                        .collect(),
+                    expiration: idp.map_or(24, |i| i.expiration_hours),
+                    identity_provider: realms.get(rule.idp).cloned().unwrap_or_default(),
+                    name: rule.name.clone(),
+                },
+            );
+        }
+        if !g.users.is_empty() || !g.service_ids.is_empty() {
+            res.ibm_iam_access_group_members.insert(
+                g.key.clone(),
+                Members {
+                    access_group_id: group_id.clone(),
+                    iam_service_ids: g
+                        .service_ids
+                        .iter()
+                        .map(|s| match s {
+                            ServiceMember::Created(i) => {
+                                d.service_ids.get(*i).map_or_else(String::new, |s| {
+                                    format!("${{ibm_iam_service_id.{}.iam_id}}", s.key)
+                                })
+                            }
+                            ServiceMember::IamId(id) => id.clone(),
+                        })
+                        .collect(),
+                    ibm_ids: g.users.clone(),
+                },
+            );
+        }
+        for p in &g.policies {
+            let resource = match p.scope {
+                Scope::Instance(i) => PolicyResource {
+                    resource_group_id: None,
+                    resource_instance_id: Some(instance_ref(i)),
+                    service: SERVICE,
+                },
+                Scope::ResourceGroup(rg) => PolicyResource {
+                    resource_group_id: Some(rg_ref(rg)),
+                    resource_instance_id: None,
+                    service: SERVICE,
+                },
+            };
+            let mut roles = vec![PLATFORM_ROLE.to_string()];
+            roles.extend(
+                p.roles
+                    .iter()
+                    .filter_map(|r| d.roles.get(*r))
+                    .map(|r| format!("${{ibm_iam_custom_role.{}.display_name}}", r.key)),
+            );
+            res.ibm_iam_access_group_policy.insert(
+                p.key.clone(),
+                Policy {
+                    access_group_id: group_id.clone(),
+                    resources: vec![resource],
+                    roles,
+                },
+            );
+        }
+    }
+
+    if let Some(a) = &d.account {
+        if a.mfa.is_some()
+            || a.restrict_create_platform_apikey.is_some()
+            || a.restrict_create_service_id.is_some()
+            || a.restrict_user_list_visibility.is_some()
+        {
+            res.ibm_iam_account_settings.insert(
+                "account".into(),
+                AccountSettings {
+                    mfa: a.mfa.clone(),
+                    restrict_create_platform_apikey: a.restrict_create_platform_apikey,
+                    restrict_create_service_id: a.restrict_create_service_id,
+                    restrict_user_list_visibility: a.restrict_user_list_visibility,
+                },
+            );
+        }
+        if let Some(enabled) = a.public_access_enabled {
+            res.ibm_iam_access_group_account_settings.insert(
+                "account".into(),
+                AccessGroupSettings {
+                    public_access_enabled: enabled,
+                },
+            );
+        }
+    }
+
+    if let Some(audit) = &d.audit {
+        let crn = match &audit.target_crn {
+            Some(crn) => crn.clone(),
+            None => vars.string(
+                "audit_target_crn",
+                &format!(
+                    "CRN of the {} instance that receives audit events",
+                    audit.target_type
+                ),
+                None,
+            ),
+        };
+        let mut target = AtrackerTarget {
+            cloudlogs_endpoint: None,
+            appconfig_endpoint: None,
+            cos_endpoint: None,
+            eventstreams_endpoint: None,
+            name: "qpol-audit".into(),
+            region: audit.region.clone(),
+            target_type: audit.target_type.clone(),
+        };
+        match audit.target_type.as_str() {
+            "cloud_object_storage" => {
+                target.cos_endpoint = Some(vec![CosEndpoint {
+                    bucket: vars.string(
+                        "audit_cos_bucket",
+                        "Bucket that receives audit events",
+                        None,
+                    ),
+                    endpoint: vars.string("audit_cos_endpoint", "Endpoint of that bucket", None),
+                    service_to_service_enabled: true,
+                    target_crn: crn,
+                }]);
+            }
+            "event_streams" => {
+                target.eventstreams_endpoint = Some(vec![EventStreamsEndpoint {
+                    brokers: vars.declare(
+                        "audit_event_streams_brokers",
+                        "Event Streams brokers",
+                        None,
+                        "list(string)",
+                    ),
+                    service_to_service_enabled: true,
+                    target_crn: crn,
+                    topic: vars.string("audit_event_streams_topic", "Event Streams topic", None),
+                }]);
+            }
+            "app_config" => target.appconfig_endpoint = Some(vec![TargetCrn { target_crn: crn }]),
+            _ => target.cloudlogs_endpoint = Some(vec![TargetCrn { target_crn: crn }]),
+        }
+        res.ibm_atracker_target.insert("audit".into(), target);
+        res.ibm_atracker_route.insert(
+            "audit".into(),
+            AtrackerRoute {
+                name: "qpol-audit".into(),
+                rules: vec![RouteRule {
+                    locations: vec![audit.region.clone()],
+                    target_ids: vec!["${ibm_atracker_target.audit.id}".into()],
+                }],
+            },
+        );
+    }
+
+    let mut output = Named::new();
+    if !d.idp_attributes.is_empty() {
+        output.insert(
+            "idp_user_attributes".into(),
+            Output {
+                description: "Attribute values to set for each declared user in the identity provider (delimited where `has` rules read them)".into(),
+                value: serde_json::to_value(&d.idp_attributes).unwrap_or_default(),
+            },
+        );
+    }
+
+    Module {
+        data,
+        output,
+        provider: Provider {
+            ibm: ProviderConfig { region },
+        },
+        resource: res,
+        terraform: TerraformBlock {
+            required_providers: RequiredProviders {
+                ibm: ProviderSource {
+                    source: "IBM-Cloud/ibm",
+                    version: ">= 1.70.0",
+                },
+            },
+        },
+        variable: vars.0,
+    }
+}
