@@ -265,3 +265,81 @@ fn fmt_rewrites_in_place_checks_and_refuses_broken_files() {
     assert_eq!(stdout(&out), "resource_group q;\n");
     assert_eq!(qpol(&["fmt", "no/such.qpol"]).status.code(), Some(2));
 }
+
+#[test]
+fn compile_writes_each_target_where_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tf");
+    let o = qpol(&["compile", "policies/org.qpol", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let tf = std::fs::read_to_string(out.join("main.tf.json")).unwrap();
+    assert!(tf.contains("\"ibm_iam_access_group\""));
+    assert!(stderr(&o).contains("wrote"), "{}", stderr(&o));
+
+    let plan = dir.path().join("plan.json");
+    let o = qpol(&[
+        "--format",
+        "json",
+        "compile",
+        "policies/org.qpol",
+        "--target",
+        "ibm-api",
+        "-o",
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["output"], plan.to_str().unwrap());
+    assert_eq!(report["errors"], 0);
+    let text = std::fs::read_to_string(&plan).unwrap();
+    assert!(text.contains("qpol-ibm-api-plan/1"));
+}
+
+#[test]
+fn compile_of_a_broken_policy_writes_nothing_and_keeps_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("main.tf.json");
+    std::fs::write(&old, "previous output\n").unwrap();
+    let o = qpol(&[
+        "compile",
+        "tests/fixtures/err/undefined_names.qpol",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("Q101"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("nothing written"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "previous output\n");
+    // Only the old file: no temporary left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let o = qpol(&[
+        "--format",
+        "json",
+        "compile",
+        "tests/fixtures/compile_err/member_without_id.qpol",
+        "-t",
+        "ibm-api",
+        "-o",
+        dir.path().join("plan.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["output"], serde_json::Value::Null);
+    assert_eq!(report["diagnostics"][0]["code"], "Q501");
+    assert!(!dir.path().join("plan.json").exists());
+}
+
+#[test]
+fn compile_into_an_unwritable_place_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    // A folder below a regular file cannot be created, even by root.
+    let target = file.join("out");
+    let o = qpol(&["compile", "policies/org.qpol", "-o", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains(target.to_str().unwrap()), "{err}");
+    assert!(err.contains("cannot write"), "{err}");
+}

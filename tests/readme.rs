@@ -83,6 +83,6 @@ fn qpol_examples_parse() {
 #[test]
 fn starts_with_the_two_set_up_commands() {
     let (_, first) = blocks(&readme()).into_iter().next().unwrap();
-    assert!(first.contains("cargo run --release -- check policies/org.qpol"));
+    assert!(first.contains("cargo run --release -- compile policies/org.qpol"));
     assert!(first.contains("cargo test"));
 }

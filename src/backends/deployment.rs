@@ -245,6 +245,8 @@ impl Builder<'_> {
 
     fn resource_groups(&mut self) {
         let mut keys = Namespace::new("_", None);
+        // The lookup of the account's default group is called `default`.
+        keys.reserve("default");
         for i in by_name(&self.model.resource_groups, |r| &r.name.value) {
             let Some(rg) = self.model.resource_groups.get(i) else {
                 continue;

@@ -1,0 +1,330 @@
+//! Compile tests: every example policy and every `fixtures/compile/*.qpol`
+//! compiles to both targets; each output is an insta snapshot and passes the
+//! shared checkers (the provider's schema, IBM's Python SDK). Also: both
+//! targets create the same rules, output is deterministic and key-sorted,
+//! and compile-time errors (`fixtures/compile_err`) write nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use qpol::backends::{self, Target};
+use qpol::diag::render::{self, Style};
+use qpol::Policy;
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+fn policy_of(path: &Path) -> Policy {
+    let name = format!(
+        "{}/{}",
+        path.parent()
+            .and_then(|p| p.file_name())
+            .unwrap()
+            .to_string_lossy(),
+        path.file_name().unwrap().to_string_lossy()
+    );
+    let mut policy = Policy::default();
+    policy.add_bytes(&name, fs::read(path).unwrap());
+    policy
+}
+
+/// Both targets' text; panics with the diagnostics if either has errors.
+fn compile_both(path: &Path) -> (String, String) {
+    let result = qpol::checks::check(policy_of(path));
+    let mut out = Vec::new();
+    for target in [Target::Terraform, Target::IbmApi] {
+        let compiled = backends::compile(&result, target);
+        let Some(text) = compiled.text else {
+            panic!(
+                "{} does not compile to {target:?}:\n{}",
+                path.display(),
+                render::human_all(&compiled.diagnostics, &result.sources, Style::Plain)
+            );
+        };
+        out.push(text);
+    }
+    let api = out.pop().unwrap();
+    let tf = out.pop().unwrap();
+    (tf, api)
+}
+
+/// Run one of the shared checkers; fail with its report unless it passes.
+fn run_checker(args: &[&Path], what: &str) {
+    let output = Command::new("python3")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); .ci/run installs it"));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} rejected the output:\n{report}\n(the SDK checker needs `pip install ibm-platform-services`; .ci/run installs it)"
+    );
+    assert!(
+        report.contains(" passed, 0 failed"),
+        "{what} printed no verdict:\n{report}"
+    );
+}
+
+fn check_with_oracles(tf: &str, api: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let tf_file = dir.path().join("main.tf.json");
+    let api_file = dir.path().join("plan.json");
+    fs::write(&tf_file, tf).unwrap();
+    fs::write(&api_file, api).unwrap();
+    let tools = shared().join("tools");
+    run_checker(
+        &[
+            &tools.join("tf_schema_check.py"),
+            &shared().join("reference/terraform-ibm-schema.json"),
+            &tf_file,
+        ],
+        "tf_schema_check.py",
+    );
+    run_checker(
+        &[&tools.join("sdk_conformance.py"), &api_file],
+        "sdk_conformance.py",
+    );
+}
+
+#[test]
+fn compile_fixtures_snapshot_and_pass_both_checkers() {
+    insta::glob!("fixtures/compile/*.qpol", |path| {
+        let (tf, api) = compile_both(path);
+        insta::assert_snapshot!("terraform", tf);
+        insta::assert_snapshot!("ibm_api", api);
+        check_with_oracles(&tf, &api);
+        targets_agree(&tf, &api);
+    });
+}
+
+#[test]
+fn example_policies_snapshot_and_pass_both_checkers() {
+    let mut paths: Vec<PathBuf> = fs::read_dir("policies")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "expected the example policies");
+    for path in paths {
+        let (tf, api) = compile_both(&path);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        insta::with_settings!({ snapshot_suffix => name }, {
+            insta::assert_snapshot!("terraform", tf);
+            insta::assert_snapshot!("ibm_api", api);
+        });
+        check_with_oracles(&tf, &api);
+        targets_agree(&tf, &api);
+    }
+}
+
+/// `(access group, rule name, [(claim, operator, value as IAM receives it)])`.
+type RuleView = (String, String, Vec<(String, String, String)>);
+
+/// The same dynamic rules and the same number of policies in both targets;
+/// a rule's value is the Terraform value quoted as the provider quotes it.
+fn targets_agree(tf: &str, api: &str) {
+    let tf: Value = serde_json::from_str(tf).unwrap();
+    let api: Value = serde_json::from_str(api).unwrap();
+    let groups = &tf["resource"]["ibm_iam_access_group"];
+    let mut tf_rules: Vec<RuleView> = Vec::new();
+    for rule in tf["resource"]["ibm_iam_access_group_dynamic_rule"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        let key = rule["access_group_id"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("${ibm_iam_access_group.")
+            .trim_end_matches(".id}");
+        let conditions = rule["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["claim"].as_str().unwrap().to_string(),
+                    c["operator"].as_str().unwrap().to_string(),
+                    format!("\"{}\"", c["value"].as_str().unwrap()),
+                )
+            })
+            .collect();
+        tf_rules.push((
+            groups[key]["name"].as_str().unwrap().to_string(),
+            rule["name"].as_str().unwrap().to_string(),
+            conditions,
+        ));
+    }
+    let requests = api["requests"].as_array().unwrap();
+    let group_names: std::collections::BTreeMap<String, String> = requests
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().starts_with("access_group."))
+        .map(|r| {
+            (
+                format!("${{{}.id}}", r["id"].as_str().unwrap()),
+                r["body"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut api_rules: Vec<RuleView> = Vec::new();
+    for r in requests
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().starts_with("rule."))
+    {
+        let url = r["url"].as_str().unwrap();
+        let group = group_names
+            .iter()
+            .find(|(placeholder, _)| url.contains(placeholder.as_str()))
+            .map(|(_, name)| name.clone())
+            .unwrap();
+        let conditions = r["body"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["claim"].as_str().unwrap().to_string(),
+                    c["operator"].as_str().unwrap().to_string(),
+                    c["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        api_rules.push((
+            group,
+            r["body"]["name"].as_str().unwrap().to_string(),
+            conditions,
+        ));
+    }
+    tf_rules.sort();
+    api_rules.sort();
+    assert_eq!(tf_rules, api_rules, "the targets create different rules");
+    let tf_policies = tf["resource"]["ibm_iam_access_group_policy"]
+        .as_object()
+        .map_or(0, |m| m.len());
+    let api_policies = requests
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().starts_with("policy."))
+        .count();
+    assert_eq!(
+        tf_policies, api_policies,
+        "the targets create different policies"
+    );
+}
+
+#[test]
+fn output_is_pretty_printed_with_sorted_keys() {
+    let (tf, api) = compile_both(Path::new("policies/org.qpol"));
+    for text in [tf, api] {
+        // serde_json's map is sorted: re-printing changes nothing only if
+        // every object's keys already were.
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string_pretty(&value).unwrap() + "\n", text);
+    }
+}
+
+/// The statements of `fixtures/compile/hierarchy_and_members.qpol`, one per
+/// entry, to be spread over files in different ways.
+fn statements() -> Vec<String> {
+    let text = fs::read_to_string("tests/fixtures/compile/hierarchy_and_members.qpol").unwrap();
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        current.push_str(line);
+        current.push('\n');
+        if line.ends_with('}') || line.ends_with(';') && !line.starts_with("  ") {
+            if !current.trim().is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            current.clear();
+        }
+    }
+    assert!(
+        out.len() > 15,
+        "expected the fixture's statements, got {out:?}"
+    );
+    out
+}
+
+fn compile_folder(files: &[(String, String)], target: Target) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    let result = qpol::checks::check(qpol::load(dir.path()).unwrap());
+    backends::compile(&result, target).text.unwrap()
+}
+
+#[test]
+fn output_does_not_depend_on_statement_order_or_files() {
+    let statements = statements();
+    let one_file = vec![("all.qpol".to_string(), statements.concat())];
+    let mut reversed = statements.clone();
+    reversed.reverse();
+    let reversed_file = vec![("all.qpol".to_string(), reversed.concat())];
+    // Round-robin over three files whose names sort opposite to their contents.
+    let mut spread: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("{}-part.qpol", 3 - i), String::new()))
+        .collect();
+    for (i, s) in statements.iter().enumerate() {
+        spread[i % 3].1.push_str(s);
+    }
+    for target in [Target::Terraform, Target::IbmApi] {
+        let first = compile_folder(&one_file, target);
+        assert_eq!(
+            first,
+            compile_folder(&one_file, target),
+            "{target:?}: two runs differ"
+        );
+        assert_eq!(
+            first,
+            compile_folder(&reversed_file, target),
+            "{target:?}: order matters"
+        );
+        assert_eq!(
+            first,
+            compile_folder(&spread, target),
+            "{target:?}: files matter"
+        );
+    }
+}
+
+#[test]
+fn compile_errors_write_nothing_and_are_reported() {
+    insta::glob!("fixtures/compile_err/*.qpol", |path| {
+        let text = fs::read_to_string(path).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .expect("first line `# expect: QNNN`")
+            .trim()
+            .to_string();
+        let result = qpol::checks::check(policy_of(path));
+        assert!(result.passed(), "{} must check clean", path.display());
+        for target in [Target::Terraform, Target::IbmApi] {
+            let compiled = backends::compile(&result, target);
+            assert!(compiled.text.is_none(), "{target:?} produced output");
+            let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code.id()).collect();
+            assert!(
+                codes.contains(&expected.as_str()),
+                "{codes:?} lacks {expected}"
+            );
+            if target == Target::Terraform {
+                let mut report =
+                    render::human_all(&compiled.diagnostics, &result.sources, Style::Plain);
+                report.push_str(&render::summary(&compiled.diagnostics));
+                insta::assert_snapshot!(report);
+            }
+        }
+    });
+}
