@@ -337,7 +337,12 @@ fn compile_into_an_unwritable_place_is_a_usage_error_naming_it() {
     std::fs::write(&file, "x").unwrap();
     // A folder below a regular file cannot be created, even by root.
     let target = file.join("out");
-    let o = qpol(&["compile", "policies/org.qpol", "-o", target.to_str().unwrap()]);
+    let o = qpol(&[
+        "compile",
+        "policies/org.qpol",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.contains(target.to_str().unwrap()), "{err}");

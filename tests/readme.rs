@@ -86,3 +86,40 @@ fn starts_with_the_two_set_up_commands() {
     assert!(first.contains("cargo run --release -- compile policies/org.qpol"));
     assert!(first.contains("cargo test"));
 }
+
+/// Is every key of `part` in `whole` with an equal value (recursively)?
+fn contained(part: &serde_json::Value, whole: &serde_json::Value) -> bool {
+    match (part, whole) {
+        (serde_json::Value::Object(p), serde_json::Value::Object(w)) => p
+            .iter()
+            .all(|(k, v)| w.get(k).is_some_and(|wv| contained(v, wv))),
+        _ => part == whole,
+    }
+}
+
+#[test]
+fn compiled_excerpts_are_what_compile_writes() {
+    let excerpts: Vec<serde_json::Value> = blocks(&readme())
+        .into_iter()
+        .filter(|(tag, _)| tag == "json")
+        .map(|(_, body)| serde_json::from_str(&body).unwrap())
+        .collect();
+    assert_eq!(excerpts.len(), 2, "the Terraform and the API excerpt");
+    let result =
+        qpol::checks::check(qpol::load(std::path::Path::new("policies/org.qpol")).unwrap());
+    let compiled = |target| {
+        let text = qpol::backends::compile(&result, target).text.unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let tf = compiled(qpol::backends::Target::Terraform);
+    assert!(
+        contained(&excerpts[0], &tf),
+        "the README's Terraform excerpt is stale"
+    );
+    let plan = compiled(qpol::backends::Target::IbmApi);
+    let requests = plan["requests"].as_array().unwrap();
+    assert!(
+        requests.contains(&excerpts[1]),
+        "the README's request excerpt is stale"
+    );
+}

@@ -49,7 +49,8 @@ impl Span {
 pub struct SourceFile {
     pub name: String,
     pub text: std::sync::Arc<str>,
-    line_starts: Vec<usize>,
+    /// Shared, so that a renderer can hold the file cheaply.
+    line_starts: std::sync::Arc<[usize]>,
 }
 
 impl SourceFile {
@@ -60,7 +61,7 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            line_starts: line_starts.into(),
         }
     }
 

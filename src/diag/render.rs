@@ -173,17 +173,14 @@ struct Report {
 impl Report {
     fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
         let file = d.primary.span.file;
-        let same_file: Vec<&Label> = std::iter::once(&d.primary)
-            .chain(d.secondary.iter().filter(|l| l.span.file == file))
-            .collect();
-        let source = Window::around(sources, file, &same_file);
+        let source = Window::new(sources, file);
         let mut labels = vec![labeled(&source, &d.primary, true)];
         let mut related = Vec::new();
         for l in &d.secondary {
             if l.span.file == file {
                 labels.push(labeled(&source, l, false));
             } else {
-                let window = Window::around(sources, l.span.file, &[l]);
+                let window = Window::new(sources, l.span.file);
                 related.push(Report {
                     code: String::new(),
                     message: l.message.clone(),
@@ -207,65 +204,27 @@ impl Report {
     }
 }
 
-/// The lines of one file around a diagnostic's labels. miette looks lines
-/// up from the start of the source it is given, so handing it only these
-/// lines keeps rendering fast however large the file; line numbers are
-/// shifted back to the file's.
+/// One file as miette reads it. miette finds lines by scanning from the
+/// start of the source it is given; this hands it, for each span it asks
+/// for, only the lines around that span (found through the file's line
+/// index), so rendering stays fast however large the file and however far
+/// apart a diagnostic's labels are.
 struct Window {
+    file: Option<super::SourceFile>,
     name: String,
-    text: std::sync::Arc<str>,
-    /// Byte range of the window in the file.
-    start: usize,
-    end: usize,
-    /// 0-based line of the file at which the window starts.
-    first_line: usize,
 }
 
 impl Window {
-    /// Context lines miette shows around a label, plus one.
-    const CONTEXT: usize = 2;
-
-    fn around(sources: &SourceMap, file: super::FileId, labels: &[&Label]) -> Window {
-        let name = sources.name(file).to_string();
-        let Some(f) = sources.get(file) else {
-            return Window {
-                name,
-                text: "".into(),
-                start: 0,
-                end: 0,
-                first_line: 0,
-            };
-        };
-        let lines = labels.iter().flat_map(|l| {
-            [
-                f.line_index(f.clamp(l.span.start())),
-                f.line_index(f.clamp(l.span.end())),
-            ]
-        });
-        let (low, high) = lines.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
-        let first_line = low.min(high).saturating_sub(Self::CONTEXT);
-        let (start, end) = f.line_range(first_line, high + Self::CONTEXT);
+    fn new(sources: &SourceMap, file: super::FileId) -> Window {
         Window {
-            name,
-            text: f.text.clone(),
-            start,
-            end,
-            first_line,
+            file: sources.get(file).cloned(),
+            name: sources.name(file).to_string(),
         }
     }
 
-    fn slice(&self) -> &str {
-        self.text.get(self.start..self.end).unwrap_or("")
-    }
-
-    /// A file offset in window coordinates, clamped to the window.
+    /// A file offset, clamped to the text and to a char boundary.
     fn local(&self, offset: usize) -> usize {
-        let mut local = offset.clamp(self.start, self.end) - self.start;
-        let slice = self.slice();
-        while local > 0 && !slice.is_char_boundary(local) {
-            local -= 1;
-        }
-        local
+        self.file.as_ref().map_or(0, |f| f.clamp(offset))
     }
 }
 
@@ -276,14 +235,22 @@ impl miette::SourceCode for Window {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self
-            .slice()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let Some(file) = &self.file else {
+            return "".read_span(span, context_lines_before, context_lines_after);
+        };
+        let start = file.clamp(span.offset());
+        let end = file.clamp(span.offset() + span.len()).max(start);
+        let first = file.line_index(start).saturating_sub(context_lines_before);
+        let last = file.line_index(end) + context_lines_after;
+        let (from, to) = file.line_range(first, last);
+        let lines = file.text.get(from..to).unwrap_or("");
+        let local = miette::SourceSpan::from((start - from, end - start));
+        let inner = lines.read_span(&local, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line() + self.first_line,
+            miette::SourceSpan::from((inner.span().offset() + from, inner.span().len())),
+            inner.line() + first,
             inner.column(),
             inner.line_count(),
         )))
