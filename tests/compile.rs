@@ -42,7 +42,7 @@ fn compile_both(path: &Path) -> (String, String) {
     let mut out = Vec::new();
     for target in [Target::Terraform, Target::IbmApi] {
         let compiled = backends::compile(&result, target);
-        let Some(text) = compiled.text else {
+        let Some(text) = compiled.text() else {
             panic!(
                 "{} does not compile to {target:?}:\n{}",
                 path.display(),
@@ -261,7 +261,7 @@ fn compile_folder(files: &[(String, String)], target: Target) -> String {
         fs::write(dir.path().join(name), text).unwrap();
     }
     let result = qpol::checks::check(qpol::load(dir.path()).unwrap());
-    backends::compile(&result, target).text.unwrap()
+    backends::compile(&result, target).text().unwrap()
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn compile_errors_write_nothing_and_are_reported() {
         assert!(result.passed(), "{} must check clean", path.display());
         for target in [Target::Terraform, Target::IbmApi] {
             let compiled = backends::compile(&result, target);
-            assert!(compiled.text.is_none(), "{target:?} produced output");
+            assert!(compiled.text().is_none(), "{target:?} produced output");
             let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code.id()).collect();
             assert!(
                 codes.contains(&expected.as_str()),

@@ -108,7 +108,7 @@ fn compiled_excerpts_are_what_compile_writes() {
     let result =
         qpol::checks::check(qpol::load(std::path::Path::new("policies/org.qpol")).unwrap());
     let compiled = |target| {
-        let text = qpol::backends::compile(&result, target).text.unwrap();
+        let text = qpol::backends::compile(&result, target).text().unwrap();
         serde_json::from_str::<serde_json::Value>(&text).unwrap()
     };
     let tf = compiled(qpol::backends::Target::Terraform);

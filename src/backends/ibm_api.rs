@@ -10,6 +10,7 @@ use super::deployment::{Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, 
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
 const IAM: &str = "https://iam.cloud.ibm.com";
 const RESOURCE_CONTROLLER: &str = "https://resource-controller.cloud.ibm.com";
@@ -85,12 +86,12 @@ fn placeholder(id: &str, field: &str) -> String {
     format!("${{{id}.{field}}}")
 }
 
-/// The plan of a deployment, pretty-printed.
-pub fn render(d: &Deployment) -> String {
-    let plan = plan(d);
-    let mut text = serde_json::to_string_pretty(&plan).unwrap_or_default();
-    text.push('\n');
-    text
+/// Write the request plan of a deployment, pretty-printed, ending with a newline.
+pub fn write(d: &Deployment, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &plan(d))?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 fn plan(d: &Deployment) -> Plan {

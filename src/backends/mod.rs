@@ -30,12 +30,35 @@ impl Target {
     }
 }
 
-/// What compiling produced: the text of the target's file (`None` when the
-/// policy has errors) and every diagnostic, the checker's included.
+/// What compiling produced: the deployment to print (`None` when the policy
+/// has errors) and every diagnostic, the checker's included.
 #[derive(Debug)]
 pub struct Compiled {
-    pub text: Option<String>,
+    pub deployment: Option<deployment::Deployment>,
+    pub target: Target,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// The target's file, streamed (a large organization's output is tens
+    /// of megabytes: it is never held as one string).
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let Some(d) = &self.deployment else {
+            return Ok(());
+        };
+        match self.target {
+            Target::Terraform => terraform::write(d, out),
+            Target::IbmApi => ibm_api::write(d, out),
+        }
+    }
+
+    /// The target's file as text; `None` when the policy has errors.
+    pub fn text(&self) -> Option<String> {
+        self.deployment.as_ref()?;
+        let mut bytes = Vec::new();
+        self.write_to(&mut bytes).ok()?;
+        String::from_utf8(bytes).ok()
+    }
 }
 
 /// Compile a checked policy. Errors (the checker's, or those only compiling
@@ -44,7 +67,8 @@ pub fn compile(result: &CheckResult, target: Target) -> Compiled {
     let mut diagnostics = result.diagnostics.clone();
     if !result.passed() {
         return Compiled {
-            text: None,
+            deployment: None,
+            target,
             diagnostics,
         };
     }
@@ -64,9 +88,9 @@ pub fn compile(result: &CheckResult, target: Target) -> Compiled {
     }
     crate::diag::sort(&mut diagnostics);
     let failed = diagnostics.iter().any(Diagnostic::is_error);
-    let text = (!failed).then(|| match target {
-        Target::Terraform => terraform::render(&deployment),
-        Target::IbmApi => ibm_api::render(&deployment),
-    });
-    Compiled { text, diagnostics }
+    Compiled {
+        deployment: (!failed).then_some(deployment),
+        target,
+        diagnostics,
+    }
 }

@@ -7,6 +7,7 @@
 use super::deployment::{Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 type Named<T> = BTreeMap<String, T>;
 
@@ -298,12 +299,12 @@ impl Variables {
     }
 }
 
-/// The Terraform JSON module of a deployment, pretty-printed.
-pub fn render(d: &Deployment) -> String {
-    let module = module(d);
-    let mut text = serde_json::to_string_pretty(&module).unwrap_or_default();
-    text.push('\n');
-    text
+/// Write the Terraform JSON module of a deployment, pretty-printed, ending with a newline.
+pub fn write(d: &Deployment, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &module(d))?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 fn module(d: &Deployment) -> Module {

@@ -2,7 +2,7 @@
 //! write the target's file atomically. A policy with errors writes nothing
 //! and leaves any earlier output untouched.
 
-use super::format::write_atomically;
+use super::format::write_atomically_with;
 use super::{note, output, usage_error, Global, OutputFormat, PathArg};
 use crate::backends::{self, Target};
 use crate::checks;
@@ -33,8 +33,8 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
     let result = checks::check(policy);
     let compiled = backends::compile(&result, args.target);
     let file = output_file(args);
-    let written = match &compiled.text {
-        Some(text) => match write_output(&file, text) {
+    let written = match &compiled.deployment {
+        Some(_) => match write_output(&file, &compiled) {
             Ok(()) => true,
             Err(e) => {
                 output::print(&compiled.diagnostics, &result.sources, global, &[]);
@@ -73,9 +73,9 @@ fn output_file(args: &CompileArgs) -> PathBuf {
     }
 }
 
-fn write_output(file: &Path, text: &str) -> std::io::Result<()> {
+fn write_output(file: &Path, compiled: &backends::Compiled) -> std::io::Result<()> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    write_atomically(file, text)
+    write_atomically_with(file, |out| compiled.write_to(out))
 }

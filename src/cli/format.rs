@@ -121,6 +121,14 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
 /// Write to a temporary file beside the target, then rename over it, so an
 /// interrupted write never leaves a truncated policy.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    write_atomically_with(path, |out| out.write_all(text.as_bytes()))
+}
+
+/// [`write_atomically`], the content written by `fill`.
+pub fn write_atomically_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -130,7 +138,14 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{file_name}.qpol-tmp-{}", std::process::id()));
-    std::fs::write(&temp, text)?;
+    let written = std::fs::File::create(&temp).and_then(|mut file| {
+        fill(&mut file)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
     if let Ok(meta) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(&temp, meta.permissions());
     }
