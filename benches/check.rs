@@ -57,6 +57,7 @@ fn main() {
     if let [(t1, m1), (t2, m2)] = times[..] {
         println!("growth: input x{:.1}, time x{:.1}", m2 / m1, t2 / t1);
     }
+    compile_figures(&dir, &sizes_for_compile());
     let _ = std::fs::remove_dir_all(&dir);
     if !ok {
         eprintln!("some planted overlaps were not reported");
@@ -117,4 +118,53 @@ fn wait_with_peak(pid: libc::pid_t) -> (i32, i64) {
         -1
     };
     (code, usage.ru_maxrss)
+}
+
+fn sizes_for_compile() -> Vec<(&'static str, usize)> {
+    vec![("2k/10k", 2_000), ("20k/100k", 20_000)]
+}
+
+/// `qpol compile` for both targets on the organizations written above:
+/// median wall time of 3, peak memory, output size, growth.
+#[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
+fn compile_figures(dir: &std::path::Path, sizes: &[(&str, usize)]) {
+    println!(
+        "\n{:<10} {:<10} {:>9} {:>9} {:>10}",
+        "org", "target", "compile s", "peak MB", "output MB"
+    );
+    for target in ["terraform", "ibm-api"] {
+        let mut times = Vec::new();
+        for (label, projects) in sizes {
+            let input = dir.join(format!("{}.qpol", label.replace('/', "-")));
+            let out = dir.join(format!("out-{target}-{projects}"));
+            let mut runs: Vec<(f64, f64)> = (0..RUNS)
+                .map(|_| {
+                    let started = Instant::now();
+                    let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+                        .args(["--format", "json", "compile", "-t", target, "-o"])
+                        .arg(&out)
+                        .arg(&input)
+                        .stdout(Stdio::null())
+                        .spawn()
+                        .unwrap();
+                    let (status, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
+                    assert_eq!(status, 0, "compile failed");
+                    (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
+                })
+                .collect();
+            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (secs, peak) = runs[RUNS / 2];
+            let file = if target == "terraform" {
+                out.join("main.tf.json")
+            } else {
+                out.clone()
+            };
+            let size = std::fs::metadata(&file).map_or(0, |m| m.len()) as f64 / 1e6;
+            println!("{label:<10} {target:<10} {secs:>9.3} {peak:>9.1} {size:>10.1}");
+            times.push(secs);
+        }
+        if let [t1, t2] = times[..] {
+            println!("{target} growth for 10x projects: time x{:.1}", t2 / t1);
+        }
+    }
 }
