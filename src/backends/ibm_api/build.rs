@@ -1,0 +1,546 @@
+//! Turns a deployment into the requests that create it: the catalog lookups
+//! of the plan ids, resource groups, instances, custom roles, service ids,
+//! then per access group its rules, members, invitations and policies, and
+//! last the account settings. Each request names the earlier ones it needs.
+
+use super::bodies::*;
+use super::{order, Plan, Request};
+use crate::backends::deployment::{
+    Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
+};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+const IAM: &str = "https://iam.cloud.ibm.com";
+const RESOURCE_CONTROLLER: &str = "https://resource-controller.cloud.ibm.com";
+const CATALOG: &str = "https://globalcatalog.cloud.ibm.com/api/v1";
+const USER_MANAGEMENT: &str = "https://user-management.cloud.ibm.com";
+
+/// The requests of a deployment, in dependency order.
+pub fn plan(d: &Deployment) -> Plan<'_> {
+    let mut b = Builder {
+        d,
+        account: "${var.account_id}",
+        requests: Vec::new(),
+        variables: BTreeMap::new(),
+    };
+    match &d.account_id {
+        Some(id) => b.account = id,
+        None => {
+            b.variables
+                .insert("account_id".into(), "The IBM Cloud account id".into());
+        }
+    }
+    let plans = b.catalog();
+    let groups = b.resource_groups();
+    let instances = b.instances(&plans, &groups);
+    let roles = b.roles();
+    let service_ids = b.service_ids();
+    let refs = Refs {
+        groups,
+        instances,
+        roles,
+        service_ids,
+    };
+    b.access_groups(&refs);
+    b.account_settings();
+    let order = order::dependency_order(&b.requests);
+    Plan {
+        requests: b.requests,
+        order,
+        variables: b.variables,
+        idp_user_attributes: &d.idp_attributes,
+    }
+}
+
+struct Builder<'d> {
+    d: &'d Deployment,
+    /// The account id, or the input that stands for it.
+    account: &'d str,
+    requests: Vec<Request<'d>>,
+    variables: BTreeMap<String, String>,
+}
+
+/// Positions of the requests that create (or look up) each kind of object.
+struct ResourceGroups {
+    declared: Vec<u32>,
+    default: Option<u32>,
+}
+
+struct Refs {
+    groups: ResourceGroups,
+    instances: Vec<Option<u32>>,
+    roles: Vec<u32>,
+    service_ids: Vec<u32>,
+}
+
+impl ResourceGroups {
+    fn of(&self, group: Option<usize>) -> Option<u32> {
+        match group {
+            Some(g) => self.declared.get(g).copied(),
+            None => self.default,
+        }
+    }
+}
+
+/// A request under construction.
+fn request<'d>(id: String, method: &'static str, url: String) -> Request<'d> {
+    Request {
+        id,
+        method,
+        url,
+        headers: &[],
+        body: None,
+        depends_on: Vec::new(),
+        yields: Vec::new(),
+    }
+}
+
+impl<'d> Request<'d> {
+    fn body(mut self, body: Body<'d>) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn after(mut self, positions: impl IntoIterator<Item = Option<u32>>) -> Self {
+        for position in positions.into_iter().flatten() {
+            if !self.depends_on.contains(&position) {
+                self.depends_on.push(position);
+            }
+        }
+        self
+    }
+
+    /// Give the field the response yields; call in field order.
+    fn yields(mut self, field: &'static str, path: impl Into<Cow<'static, str>>) -> Self {
+        self.yields.push((field, path.into()));
+        self
+    }
+}
+
+impl<'d> Builder<'d> {
+    fn push(&mut self, request: Request<'d>) -> u32 {
+        self.requests.push(request);
+        (self.requests.len() - 1) as u32
+    }
+
+    /// `${ID.FIELD}` for the value the request at `position` yields.
+    fn yielded(&self, position: Option<u32>, field: &str) -> String {
+        let id = position
+            .and_then(|p| self.requests.get(p as usize))
+            .map_or("", |r| r.id.as_str());
+        format!("${{{id}.{field}}}")
+    }
+
+    /// The catalog's service entry, then the id of each plan the instances
+    /// use (children of the entry).
+    fn catalog(&mut self) -> BTreeMap<&'d str, u32> {
+        let mut plans = BTreeMap::new();
+        let wanted: std::collections::BTreeSet<&'d str> = self
+            .d
+            .instances
+            .iter()
+            .filter(|i| !i.existing)
+            .map(|i| i.plan.as_str())
+            .collect();
+        if wanted.is_empty() {
+            return plans;
+        }
+        let service = format!("catalog.{SERVICE}");
+        let entry = self.push(
+            request(
+                service.clone(),
+                "GET",
+                format!("{CATALOG}/?q=name:{SERVICE}&include=%2A"),
+            )
+            .yields("id", "$.resources[0].id"),
+        );
+        let entry_id = self.yielded(Some(entry), "id");
+        for plan in wanted {
+            let position = self.push(
+                request(
+                    format!("{service}.plan.{plan}"),
+                    "GET",
+                    format!("{CATALOG}/{entry_id}/plan"),
+                )
+                .after([Some(entry)])
+                .yields("id", format!("$.resources[?(@.name=='{plan}')].id")),
+            );
+            plans.insert(plan, position);
+        }
+        plans
+    }
+
+    /// Resource groups: created, or looked up by name; the default one by flag.
+    fn resource_groups(&mut self) -> ResourceGroups {
+        let d = self.d;
+        let account = self.account;
+        let mut declared = Vec::with_capacity(d.resource_groups.len());
+        for g in &d.resource_groups {
+            let id = format!("resource_group.{}", g.key);
+            let r = if g.existing {
+                request(
+                    id,
+                    "GET",
+                    format!(
+                        "{RESOURCE_CONTROLLER}/v2/resource_groups?account_id={account}&name={}",
+                        g.name
+                    ),
+                )
+                .yields("id", "$.resources[0].id")
+            } else {
+                request(
+                    id,
+                    "POST",
+                    format!("{RESOURCE_CONTROLLER}/v2/resource_groups"),
+                )
+                .body(Body::ResourceGroup(ResourceGroupBody {
+                    account_id: account,
+                    name: &g.name,
+                }))
+                .yields("id", "$.id")
+            };
+            declared.push(self.push(r));
+        }
+        let default = d.uses_default_resource_group.then(|| {
+            self.push(
+                request(
+                    "resource_group.default".into(),
+                    "GET",
+                    format!(
+                        "{RESOURCE_CONTROLLER}/v2/resource_groups?account_id={account}&default=true"
+                    ),
+                )
+                .yields("id", "$.resources[0].id"),
+            )
+        });
+        ResourceGroups { declared, default }
+    }
+
+    fn instances(
+        &mut self,
+        plans: &BTreeMap<&'d str, u32>,
+        groups: &ResourceGroups,
+    ) -> Vec<Option<u32>> {
+        let d = self.d;
+        let mut positions = Vec::with_capacity(d.instances.len());
+        for x in &d.instances {
+            let id = format!("instance.{}", x.key);
+            let rg = groups.of(x.resource_group);
+            let r = if x.existing {
+                let mut url = format!(
+                    "{RESOURCE_CONTROLLER}/v2/resource_instances?name={}",
+                    x.name
+                );
+                let mut after = None;
+                if x.resource_group.is_some() {
+                    url.push_str(&format!("&resource_group_id={}", self.yielded(rg, "id")));
+                    after = rg;
+                }
+                request(id, "GET", url)
+                    .after([after])
+                    .yields("crn", "$.resources[0].crn")
+                    .yields("guid", "$.resources[0].guid")
+            } else {
+                let plan = plans.get(x.plan.as_str()).copied();
+                request(
+                    id,
+                    "POST",
+                    format!("{RESOURCE_CONTROLLER}/v2/resource_instances"),
+                )
+                .body(Body::Instance(InstanceBody {
+                    name: &x.name,
+                    resource_group: self.yielded(rg, "id"),
+                    resource_plan_id: self.yielded(plan, "id"),
+                    tags: &x.tags,
+                    target: &x.region,
+                }))
+                .after([rg, plan])
+                .yields("crn", "$.crn")
+                .yields("guid", "$.guid")
+            };
+            positions.push(Some(self.push(r)));
+        }
+        positions
+    }
+
+    fn roles(&mut self) -> Vec<u32> {
+        let d = self.d;
+        let mut positions = Vec::with_capacity(d.roles.len());
+        for role in &d.roles {
+            let r = request(
+                format!("role.{}", role.key),
+                "POST",
+                format!("{IAM}/v2/roles"),
+            )
+            .body(Body::Role(RoleBody {
+                account_id: self.account,
+                actions: &role.actions,
+                description: role.description.as_deref(),
+                display_name: &role.display_name,
+                name: &role.iam_name,
+                service_name: SERVICE,
+            }))
+            .yields("crn", "$.crn");
+            positions.push(self.push(r));
+        }
+        positions
+    }
+
+    fn service_ids(&mut self) -> Vec<u32> {
+        let d = self.d;
+        let mut positions = Vec::with_capacity(d.service_ids.len());
+        for s in &d.service_ids {
+            let r = request(
+                format!("service_id.{}", s.key),
+                "POST",
+                format!("{IAM}/v1/serviceids/"),
+            )
+            .body(Body::ServiceId(ServiceIdBody {
+                account_id: self.account,
+                description: s.description.as_deref(),
+                name: &s.name,
+            }))
+            .yields("iam_id", "$.iam_id");
+            positions.push(self.push(r));
+        }
+        positions
+    }
+
+    /// The realm each identity provider's rules name.
+    fn realms(&mut self) -> Vec<Cow<'d, str>> {
+        let d = self.d;
+        d.idps
+            .iter()
+            .map(|idp| match &idp.realm {
+                Realm::Literal(realm) => Cow::Borrowed(realm.as_str()),
+                Realm::Variable(name) => {
+                    self.variables.insert(
+                        name.clone(),
+                        format!("Realm (issuer URL) of identity provider {}", idp.name),
+                    );
+                    Cow::Owned(format!("${{var.{name}}}"))
+                }
+            })
+            .collect()
+    }
+
+    /// Per access group: the group, its rules, members, invitations and policies.
+    fn access_groups(&mut self, refs: &Refs) {
+        let d = self.d;
+        let account = self.account;
+        let realms = self.realms();
+        for g in &d.access_groups {
+            let group = self.push(
+                request(
+                    format!("access_group.{}", g.key),
+                    "POST",
+                    format!("{IAM}/v2/groups?account_id={account}"),
+                )
+                .body(Body::AccessGroup(AccessGroupBody {
+                    description: &g.description,
+                    name: &g.name,
+                }))
+                .yields("id", "$.id"),
+            );
+            let group_id = self.yielded(Some(group), "id");
+            for rule in &g.rules {
+                let conditions = rule
+                    .conditions
+                    .iter()
+                    .map(|c| Condition {
+                        claim: &c.claim,
+                        operator: c.operator,
+                        // The provider's fmt.Sprintf("\"%s\"", value), byte for byte.
+                        value: format!("\"{}\"", c.value),
+                    })
+                    .collect();
+                self.push(
+                    request(
+                        format!("rule.{}", rule.key),
+                        "POST",
+                        format!("{IAM}/v2/groups/{group_id}/rules"),
+                    )
+                    .body(Body::Rule(RuleBody {
+                        conditions,
+                        expiration: d.idps.get(rule.idp).map_or(24, |i| i.expiration_hours),
+                        name: &rule.name,
+                        realm_name: realms.get(rule.idp).cloned().unwrap_or_default(),
+                    }))
+                    .after([Some(group)])
+                    .yields("id", "$.rule_id"),
+                );
+            }
+            self.members(g, group, &group_id, refs);
+            for p in &g.policies {
+                let mut after = vec![Some(group)];
+                let mut roles = vec![RoleRef {
+                    role_id: format!("crn:v1:bluemix:public:iam::::role:{PLATFORM_ROLE}"),
+                }];
+                for &r in &p.roles {
+                    let position = refs.roles.get(r).copied();
+                    roles.push(RoleRef {
+                        role_id: self.yielded(position, "crn"),
+                    });
+                    after.push(position);
+                }
+                let target = match p.scope {
+                    Scope::Instance(i) => {
+                        let position = refs.instances.get(i).copied().flatten();
+                        after.push(position);
+                        Attribute {
+                            name: "serviceInstance",
+                            value: self.yielded(position, "guid").into(),
+                        }
+                    }
+                    Scope::ResourceGroup(rg) => {
+                        let position = refs.groups.of(rg);
+                        after.push(position);
+                        Attribute {
+                            name: "resourceGroupId",
+                            value: self.yielded(position, "id").into(),
+                        }
+                    }
+                };
+                let body = PolicyBody {
+                    resources: [Attributes {
+                        attributes: vec![
+                            Attribute {
+                                name: "accountId",
+                                value: account.into(),
+                            },
+                            Attribute {
+                                name: "serviceName",
+                                value: SERVICE.into(),
+                            },
+                            target,
+                        ],
+                    }],
+                    roles,
+                    subjects: [Attributes {
+                        attributes: vec![Attribute {
+                            name: "access_group_id",
+                            value: group_id.clone().into(),
+                        }],
+                    }],
+                    kind: "access",
+                };
+                self.push(
+                    request(
+                        format!("policy.{}", p.key),
+                        "POST",
+                        format!("{IAM}/v1/policies"),
+                    )
+                    .body(Body::Policy(body))
+                    .after(after)
+                    .yields("id", "$.id"),
+                );
+            }
+        }
+    }
+
+    /// IAM ids join the group directly; people known by email are invited
+    /// into it (`PUT .../members` takes IAM ids only).
+    fn members(
+        &mut self,
+        g: &'d crate::backends::deployment::AccessGroup,
+        group: u32,
+        group_id: &str,
+        refs: &Refs,
+    ) {
+        let (emails, iam_ids): (Vec<&'d String>, Vec<&'d String>) =
+            g.users.iter().partition(|u| u.contains('@'));
+        let mut members: Vec<Member> = iam_ids
+            .iter()
+            .map(|id| Member {
+                iam_id: id.to_string(),
+                kind: "user",
+            })
+            .collect();
+        let mut after = vec![Some(group)];
+        for s in &g.service_ids {
+            let iam_id = match s {
+                ServiceMember::Created(i) => {
+                    let Some(&position) = refs.service_ids.get(*i) else {
+                        continue;
+                    };
+                    after.push(Some(position));
+                    self.yielded(Some(position), "iam_id")
+                }
+                ServiceMember::IamId(id) => id.clone(),
+            };
+            members.push(Member {
+                iam_id,
+                kind: "service",
+            });
+        }
+        if !members.is_empty() {
+            self.push(
+                request(
+                    format!("members.{}", g.key),
+                    "PUT",
+                    format!("{IAM}/v2/groups/{group_id}/members"),
+                )
+                .body(Body::Members(MembersBody { members }))
+                .after(after),
+            );
+        }
+        if !emails.is_empty() {
+            let users = emails
+                .iter()
+                .map(|e| Invitee {
+                    account_role: "Member",
+                    email: e.as_str(),
+                })
+                .collect();
+            let account = self.account;
+            self.push(
+                request(
+                    format!("invite.{}", g.key),
+                    "POST",
+                    format!("{USER_MANAGEMENT}/v2/accounts/{account}/users"),
+                )
+                .body(Body::Invite(InviteBody {
+                    access_groups: [group_id.to_string()],
+                    users,
+                }))
+                .after([Some(group)]),
+            );
+        }
+    }
+
+    fn account_settings(&mut self) {
+        let Some(a) = &self.d.account else {
+            return;
+        };
+        let account = self.account;
+        let identity = IdentitySettingsBody {
+            mfa: a.mfa.as_deref(),
+            restrict_create_platform_apikey: a.restrict_create_platform_apikey,
+            restrict_create_service_id: a.restrict_create_service_id,
+            restrict_user_list_visibility: a.restrict_user_list_visibility,
+        };
+        if !identity.is_empty() {
+            let mut r = request(
+                "account.identity".into(),
+                "PUT",
+                format!("{IAM}/v1/accounts/{account}/settings/identity"),
+            )
+            .body(Body::IdentitySettings(identity));
+            r.headers = &[("If-Match", "*")];
+            self.push(r);
+        }
+        if let Some(enabled) = a.public_access_enabled {
+            self.push(
+                request(
+                    "account.access_groups".into(),
+                    "PATCH",
+                    format!("{IAM}/v2/groups/settings?account_id={account}"),
+                )
+                .body(Body::GroupSettings(GroupSettingsBody {
+                    public_access_enabled: enabled,
+                })),
+            );
+        }
+    }
+}
