@@ -69,7 +69,9 @@ pub fn generate(spec: &OrgSpec) -> Synthetic {
         "# synthetic organization: {} projects, {} users",
         spec.projects, spec.users
     );
-    text.push_str("idp org-users { kind appid; attribute project; session 12h; }\n");
+    text.push_str(
+        "idp org-users { kind appid; region us-south; attribute project; session 12h; }\n",
+    );
     text.push_str("resource_group quantum;\n");
     text.push_str(
         "role writer { actions device.read, job.read, job.create, job.cancel, session.create, session.read, session.update; }\n",

@@ -275,6 +275,11 @@ fn compile_writes_each_target_where_asked() {
     let tf = std::fs::read_to_string(out.join("main.tf.json")).unwrap();
     assert!(tf.contains("\"ibm_iam_access_group\""));
     assert!(stderr(&o).contains("wrote"), "{}", stderr(&o));
+    // A `*.tf.json` path is the file itself, not a folder.
+    let file = dir.path().join("qiskit.tf.json");
+    let o = qpol(&["compile", "policies/org.qpol", "-o", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), tf);
 
     let plan = dir.path().join("plan.json");
     let o = qpol(&[
@@ -317,7 +322,7 @@ fn compile_of_a_broken_policy_writes_nothing_and_keeps_old_output() {
         "--format",
         "json",
         "compile",
-        "tests/fixtures/compile_err/member_without_id.qpol",
+        "tests/fixtures/err/member_without_id.qpol",
         "-t",
         "ibm-api",
         "-o",

@@ -61,8 +61,7 @@ impl Compiled {
     }
 }
 
-/// Compile a checked policy. Errors (the checker's, or those only compiling
-/// finds) mean no output.
+/// Compile a checked policy. Errors mean no output.
 pub fn compile(result: &CheckResult, target: Target) -> Compiled {
     let mut diagnostics = result.diagnostics.clone();
     if !result.passed() {
@@ -72,8 +71,7 @@ pub fn compile(result: &CheckResult, target: Target) -> Compiled {
             diagnostics,
         };
     }
-    let (deployment, found) = deployment::build(&result.model);
-    diagnostics.extend(found);
+    let deployment = deployment::build(&result.model);
     if target == Target::IbmApi {
         if let Some(audit) = &result.model.audit {
             diagnostics.push(
@@ -87,9 +85,8 @@ pub fn compile(result: &CheckResult, target: Target) -> Compiled {
         }
     }
     crate::diag::sort(&mut diagnostics);
-    let failed = diagnostics.iter().any(Diagnostic::is_error);
     Compiled {
-        deployment: (!failed).then_some(deployment),
+        deployment: Some(deployment),
         target,
         diagnostics,
     }

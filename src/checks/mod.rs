@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod baseline;
+mod deployable;
 mod hierarchy;
 mod overlap;
 mod roles;
@@ -91,6 +92,7 @@ pub fn check(policy: Policy) -> CheckResult {
     diagnostics.extend(overlaps);
     diagnostics.extend(hierarchy);
     audit::check(&model, &mut diagnostics);
+    deployable::check(&model, &mut diagnostics);
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
     drop(access);

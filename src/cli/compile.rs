@@ -19,8 +19,9 @@ pub struct CompileArgs {
     /// What to produce
     #[arg(long, short, value_enum, default_value = "terraform")]
     pub target: Target,
-    /// Output: a folder for terraform (writes main.tf.json into it), a file
-    /// for ibm-api; default `out/main.tf.json` or `out/plan.json`
+    /// Output: for terraform a folder (main.tf.json is written into it) or
+    /// a `*.tf.json` file, for ibm-api a file; default `out/main.tf.json` or
+    /// `out/plan.json`
     #[arg(long, short)]
     pub output: Option<PathArg>,
 }
@@ -67,6 +68,10 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
 
 fn output_file(args: &CompileArgs) -> PathBuf {
     match (&args.output, args.target) {
+        // Terraform reads `*.tf.json` files: such a path is the file itself.
+        (Some(file), Target::Terraform) if file.to_string_lossy().ends_with(".tf.json") => {
+            file.clone()
+        }
         (Some(dir), Target::Terraform) => dir.join(args.target.default_file()),
         (Some(file), Target::IbmApi) => file.clone(),
         (None, target) => Path::new(DEFAULT_OUT_DIR).join(target.default_file()),

@@ -44,6 +44,7 @@ pub enum Code {
     MemberWithoutId,
     AmbiguousRoleName,
     NotInTarget,
+    IdpNotCreated,
 }
 
 /// One row of the table.
@@ -129,6 +130,8 @@ pub const TABLE: &[CodeInfo] = &[
         explanation: "Terraform access-group policies name roles by display name, and the provider looks them up by that name. Two custom roles with one display name, or a display name that IAM's own roles use (Viewer, Reader, Writer, Manager, ...), would grant the wrong role. Give each role its own display name." },
     CodeInfo { code: NotInTarget, id: "Q503", severity: Note, title: "not expressible in this target",
         explanation: "Part of the policy has no request in the chosen target (the ibm-api plan covers the IAM, resource controller, catalog and user management APIs; the audit's Activity Tracker route is not among them). It is left out of that output; the terraform target includes it." },
+    CodeInfo { code: IdpNotCreated, id: "Q504", severity: Warning, title: "identity provider neither created nor given",
+        explanation: "An `appid` identity provider that is not `existing` is created as an App ID instance (service `appid`) in its `region`, and its rules name that instance's realm. Without a region qpol cannot create it, and without `realm` or `tenant` it cannot name an existing one: the realm becomes an input at apply time (`idp_realm_NAME`). Give the region to create it, or mark it `existing` and give its `tenant` and `region` (or `realm`)." },
 ];
 
 const UNLISTED: CodeInfo = CodeInfo {

@@ -235,6 +235,8 @@ impl Lowerer {
                     session_hours: 24,
                     realm: None,
                     tenant: None,
+                    plan: None,
+                    resource_group: None,
                     existing: false,
                     span,
                 },

@@ -8,6 +8,9 @@ use super::*;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::syntax::ast::{DeclKind, Declaration};
 
+/// The App ID plans an identity provider qpol creates may use.
+const APPID_PLANS: &[&str] = &["graduated-tier", "lite"];
+
 impl Lowerer {
     pub(super) fn account(&mut self, d: &Declaration) {
         const KEYS: &[&str] = &[
@@ -86,7 +89,16 @@ impl Lowerer {
         let s = self.settings(
             d,
             "idp",
-            &["kind", "region", "attribute", "session", "realm", "tenant"],
+            &[
+                "kind",
+                "region",
+                "attribute",
+                "session",
+                "realm",
+                "tenant",
+                "plan",
+                "resource_group",
+            ],
             false,
             false,
         );
@@ -107,7 +119,17 @@ impl Lowerer {
             .unwrap_or(24);
         let realm = s.string("realm", diags).map(|l| l.value);
         let tenant = s.string("tenant", diags).map(|l| l.value);
+        let plan = s.name("plan", diags);
+        if let Some(p) = &plan {
+            check_choice("plan", p, APPID_PLANS, diags);
+        }
+        let resource_group = s.name("resource_group", &mut self.diags).and_then(|rg| {
+            self.resolve(DeclKind::ResourceGroup, &rg)
+                .map(|id| Located::new(id, rg.span))
+        });
         if let Some(idp) = self.model.idps.get_mut(index) {
+            idp.plan = plan.map(|p| p.value);
+            idp.resource_group = resource_group;
             idp.kind = kind.map_or_else(|| Text::from("appid"), |k| k.value);
             idp.region = region.map(|r| r.value);
             idp.attributes = attributes;

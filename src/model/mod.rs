@@ -86,9 +86,26 @@ pub struct Idp {
     pub session_hours: u32,
     pub realm: Option<Text>,
     pub tenant: Option<Text>,
+    /// The App ID plan, when qpol creates the instance (`lite`, `graduated-tier`).
+    pub plan: Option<Text>,
+    /// Where qpol creates the App ID instance (index into `resource_groups`).
+    pub resource_group: Option<Located<usize>>,
     pub existing: bool,
     #[serde(skip)]
     pub span: Span,
+}
+
+impl Idp {
+    /// qpol creates this identity provider's App ID instance: an `appid`
+    /// that is not `existing`, whose `realm` and `tenant` are not given
+    /// (they name one that exists) and whose `region` is known.
+    pub fn is_created(&self) -> bool {
+        self.kind == "appid"
+            && !self.existing
+            && self.realm.is_none()
+            && self.tenant.is_none()
+            && self.region.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,7 +4,6 @@
 
 use super::{by_name, AccessGroup, Builder, Policy, Rule, RuleCondition, Scope, ServiceMember};
 use crate::backends::names::{self, Namespace};
-use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{self, MemberRef, RoleId, UnitId};
 use crate::syntax::ast::{CondValue, Operator};
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,12 +101,7 @@ impl Builder<'_> {
                 self.rules(rule, &mut group.rules);
             }
             for member in &set.users {
-                match self.user_id(member, set.span) {
-                    Some(id) => {
-                        users.insert(id);
-                    }
-                    None => continue,
-                }
+                users.extend(self.user_id(member));
             }
             for member in &set.service_ids {
                 let sid = match member {
@@ -130,36 +124,17 @@ impl Builder<'_> {
         group
     }
 
-    /// The IAM id or email of a static user member.
-    pub(super) fn user_id(
-        &mut self,
-        member: &MemberRef,
-        span: crate::diag::Span,
-    ) -> Option<String> {
+    /// The IAM id or email of a static user member (a declared user without
+    /// either is reported by the checker, Q501).
+    pub(super) fn user_id(&self, member: &MemberRef) -> Option<String> {
         let user = match member {
             MemberRef::Literal(id) => return Some(id.to_string()),
             MemberRef::Declared(u) => self.model.users.get(*u)?,
         };
-        let id = user
-            .email
+        user.email
             .as_ref()
             .or(user.iam_id.as_ref())
-            .map(|l| l.value.to_string());
-        if id.is_none() {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::MemberWithoutId,
-                    format!(
-                        "user `{}` is a static member but has no email or IAM id, so IAM cannot add it",
-                        user.name.value
-                    ),
-                    Label::new(span, "static member"),
-                )
-                .with_label(Label::new(user.name.span, "declared without `email` or `iam_id`"))
-                .with_help("give the user `email \"...\"` or `iam_id \"IBMid-...\"`, or admit it by a dynamic rule"),
-            );
-        }
-        id
+            .map(|l| l.value.to_string())
     }
 
     /// IAM dynamic rules for one rule of the policy: `in [a, b]` becomes one

@@ -13,7 +13,6 @@ mod roles;
 
 use super::names::{self, Namespace};
 use crate::access::Access;
-use crate::diag::Diagnostic;
 use crate::model::{self, Model, RoleId};
 use crate::syntax::ast::AttrValue;
 use std::collections::BTreeMap;
@@ -22,17 +21,10 @@ use std::collections::BTreeMap;
 /// members can see the instances (seed guide).
 pub const PLATFORM_ROLE: &str = "Viewer";
 pub const SERVICE: &str = "quantum-computing";
-/// IAM's own role names: a custom role's display name must not shadow them.
-const BUILT_IN_ROLES: &[&str] = &[
-    "Viewer",
-    "Operator",
-    "Editor",
-    "Administrator",
-    "Reader",
-    "Writer",
-    "Manager",
-];
-
+/// The catalog name of App ID, the identity provider qpol can create.
+pub const APPID_SERVICE: &str = "appid";
+/// The App ID plan used when the policy names none.
+const APPID_DEFAULT_PLAN: &str = "graduated-tier";
 #[derive(Debug, Default)]
 pub struct Deployment {
     pub account: Option<AccountSettings>,
@@ -74,6 +66,9 @@ pub struct ResourceGroup {
 pub struct Instance {
     pub name: String,
     pub key: String,
+    /// The catalog service: `quantum-computing`, or `appid` for an
+    /// identity provider qpol creates (those come after the Qiskit ones).
+    pub service: &'static str,
     pub plan: String,
     pub region: String,
     /// Index into `resource_groups`; `None` is the account's default group.
@@ -106,11 +101,25 @@ pub struct Idp {
     pub expiration_hours: u32,
 }
 
-/// The realm (issuer) a dynamic rule names: known, or an input at apply time.
+/// The realm (issuer) a dynamic rule names: known, the App ID instance
+/// this deployment creates, or an input at apply time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Realm {
     Literal(String),
+    /// `https://REGION.appid.cloud.ibm.com/oauth/v4/` followed by the guid
+    /// (App ID's tenant id) of `instances[instance]`.
+    AppId {
+        region: String,
+        instance: usize,
+    },
     Variable(String),
+}
+
+impl Realm {
+    /// The App ID issuer URL up to the tenant id.
+    pub fn appid_prefix(region: &str) -> String {
+        format!("https://{region}.appid.cloud.ibm.com/oauth/v4/")
+    }
 }
 
 #[derive(Debug)]
@@ -172,20 +181,20 @@ pub struct Audit {
     pub target_crn: Option<String>,
 }
 
-/// Build the deployment of a policy that checked without errors. Problems
-/// only compiling reveals (a static member without an id, two roles with
-/// one display name) are returned as diagnostics.
-pub fn build(model: &Model) -> (Deployment, Vec<Diagnostic>) {
+/// Build the deployment of a policy that checked without errors (the
+/// checker's `deployable` family guarantees what the cloud needs: members
+/// with ids, unambiguous role display names).
+pub fn build(model: &Model) -> Deployment {
     let mut b = Builder {
         model,
         access: Access::new(model),
         out: Deployment::default(),
-        diagnostics: Vec::new(),
         role_index: BTreeMap::new(),
         instance_index: BTreeMap::new(),
         rg_index: BTreeMap::new(),
         sid_index: BTreeMap::new(),
         idp_index: BTreeMap::new(),
+        instance_keys: Namespace::new("_", None),
     };
     b.account();
     b.resource_groups();
@@ -196,20 +205,21 @@ pub fn build(model: &Model) -> (Deployment, Vec<Diagnostic>) {
     b.roles();
     b.audit();
     b.idp_attributes();
-    (b.out, b.diagnostics)
+    b.out
 }
 
 struct Builder<'m> {
     model: &'m Model,
     access: Access<'m>,
     out: Deployment,
-    diagnostics: Vec<Diagnostic>,
     /// Model index -> deployment index.
     role_index: BTreeMap<RoleId, usize>,
     instance_index: BTreeMap<usize, usize>,
     rg_index: BTreeMap<usize, usize>,
     sid_index: BTreeMap<usize, usize>,
     idp_index: BTreeMap<usize, usize>,
+    /// Terraform names of `ibm_resource_instance`s, Qiskit's and App ID's.
+    instance_keys: Namespace,
 }
 
 /// Model indices of `items`, sorted by the name `name_of` gives.
@@ -264,7 +274,6 @@ impl Builder<'_> {
     }
 
     fn instances(&mut self) {
-        let mut keys = Namespace::new("_", None);
         let mut regions: BTreeMap<String, usize> = BTreeMap::new();
         for i in by_name(&self.model.instances, |r| &r.name.value) {
             let Some(instance) = self.model.instances.get(i) else {
@@ -285,7 +294,10 @@ impl Builder<'_> {
             self.instance_index.insert(i, self.out.instances.len());
             self.out.instances.push(Instance {
                 name: instance.name.value.to_string(),
-                key: keys.claim(&names::terraform_name(&instance.name.value)),
+                key: self
+                    .instance_keys
+                    .claim(&names::terraform_name(&instance.name.value)),
+                service: SERVICE,
                 plan: text(&instance.plan),
                 region,
                 resource_group,
@@ -308,9 +320,14 @@ impl Builder<'_> {
             };
             let realm = match (&idp.realm, &idp.tenant, &idp.region) {
                 (Some(realm), _, _) => Realm::Literal(realm.to_string()),
-                (None, Some(tenant), Some(region)) if idp.kind == "appid" => Realm::Literal(
-                    format!("https://{region}.appid.cloud.ibm.com/oauth/v4/{tenant}"),
-                ),
+                (None, Some(tenant), Some(region)) if idp.kind == "appid" => {
+                    Realm::Literal(format!("{}{tenant}", Realm::appid_prefix(region)))
+                }
+                (None, None, Some(region)) if idp.is_created() => Realm::AppId {
+                    region: region.to_string(),
+                    instance: self.appid_instance(idp),
+                },
+                // Neither created nor named (the checker's Q504 for an App ID).
                 _ => Realm::Variable(variables.claim(&format!(
                     "idp_realm_{}",
                     names::terraform_name(&idp.name.value).replace('-', "_")
@@ -323,6 +340,37 @@ impl Builder<'_> {
                 expiration_hours: idp.session_hours.clamp(1, 24),
             });
         }
+    }
+
+    /// The App ID instance of an identity provider qpol creates: after the
+    /// Qiskit instances, named like the idp, protected like them.
+    fn appid_instance(&mut self, idp: &model::Idp) -> usize {
+        let resource_group = idp
+            .resource_group
+            .as_ref()
+            .and_then(|rg| self.rg_index.get(&rg.value).copied());
+        self.out.uses_default_resource_group |= resource_group.is_none();
+        self.out.instances.push(Instance {
+            name: idp.name.value.to_string(),
+            key: self
+                .instance_keys
+                .claim(&format!("appid_{}", names::terraform_name(&idp.name.value))),
+            service: APPID_SERVICE,
+            plan: idp
+                .plan
+                .as_ref()
+                .map_or(APPID_DEFAULT_PLAN, |p| p.as_str())
+                .to_string(),
+            region: idp
+                .region
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            resource_group,
+            tags: Vec::new(),
+            existing: false,
+        });
+        self.out.instances.len() - 1
     }
 
     fn service_ids(&mut self) {

@@ -1,11 +1,9 @@
-//! Custom roles: IAM names and display names derived or taken as written,
-//! and the display-name clashes Terraform's lookup by name cannot resolve.
+//! Custom roles: IAM names and display names derived or taken as written.
 
-use super::{by_name, Builder, CustomRole, BUILT_IN_ROLES, SERVICE};
+use super::{by_name, Builder, CustomRole, SERVICE};
 use crate::backends::names::{self, Namespace};
-use crate::diag::{Code, Diagnostic, Label};
-use crate::model::{self, RoleId};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::model::RoleId;
+use std::collections::BTreeSet;
 
 impl Builder<'_> {
     /// Custom roles: every declared role, and the presets some policy uses.
@@ -22,8 +20,8 @@ impl Builder<'_> {
         let mut display_names = Namespace::new(" ", Some(50));
         let mut keys = Namespace::new("_", None);
         let order = by_name(&self.model.roles, |r| &r.name.value);
-        // Names the user wrote are reserved first; derived ones avoid them.
-        let mut explicit_display: BTreeMap<String, &model::Role> = BTreeMap::new();
+        // Names the user wrote are reserved first; derived ones avoid them
+        // (clashes among written ones are the checker's Q502).
         for &r in &order {
             let Some(role) = self.model.roles.get(r) else {
                 continue;
@@ -32,7 +30,6 @@ impl Builder<'_> {
                 iam_names.reserve(&iam.value);
             }
             if let Some(display) = &role.display_name {
-                self.check_display_name(role, display, &mut explicit_display);
                 display_names.reserve(&display.value);
             }
         }
@@ -75,50 +72,6 @@ impl Builder<'_> {
                 .filter_map(|r| index.get(r).copied())
                 .collect();
             policy.roles.sort_unstable();
-        }
-    }
-
-    /// Terraform names a policy's roles by display name: two custom roles
-    /// with one display name, or one named like an IAM role, are ambiguous.
-    pub(super) fn check_display_name<'r>(
-        &mut self,
-        role: &'r model::Role,
-        display: &model::Located<model::Text>,
-        seen: &mut BTreeMap<String, &'r model::Role>,
-    ) {
-        let builtin = BUILT_IN_ROLES
-            .iter()
-            .any(|b| b.eq_ignore_ascii_case(&display.value));
-        if builtin {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::AmbiguousRoleName,
-                    format!("role `{}` has the display name `{}` of an IAM built-in role", role.name.value, display.value),
-                    Label::new(display.span, "an IAM role's name"),
-                )
-                .with_help("policies refer to roles by display name: choose one IAM does not use, e.g. `Qiskit writer`"),
-            );
-        }
-        if let Some(first) = seen.get(display.value.as_str()) {
-            let secondary = first
-                .display_name
-                .as_ref()
-                .map(|d| Label::new(d.span, format!("role `{}` has it too", first.name.value)));
-            let mut d = Diagnostic::new(
-                Code::AmbiguousRoleName,
-                format!(
-                    "roles `{}` and `{}` share the display name `{}`",
-                    first.name.value, role.name.value, display.value
-                ),
-                Label::new(display.span, "same display name"),
-            )
-            .with_help("policies refer to roles by display name: give each role its own");
-            if let Some(label) = secondary {
-                d = d.with_label(label);
-            }
-            self.diagnostics.push(d);
-        } else {
-            seen.insert(display.value.to_string(), role);
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::backends::deployment::{
     Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
 };
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const IAM: &str = "https://iam.cloud.ibm.com";
 const RESOURCE_CONTROLLER: &str = "https://resource-controller.cloud.ibm.com";
@@ -132,41 +132,46 @@ impl<'d> Builder<'d> {
         format!("${{{id}.{field}}}")
     }
 
-    /// The catalog's service entry, then the id of each plan the instances
-    /// use (children of the entry).
-    fn catalog(&mut self) -> BTreeMap<&'d str, u32> {
+    /// For each service the instances use, its catalog entry, then the id
+    /// of each plan they use (children of the entry).
+    fn catalog(&mut self) -> BTreeMap<(&'static str, &'d str), u32> {
         let mut plans = BTreeMap::new();
-        let wanted: std::collections::BTreeSet<&'d str> = self
+        let wanted: BTreeSet<(&'static str, &'d str)> = self
             .d
             .instances
             .iter()
             .filter(|i| !i.existing)
-            .map(|i| i.plan.as_str())
+            .map(|i| (i.service, i.plan.as_str()))
             .collect();
-        if wanted.is_empty() {
-            return plans;
-        }
-        let service = format!("catalog.{SERVICE}");
-        let entry = self.push(
-            request(
-                service.clone(),
-                "GET",
-                format!("{CATALOG}/?q=name:{SERVICE}&include=%2A"),
-            )
-            .yields("id", "$.resources[0].id"),
-        );
-        let entry_id = self.yielded(Some(entry), "id");
-        for plan in wanted {
-            let position = self.push(
+        let mut entry = None;
+        for (service, plan) in wanted {
+            let id = format!("catalog.{service}");
+            let position = match entry {
+                Some((s, position)) if s == service => position,
+                _ => {
+                    let position = self.push(
+                        request(
+                            id.clone(),
+                            "GET",
+                            format!("{CATALOG}/?q=name:{service}&include=%2A"),
+                        )
+                        .yields("id", "$.resources[0].id"),
+                    );
+                    entry = Some((service, position));
+                    position
+                }
+            };
+            let entry_id = self.yielded(Some(position), "id");
+            let plan_position = self.push(
                 request(
-                    format!("{service}.plan.{plan}"),
+                    format!("{id}.plan.{plan}"),
                     "GET",
                     format!("{CATALOG}/{entry_id}/plan"),
                 )
-                .after([Some(entry)])
+                .after([Some(position)])
                 .yields("id", format!("$.resources[?(@.name=='{plan}')].id")),
             );
-            plans.insert(plan, position);
+            plans.insert((service, plan), plan_position);
         }
         plans
     }
@@ -219,7 +224,7 @@ impl<'d> Builder<'d> {
 
     fn instances(
         &mut self,
-        plans: &BTreeMap<&'d str, u32>,
+        plans: &BTreeMap<(&'static str, &'d str), u32>,
         groups: &ResourceGroups,
     ) -> Vec<Option<u32>> {
         let d = self.d;
@@ -242,7 +247,7 @@ impl<'d> Builder<'d> {
                     .yields("crn", "$.resources[0].crn")
                     .yields("guid", "$.resources[0].guid")
             } else {
-                let plan = plans.get(x.plan.as_str()).copied();
+                let plan = plans.get(&(x.service, x.plan.as_str())).copied();
                 request(
                     id,
                     "POST",
@@ -307,19 +312,26 @@ impl<'d> Builder<'d> {
         positions
     }
 
-    /// The realm each identity provider's rules name.
-    fn realms(&mut self) -> Vec<Cow<'d, str>> {
+    /// The realm each identity provider's rules name, and the request that
+    /// creates its App ID instance when this plan does.
+    fn realms(&mut self, refs: &Refs) -> Vec<(Cow<'d, str>, Option<u32>)> {
         let d = self.d;
         d.idps
             .iter()
             .map(|idp| match &idp.realm {
-                Realm::Literal(realm) => Cow::Borrowed(realm.as_str()),
+                Realm::Literal(realm) => (Cow::Borrowed(realm.as_str()), None),
+                Realm::AppId { region, instance } => {
+                    let position = refs.instances.get(*instance).copied().flatten();
+                    let guid = self.yielded(position, "guid");
+                    let realm = format!("{}{guid}", Realm::appid_prefix(region));
+                    (Cow::Owned(realm), position)
+                }
                 Realm::Variable(name) => {
                     self.variables.insert(
                         name.clone(),
                         format!("Realm (issuer URL) of identity provider {}", idp.name),
                     );
-                    Cow::Owned(format!("${{var.{name}}}"))
+                    (Cow::Owned(format!("${{var.{name}}}")), None)
                 }
             })
             .collect()
@@ -329,7 +341,7 @@ impl<'d> Builder<'d> {
     fn access_groups(&mut self, refs: &Refs) {
         let d = self.d;
         let account = self.account;
-        let realms = self.realms();
+        let realms = self.realms(refs);
         for g in &d.access_groups {
             let group = self.push(
                 request(
@@ -345,6 +357,7 @@ impl<'d> Builder<'d> {
             );
             let group_id = self.yielded(Some(group), "id");
             for rule in &g.rules {
+                let realm = realms.get(rule.idp);
                 let conditions = rule
                     .conditions
                     .iter()
@@ -365,9 +378,9 @@ impl<'d> Builder<'d> {
                         conditions,
                         expiration: d.idps.get(rule.idp).map_or(24, |i| i.expiration_hours),
                         name: &rule.name,
-                        realm_name: realms.get(rule.idp).cloned().unwrap_or_default(),
+                        realm_name: realm.map(|r| r.0.clone()).unwrap_or_default(),
                     }))
-                    .after([Some(group)])
+                    .after([Some(group), realm.and_then(|r| r.1)])
                     .yields("id", "$.rule_id"),
                 );
             }

@@ -85,7 +85,7 @@ pub(super) fn module(d: &Deployment) -> Module {
                     location: (!x.region.is_empty()).then(|| x.region.clone()),
                     name: x.name.clone(),
                     resource_group_id: x.resource_group.map(|g| rg_ref(Some(g))),
-                    service: SERVICE,
+                    service: x.service,
                 },
             );
         } else {
@@ -99,7 +99,7 @@ pub(super) fn module(d: &Deployment) -> Module {
                     name: x.name.clone(),
                     plan: x.plan.clone(),
                     resource_group_id: rg_ref(x.resource_group),
-                    service: SERVICE,
+                    service: x.service,
                     tags: x.tags.clone(),
                 },
             );
@@ -133,6 +133,9 @@ pub(super) fn module(d: &Deployment) -> Module {
         .iter()
         .map(|idp| match &idp.realm {
             Realm::Literal(realm) => realm.clone(),
+            Realm::AppId { region, instance } => {
+                format!("{}{}", Realm::appid_prefix(region), instance_ref(*instance))
+            }
             Realm::Variable(name) => vars.string(
                 name,
                 &format!("Realm (issuer URL) of identity provider {}", idp.name),
