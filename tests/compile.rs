@@ -358,3 +358,34 @@ fn an_app_id_neither_created_nor_named_is_a_warning_and_an_input() {
         "${ibm_resource_group.identity.id}"
     );
 }
+
+#[test]
+fn the_request_plan_is_reachable_from_the_library_in_file_order() {
+    let result = qpol::checks::check(policy_of(Path::new("policies/org.qpol")));
+    assert!(result.passed());
+    let deployment = backends::deployment::build(&result.model);
+    let plan = backends::ibm_api::plan(&deployment);
+    let file: Value =
+        serde_json::from_str(&backends::compile(&result, Target::IbmApi).text().unwrap()).unwrap();
+    let in_file = file["requests"].as_array().unwrap();
+    let in_library: Vec<_> = plan.requests().collect();
+    assert_eq!(in_library.len(), in_file.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for (request, printed) in in_library.iter().zip(in_file) {
+        assert_eq!(request.id, printed["id"]);
+        assert_eq!(request.url, printed["url"]);
+        let depends_on: Vec<&str> = plan.depends_on(request).collect();
+        assert_eq!(serde_json::json!(depends_on), printed["depends_on"]);
+        assert!(
+            depends_on.iter().all(|d| seen.contains(*d)),
+            "{}",
+            request.id
+        );
+        seen.insert(request.id.as_str());
+        let body = request
+            .body
+            .as_ref()
+            .map(|b| serde_json::to_value(b).unwrap());
+        assert_eq!(body.as_ref(), printed.get("body"));
+    }
+}
