@@ -127,6 +127,22 @@ fn example_policies_snapshot_and_pass_both_checkers() {
     }
 }
 
+#[test]
+fn clean_check_fixtures_pass_both_checkers() {
+    let mut paths: Vec<PathBuf> = fs::read_dir("tests/fixtures/ok")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 5, "expected the clean fixtures");
+    for path in paths {
+        let (tf, api) = compile_both(&path);
+        check_with_oracles(&tf, &api);
+        targets_agree(&tf, &api);
+    }
+}
+
 /// `(access group, rule name, [(claim, operator, value as IAM receives it)])`.
 type RuleView = (String, String, Vec<(String, String, String)>);
 
