@@ -235,6 +235,24 @@ fn targets_agree(tf: &str, api: &str) {
         tf_policies, api_policies,
         "the targets create different policies"
     );
+    // The same static members: users (by email or IAM id) and service ids.
+    let tf_members: usize = tf["resource"]["ibm_iam_access_group_members"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .map(|m| {
+            ["ibm_ids", "iam_service_ids"]
+                .iter()
+                .map(|k| m[*k].as_array().map_or(0, Vec::len))
+                .sum::<usize>()
+        })
+        .sum();
+    let api_members: usize = requests
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().starts_with("members."))
+        .map(|r| r["body"]["members"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(tf_members, api_members, "the targets add different members");
 }
 
 #[test]

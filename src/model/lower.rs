@@ -438,7 +438,11 @@ impl Lowerer {
             DeclKind::ServiceId => {
                 let s = self.settings(d, "service id", &["description", "iam_id"], false, false);
                 let description = s.string("description", &mut self.diags).map(|l| l.value);
-                let iam_id = s.string("iam_id", &mut self.diags).map(|l| l.value);
+                let iam_id = s.string("iam_id", &mut self.diags);
+                if let Some(id) = &iam_id {
+                    super::values::check_identity(id, "IAM id", &mut self.diags);
+                }
+                let iam_id = iam_id.map(|l| l.value);
                 self.existing(d, false);
                 if let Some(sid) = self.model.service_ids.get_mut(index) {
                     sid.description = description;

@@ -224,6 +224,11 @@ impl Lowerer {
         let idp_name = s.name("idp", &mut self.diags);
         let email = s.string("email", &mut self.diags);
         let iam_id = s.string("iam_id", &mut self.diags);
+        for (id, what) in [(&email, "email"), (&iam_id, "IAM id")] {
+            if let Some(id) = id {
+                super::values::check_identity(id, what, &mut self.diags);
+            }
+        }
         let mut attributes = AttrMap::default();
         for block in &s.attributes {
             for entry in &block.entries {

@@ -185,7 +185,11 @@ impl Lowerer {
                 );
                 None
             }
-            ast::MemberRef::Literal(s) => Some(MemberRef::Literal(s.value.clone())),
+            ast::MemberRef::Literal(s) => {
+                let id = super::lower::located(s);
+                super::values::check_identity(&id, "member id", &mut self.diags);
+                Some(MemberRef::Literal(id.value))
+            }
         }
     }
 

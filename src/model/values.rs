@@ -143,3 +143,35 @@ pub fn check_role_values(
         }
     }
 }
+
+/// An email or IAM id (`IBMid-...`, `iam-ServiceId-...`) as IAM takes it:
+/// no spaces, quotes, brackets or separators, which no such id holds and
+/// which would break the URLs and lookups compiled from it.
+pub fn check_identity(id: &Located<Text>, what: &str, diags: &mut Vec<Diagnostic>) {
+    let bad = id
+        .value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "'\"`,;<>()[]{}\\".contains(*c));
+    if let Some(bad) = bad {
+        let help = if bad == ',' || bad == ';' {
+            "one id per string: `user \"a@example.com\", user \"b@example.com\"`"
+        } else {
+            "write an email (`name@example.com`) or an IAM id (`IBMid-...`, `iam-ServiceId-...`)"
+        };
+        let bad = if bad.is_whitespace() {
+            "a space".to_string()
+        } else if bad.is_control() {
+            "a control character".to_string()
+        } else {
+            format!("`{bad}`")
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{}` is not a valid {what}: it contains {bad}", id.value),
+                Label::new(id.span, "invalid character"),
+            )
+            .with_help(help),
+        );
+    }
+}

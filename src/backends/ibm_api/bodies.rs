@@ -17,7 +17,6 @@ pub enum Body<'d> {
     AccessGroup(AccessGroupBody<'d>),
     Rule(RuleBody<'d>),
     Members(MembersBody),
-    Invite(InviteBody<'d>),
     Policy(PolicyBody<'d>),
     IdentitySettings(IdentitySettingsBody<'d>),
     GroupSettings(GroupSettingsBody),
@@ -97,19 +96,6 @@ pub struct Member {
     pub iam_id: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
-}
-
-/// `invite_users`
-#[derive(Debug, Serialize)]
-pub struct InviteBody<'d> {
-    pub access_groups: [String; 1],
-    pub users: Vec<Invitee<'d>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Invitee<'d> {
-    pub account_role: &'static str,
-    pub email: &'d str,
 }
 
 /// `create_policy` (v1 access policy)

@@ -8,6 +8,7 @@ use super::{order, Plan, Request};
 use crate::backends::deployment::{
     Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
 };
+use crate::backends::names::{self, Namespace};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,11 +37,13 @@ pub fn plan(d: &Deployment) -> Plan<'_> {
     let instances = b.instances(&plans, &groups);
     let roles = b.roles();
     let service_ids = b.service_ids();
+    let users = b.users();
     let refs = Refs {
         groups,
         instances,
         roles,
         service_ids,
+        users,
     };
     b.access_groups(&refs);
     b.account_settings();
@@ -67,11 +70,13 @@ struct ResourceGroups {
     default: Option<u32>,
 }
 
-struct Refs {
+struct Refs<'d> {
     groups: ResourceGroups,
     instances: Vec<Option<u32>>,
     roles: Vec<u32>,
     service_ids: Vec<u32>,
+    /// Email -> the lookup of its IAM id.
+    users: BTreeMap<&'d str, u32>,
 }
 
 impl ResourceGroups {
@@ -81,6 +86,19 @@ impl ResourceGroups {
             None => self.default,
         }
     }
+}
+
+/// A query parameter's value, percent-encoded (RFC 3986 unreserved kept).
+fn query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3 / 2);
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A request under construction.
@@ -314,7 +332,7 @@ impl<'d> Builder<'d> {
 
     /// The realm each identity provider's rules name, and the request that
     /// creates its App ID instance when this plan does.
-    fn realms(&mut self, refs: &Refs) -> Vec<(Cow<'d, str>, Option<u32>)> {
+    fn realms(&mut self, refs: &Refs<'d>) -> Vec<(Cow<'d, str>, Option<u32>)> {
         let d = self.d;
         d.idps
             .iter()
@@ -338,7 +356,7 @@ impl<'d> Builder<'d> {
     }
 
     /// Per access group: the group, its rules, members, invitations and policies.
-    fn access_groups(&mut self, refs: &Refs) {
+    fn access_groups(&mut self, refs: &Refs<'d>) {
         let d = self.d;
         let account = self.account;
         let realms = self.realms(refs);
@@ -452,25 +470,64 @@ impl<'d> Builder<'d> {
         }
     }
 
-    /// IAM ids join the group directly; people known by email are invited
-    /// into it (`PUT .../members` takes IAM ids only).
+    /// People named by email: their IAM ids, looked up among the account's
+    /// users once each (as the Terraform provider resolves `ibm_ids`); the
+    /// search is a substring match, so the JSONPath keeps the exact email.
+    fn users(&mut self) -> BTreeMap<&'d str, u32> {
+        let d = self.d;
+        let emails: BTreeSet<&'d str> = d
+            .access_groups
+            .iter()
+            .flat_map(|g| &g.users)
+            .filter(|u| u.contains('@'))
+            .map(String::as_str)
+            .collect();
+        let mut ids = Namespace::new("_", None);
+        let account = self.account;
+        let mut positions = BTreeMap::new();
+        for email in emails {
+            let position = self.push(
+                request(
+                    format!("user.{}", ids.claim(&names::terraform_name(email))),
+                    "GET",
+                    format!(
+                        "{USER_MANAGEMENT}/v2/accounts/{account}/users?search={}",
+                        query_value(&format!("email:{email}"))
+                    ),
+                )
+                .yields(
+                    "iam_id",
+                    format!("$.resources[?(@.email=='{email}')].iam_id"),
+                ),
+            );
+            positions.insert(email, position);
+        }
+        positions
+    }
+
+    /// The static members of a group, users and service ids, in one request.
     fn members(
         &mut self,
         g: &'d crate::backends::deployment::AccessGroup,
         group: u32,
         group_id: &str,
-        refs: &Refs,
+        refs: &Refs<'d>,
     ) {
-        let (emails, iam_ids): (Vec<&'d String>, Vec<&'d String>) =
-            g.users.iter().partition(|u| u.contains('@'));
-        let mut members: Vec<Member> = iam_ids
-            .iter()
-            .map(|id| Member {
-                iam_id: id.to_string(),
-                kind: "user",
-            })
-            .collect();
+        let mut members = Vec::with_capacity(g.users.len() + g.service_ids.len());
         let mut after = vec![Some(group)];
+        for user in &g.users {
+            let iam_id = match refs.users.get(user.as_str()) {
+                Some(&position) => {
+                    after.push(Some(position));
+                    self.yielded(Some(position), "iam_id")
+                }
+                None => user.clone(),
+            };
+            members.push(Member {
+                iam_id,
+                kind: "user",
+            });
+        }
         for s in &g.service_ids {
             let iam_id = match s {
                 ServiceMember::Created(i) => {
@@ -496,28 +553,6 @@ impl<'d> Builder<'d> {
                 )
                 .body(Body::Members(MembersBody { members }))
                 .after(after),
-            );
-        }
-        if !emails.is_empty() {
-            let users = emails
-                .iter()
-                .map(|e| Invitee {
-                    account_role: "Member",
-                    email: e.as_str(),
-                })
-                .collect();
-            let account = self.account;
-            self.push(
-                request(
-                    format!("invite.{}", g.key),
-                    "POST",
-                    format!("{USER_MANAGEMENT}/v2/accounts/{account}/users"),
-                )
-                .body(Body::Invite(InviteBody {
-                    access_groups: [group_id.to_string()],
-                    users,
-                }))
-                .after([Some(group)]),
             );
         }
     }
