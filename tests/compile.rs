@@ -22,6 +22,17 @@ fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
 }
 
+/// The `*.qpol` files of a folder, sorted.
+fn qpol_files(dir: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
+        .collect();
+    paths.sort();
+    paths
+}
+
 fn policy_of(path: &Path) -> Policy {
     let name = format!(
         "{}/{}",
@@ -108,12 +119,7 @@ fn compile_fixtures_snapshot_and_pass_both_checkers() {
 
 #[test]
 fn example_policies_snapshot_and_pass_both_checkers() {
-    let mut paths: Vec<PathBuf> = fs::read_dir("policies")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
-        .collect();
-    paths.sort();
+    let paths = qpol_files("policies");
     assert!(paths.len() >= 3, "expected the example policies");
     for path in paths {
         let (tf, api) = compile_both(&path);
@@ -129,12 +135,7 @@ fn example_policies_snapshot_and_pass_both_checkers() {
 
 #[test]
 fn clean_check_fixtures_pass_both_checkers() {
-    let mut paths: Vec<PathBuf> = fs::read_dir("tests/fixtures/ok")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
-        .collect();
-    paths.sort();
+    let paths = qpol_files("tests/fixtures/ok");
     assert!(paths.len() >= 5, "expected the clean fixtures");
     for path in paths {
         let (tf, api) = compile_both(&path);
@@ -334,12 +335,7 @@ fn output_does_not_depend_on_statement_order_or_files() {
 
 #[test]
 fn a_policy_with_errors_compiles_to_nothing() {
-    let mut paths: Vec<PathBuf> = fs::read_dir("tests/fixtures/err")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
-        .collect();
-    paths.sort();
+    let paths = qpol_files("tests/fixtures/err");
     let mut with_errors = Vec::new();
     for path in paths {
         let result = qpol::checks::check(policy_of(&path));
