@@ -1,6 +1,7 @@
 //! Compile tests: every example policy and every `fixtures/compile/*.qpol`
 //! compiles to both targets; each output is an insta snapshot and passes the
-//! shared checkers (the provider's schema, IBM's Python SDK). Also: both
+//! provider's schema and the plan format (`support/`; CI also runs IBM's
+//! independent checkers on them, `scripts/conformance.sh`). Also: both
 //! targets create the same rules, output is deterministic and key-sorted,
 //! and a policy with errors (`fixtures/err`) compiles to nothing.
 #![allow(
@@ -16,11 +17,8 @@ use qpol::Policy;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
-}
+mod support;
 
 /// The `*.qpol` files of a folder, sorted.
 fn qpol_files(dir: &str) -> Vec<PathBuf> {
@@ -67,58 +65,37 @@ fn compile_both(path: &Path) -> (String, String) {
     (tf, api)
 }
 
-/// Run one of the shared checkers; fail with its report unless it passes.
-fn run_checker(args: &[&Path], what: &str) {
-    let output = Command::new("python3")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); .ci/run installs it"));
-    let report = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
+/// Both outputs checked in Rust against the provider's schema and the
+/// plan format; the shared Python checkers run on the same outputs in CI
+/// (`scripts/conformance.sh`).
+fn check_both(tf: &str, api: &str) {
+    let tf_problems = support::tf_schema::problems(tf);
     assert!(
-        output.status.success(),
-        "{what} rejected the output:\n{report}\n(the SDK checker needs `pip install ibm-platform-services`; .ci/run installs it)"
+        tf_problems.is_empty(),
+        "Terraform JSON fails the provider schema:\n{}",
+        tf_problems.join("\n")
     );
+    let api_problems = support::api_plan::problems(api);
     assert!(
-        report.contains(" passed, 0 failed"),
-        "{what} printed no verdict:\n{report}"
-    );
-}
-
-fn check_with_oracles(tf: &str, api: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let tf_file = dir.path().join("main.tf.json");
-    let api_file = dir.path().join("plan.json");
-    fs::write(&tf_file, tf).unwrap();
-    fs::write(&api_file, api).unwrap();
-    let tools = shared().join("tools");
-    run_checker(
-        &[
-            &tools.join("tf_schema_check.py"),
-            &shared().join("reference/terraform-ibm-schema.json"),
-            &tf_file,
-        ],
-        "tf_schema_check.py",
-    );
-    run_checker(
-        &[&tools.join("sdk_conformance.py"), &api_file],
-        "sdk_conformance.py",
+        api_problems.is_empty(),
+        "the request plan breaks its format:\n{}",
+        api_problems.join("\n")
     );
 }
 
 #[test]
-fn compile_fixtures_snapshot_and_pass_both_checkers() {
+fn compile_fixtures_snapshot_and_pass_the_schema_and_plan_checks() {
     insta::glob!("fixtures/compile/*.qpol", |path| {
         let (tf, api) = compile_both(path);
         insta::assert_snapshot!("terraform", tf);
         insta::assert_snapshot!("ibm_api", api);
-        check_with_oracles(&tf, &api);
+        check_both(&tf, &api);
         targets_agree(&tf, &api);
     });
 }
 
 #[test]
-fn example_policies_snapshot_and_pass_both_checkers() {
+fn example_policies_snapshot_and_pass_the_schema_and_plan_checks() {
     let paths = qpol_files("policies");
     assert!(paths.len() >= 3, "expected the example policies");
     for path in paths {
@@ -128,18 +105,18 @@ fn example_policies_snapshot_and_pass_both_checkers() {
             insta::assert_snapshot!("terraform", tf);
             insta::assert_snapshot!("ibm_api", api);
         });
-        check_with_oracles(&tf, &api);
+        check_both(&tf, &api);
         targets_agree(&tf, &api);
     }
 }
 
 #[test]
-fn clean_check_fixtures_pass_both_checkers() {
+fn clean_check_fixtures_pass_the_schema_and_plan_checks() {
     let paths = qpol_files("tests/fixtures/ok");
     assert!(paths.len() >= 5, "expected the clean fixtures");
     for path in paths {
         let (tf, api) = compile_both(&path);
-        check_with_oracles(&tf, &api);
+        check_both(&tf, &api);
         targets_agree(&tf, &api);
     }
 }
@@ -418,4 +395,110 @@ fn the_request_plan_is_reachable_from_the_library_in_file_order() {
             .map(|b| serde_json::to_value(b).unwrap());
         assert_eq!(body.as_ref(), printed.get("body"));
     }
+}
+
+/// The in-Rust checkers can fail: each planted mistake is reported.
+#[test]
+fn the_schema_and_plan_checks_reject_what_the_cloud_would() {
+    let (tf, api) = compile_both(Path::new("policies/org.qpol"));
+    let tf: Value = serde_json::from_str(&tf).unwrap();
+    let group = tf["resource"]["ibm_iam_access_group"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let planted: [(&str, Value); 6] = [
+        ("is not an argument", serde_json::json!({"bogus": "x"})),
+        (
+            "is computed by the provider",
+            serde_json::json!({"version": "1"}),
+        ),
+        (
+            "must be of type string",
+            serde_json::json!({"description": 7}),
+        ),
+        (
+            "would evaluate",
+            serde_json::json!({"description": "${file(\"/etc/passwd\")}"}),
+        ),
+        (
+            "template directive",
+            serde_json::json!({"description": "%{ if true }x%{ endif }"}),
+        ),
+        (
+            "is not declared",
+            serde_json::json!({"description": "${ibm_iam_access_group.nowhere.id}"}),
+        ),
+    ];
+    for (expected, patch) in planted {
+        let mut broken = tf.clone();
+        let body = broken["resource"]["ibm_iam_access_group"][&group]
+            .as_object_mut()
+            .unwrap();
+        body.extend(patch.as_object().unwrap().clone());
+        let problems = support::tf_schema::problems(&broken.to_string());
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
+    let mut missing = tf.clone();
+    missing["resource"]["ibm_iam_access_group"][&group]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    let problems = support::tf_schema::problems(&missing.to_string());
+    assert!(
+        problems.iter().any(|p| p.contains("`name` is missing")),
+        "{problems:?}"
+    );
+    let mut literal = tf;
+    literal["resource"]["ibm_iam_access_group"][&group]["description"] =
+        Value::from("costs $${file(x)} and %%{ if }");
+    assert!(support::tf_schema::problems(&literal.to_string()).is_empty());
+
+    let api: Value = serde_json::from_str(&api).unwrap();
+    let mut reordered = api.clone();
+    reordered["requests"].as_array_mut().unwrap().reverse();
+    let problems = support::api_plan::problems(&reordered.to_string());
+    assert!(
+        problems.iter().any(|p| p.contains("does not come earlier")),
+        "{problems:?}"
+    );
+    for (url, expected) in [
+        (
+            "https://iam.cloud.ibm.com/v2/groups/${nowhere.id}/rules",
+            Some("not in depends_on"),
+        ),
+        (
+            "https://iam.cloud.ibm.com/v2/groups/$${nowhere.id}/rules",
+            None,
+        ),
+        (
+            "https://example.com/v2/groups",
+            Some("not an IBM Cloud API host"),
+        ),
+    ] {
+        let mut changed = api.clone();
+        let last = changed["requests"]
+            .as_array_mut()
+            .unwrap()
+            .last_mut()
+            .unwrap();
+        last["url"] = Value::from(url);
+        let problems = support::api_plan::problems(&changed.to_string());
+        match expected {
+            Some(expected) => assert!(
+                problems.iter().any(|p| p.contains(expected)),
+                "{problems:?}"
+            ),
+            None => assert!(problems.is_empty(), "{problems:?}"),
+        }
+    }
+    assert_eq!(
+        support::api_plan::placeholders("a ${x.id} b $${y.id} ${var.z}"),
+        ["x.id", "var.z"]
+    );
 }
