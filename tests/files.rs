@@ -293,6 +293,10 @@ fn a_folder_names_every_entry_it_cannot_read() {
         std::fs::read_to_string(folder.join("good.qpol")).unwrap(),
         TIDY
     );
+    // A FIFO named on the command line is refused before it is read.
+    let o = qpol_within(&["fmt", &bad[2]], limit);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FIFO"), "{}", stderr(&o));
 }
 
 #[test]

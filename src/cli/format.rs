@@ -145,6 +145,11 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         }
         buf
     } else {
+        // A file to rewrite must be a regular one: refuse a FIFO before
+        // reading it blocks (`--check` may read a pipe, `<(...)`).
+        if let (false, Err(message)) = (check, files::target(path)) {
+            return run.io_error(&name, message);
+        }
         let read = if in_folder {
             crate::policy::read_regular(path)
         } else {
