@@ -181,3 +181,24 @@ fn o_naming_an_existing_file_says_what_it_expects() {
         "{err}"
     );
 }
+
+#[test]
+fn explain_json_is_one_document() {
+    let all = document(&qpol(&["--format", "json", "explain"]));
+    assert_eq!(
+        all["codes"].as_array().unwrap().len(),
+        qpol::diag::codes::TABLE.len()
+    );
+    let one = document(&qpol(&["--format", "json", "explain", "Q201"]));
+    assert_eq!(one["code"], "Q201");
+    assert!(one["explanation"].as_str().unwrap().contains("substring"));
+    let actions = document(&qpol(&["--format", "json", "explain", "Q103"]));
+    assert!(actions["actions"].as_array().unwrap().len() > 5);
+    let o = qpol(&["--format", "json", "explain", "Q2O1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc = document(&o);
+    assert!(doc["io_errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `Q201`"));
+}

@@ -115,7 +115,7 @@ pub fn main() -> ExitCode {
         Command::Compile(args) => compile::run(args, global),
         Command::Test(args) => test::run(args, global),
         Command::Fmt(args) => format::run(args, global),
-        Command::Explain(args) => explain::run(args),
+        Command::Explain(args) => explain::run(args, global),
     };
     ExitCode::from(finish_stdout(code))
 }
