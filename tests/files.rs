@@ -93,7 +93,11 @@ fn compile_refuses_targets_that_are_not_regular_files() {
         .file_type()
         .is_char_device());
     assert!(temps(dir.path()).is_empty());
+}
 
+#[test]
+fn compile_writes_the_file_a_symlink_points_to() {
+    let dir = tempfile::tempdir().unwrap();
     // A symlink to a regular file stays a symlink; the file it names is written.
     let real = dir.path().join("real.json");
     std::fs::write(&real, "old").unwrap();
@@ -173,7 +177,7 @@ fn compile_to_stdout_with_dash() {
 }
 
 #[test]
-fn fmt_follows_symlinks_and_keeps_links_owner_and_mode() {
+fn fmt_formats_the_file_a_symlink_points_to() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real.qpol");
     std::fs::write(&real, MESSY).unwrap();
@@ -181,12 +185,17 @@ fn fmt_follows_symlinks_and_keeps_links_owner_and_mode() {
     symlink(&real, &link).unwrap();
     let o = qpol(&["fmt", s(&link)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), TIDY);
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()
         .file_type()
         .is_symlink());
     assert_eq!(std::fs::read_to_string(&real).unwrap(), TIDY);
+}
 
+#[test]
+fn fmt_keeps_hard_links() {
+    let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.qpol");
     std::fs::write(&a, MESSY).unwrap();
     let b = dir.path().join("b-link.txt");
@@ -202,8 +211,12 @@ fn fmt_follows_symlinks_and_keeps_links_owner_and_mode() {
         (ma.uid(), ma.gid(), ma.mode() & 0o7777),
         (4321, 4322, 0o640)
     );
+}
 
-    // Owner and mode of a file with one link, replaced by rename.
+#[test]
+fn fmt_keeps_owner_and_mode() {
+    // A file with one link, replaced by rename.
+    let dir = tempfile::tempdir().unwrap();
     let c = dir.path().join("c.qpol");
     std::fs::write(&c, MESSY).unwrap();
     std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o604)).unwrap();
@@ -283,6 +296,13 @@ fn a_folder_names_every_entry_it_cannot_read() {
     assert!(!out.exists(), "a failed run writes nothing");
     let o = qpol_within(&["check", s(&folder)], limit);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn fmt_folder_names_every_entry_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (folder, bad) = folder_with_bad_entries(dir.path());
+    let limit = Duration::from_secs(30);
     // fmt names them too, and still formats the readable files.
     let o = qpol_within(&["fmt", s(&folder)], limit);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -459,7 +479,10 @@ fn stdout_write_errors_are_not_ignored() {
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }
-    // A closed pipe: quiet, but not success.
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_not_success() {
     let mut fds = [0; 2];
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
     unsafe { libc::close(fds[0]) };
