@@ -19,6 +19,120 @@ pub enum LoadError {
     Io { path: String, reason: String },
     #[error("`{path}` holds no `*.qpol` files")]
     NoPolicyFiles { path: String },
+    /// `*.qpol` entries of a folder that are not readable regular files.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Entries(Vec<EntryError>),
+}
+
+/// A `*.qpol` entry of a folder that cannot be read as a policy file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot read `{path}`: {reason}")]
+pub struct EntryError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl LoadError {
+    /// Each failure as (path, whole message), for reports that list them.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        match self {
+            LoadError::Io { path, .. } | LoadError::NoPolicyFiles { path } => {
+                vec![(path.clone(), self.to_string())]
+            }
+            LoadError::Entries(errors) => errors
+                .iter()
+                .map(|e| (e.path.clone(), e.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// The `*.qpol` files of a folder, sorted by name, not recursive, and an
+/// error for every `*.qpol` entry that is not a regular file or a symlink
+/// to one: a dangling symlink, a symlink loop, a FIFO (never opened: it
+/// would block), a device, a folder. Nothing is skipped silently.
+pub fn folder_files(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<EntryError>)> {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "qpol") {
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => found.push(path),
+            Ok(meta) => errors.push(EntryError {
+                path: path.display().to_string(),
+                reason: format!(
+                    "it is {}, not a regular file; remove it, or rename it so that it does not end in `.qpol`",
+                    file_kind(&meta)
+                ),
+            }),
+            Err(e) => errors.push(EntryError {
+                path: path.display().to_string(),
+                reason: match std::fs::read_link(&path) {
+                    Ok(to) => format!(
+                        "it is a symlink to `{}`, which cannot be read ({e}); fix or remove the link",
+                        to.display()
+                    ),
+                    Err(_) => e.to_string(),
+                },
+            }),
+        }
+    }
+    found.sort();
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((found, errors))
+}
+
+/// What a file system entry is, for messages: "a FIFO", "a folder", ...
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// [`file_kind`], "a regular file" for one.
+pub fn file_kind_or_file(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_file() {
+        "a regular file"
+    } else {
+        file_kind(meta)
+    }
+}
+
+/// Read a file found in a folder: opened without blocking (an entry that
+/// became a FIFO since it was listed must not hang the run) and read only
+/// if it is a regular file.
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(format!(
+            "it is {}, not a regular file",
+            file_kind(&meta)
+        )));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl Policy {
@@ -88,14 +202,12 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
         path: p.display().to_string(),
         reason: e.to_string(),
     };
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| io(path, e))?
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "qpol"))
-            .collect();
-        found.sort();
+    let folder = path.is_dir();
+    let files: Vec<PathBuf> = if folder {
+        let (found, errors) = folder_files(path).map_err(|e| io(path, e))?;
+        if !errors.is_empty() {
+            return Err(LoadError::Entries(errors));
+        }
         if found.is_empty() {
             return Err(LoadError::NoPolicyFiles {
                 path: path.display().to_string(),
@@ -103,6 +215,7 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
         }
         found
     } else {
+        // A file named on the command line may be a pipe (`<(...)`).
         vec![path.to_path_buf()]
     };
     let mut policy = Policy {
@@ -110,7 +223,12 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
         files: Vec::new(),
     };
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|e| io(&file, e))?;
+        let bytes = if folder {
+            read_regular(&file)
+        } else {
+            std::fs::read(&file)
+        }
+        .map_err(|e| io(&file, e))?;
         policy.add_bytes(&file.display().to_string(), bytes);
     }
     Ok(policy)

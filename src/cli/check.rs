@@ -1,6 +1,7 @@
 //! `qpol check PATH [--baseline OLD]`
 
-use super::{output, usage_error, Global, PathArg};
+use super::output::{self, IoError};
+use super::{Global, PathArg, EXIT_USAGE};
 use crate::checks;
 use crate::policy::load;
 
@@ -16,7 +17,7 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs, global: Global) -> u8 {
     let policy = match load(&args.path) {
         Ok(p) => p,
-        Err(e) => return usage_error(e),
+        Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
     };
     let mut result = checks::check(policy);
     let mut sources = std::mem::take(&mut result.sources);
@@ -24,15 +25,23 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         // The baseline's files are numbered after the policy's, so both can be shown.
         let baseline = match crate::policy::load_after(baseline_path, sources) {
             Ok(b) => b,
-            Err(e) => return usage_error(e),
+            Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
         };
         let old = checks::check(baseline);
         if !old.passed() {
-            output::print(&old.diagnostics, &old.sources, global, &[]);
-            return usage_error(format!(
-                "the baseline `{}` has errors; it must check clean",
-                baseline_path.display()
-            ));
+            let shown = baseline_path.display();
+            output::report(
+                &old.diagnostics,
+                &old.sources,
+                global,
+                &[],
+                &[IoError::new(
+                    &shown,
+                    format!("the baseline `{shown}` has errors; it must check clean"),
+                )],
+                output::Stream::Stdout,
+            );
+            return EXIT_USAGE;
         }
         result
             .diagnostics

@@ -1,9 +1,12 @@
 //! `qpol compile PATH [--target terraform|ibm-api] [-o OUT]`: check, then
-//! write the target's file atomically. A policy with errors writes nothing
-//! and leaves any earlier output untouched.
+//! write the target's file atomically (see `files`). A policy with errors,
+//! or with warnings under `--deny warnings`, writes nothing and leaves any
+//! earlier output untouched. `-o -` writes the file to stdout (the report
+//! then goes to stderr). A target that is not a regular file, or that is
+//! one of the policy's own files, is refused before anything is read.
 
-use super::format::write_atomically_with;
-use super::{note, output, usage_error, Global, OutputFormat, PathArg};
+use super::output::{IoError, Stream};
+use super::{files, note, output, Global, OutputFormat, PathArg, EXIT_USAGE};
 use crate::backends::{self, Target};
 use crate::checks;
 use crate::policy::load;
@@ -20,31 +23,53 @@ pub struct CompileArgs {
     #[arg(long, short, value_enum, default_value = "terraform")]
     pub target: Target,
     /// Output: for terraform a folder (main.tf.json is written into it) or
-    /// a `*.tf.json` file, for ibm-api a file; default `out/main.tf.json` or
-    /// `out/plan.json`
+    /// a `*.tf.json` file, for ibm-api a file, `-` for stdout; default
+    /// `out/main.tf.json` or `out/plan.json`
     #[arg(long, short)]
     pub output: Option<PathArg>,
 }
 
+/// Where the compiled file goes.
+enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
 pub fn run(args: &CompileArgs, global: Global) -> u8 {
+    let null = || [("output", serde_json::Value::Null)];
+    let destination = match destination(args) {
+        Ok(d) => d,
+        Err(e) => return output::fail(global, &[e], &null()),
+    };
     let policy = match load(&args.path) {
         Ok(p) => p,
-        Err(e) => return usage_error(e),
+        Err(e) => return output::fail(global, &IoError::from_load(&e), &null()),
     };
     let result = checks::check(policy);
     let compiled = backends::compile(&result, args.target);
-    let file = output_file(args);
-    let written = match &compiled.deployment {
-        Some(_) => match write_output(&file, &compiled) {
-            Ok(()) => true,
-            Err(e) => {
-                output::print(&compiled.diagnostics, &result.sources, global, &[]);
-                return usage_error(format!("cannot write `{}`: {e}", file.display()));
-            }
-        },
-        None => false,
+    let code = output::exit_code(&compiled.diagnostics, global);
+    let mut io_errors = Vec::new();
+    let (stream, shown) = match &destination {
+        Destination::Stdout => (Stream::Stderr, "-".to_string()),
+        Destination::File(file) => (Stream::Stdout, file.display().to_string()),
     };
-    let shown = file.display().to_string();
+    // A failed run (errors, or warnings under `--deny warnings`) writes nothing.
+    let written = compiled.deployment.is_some()
+        && code == 0
+        && match &destination {
+            Destination::Stdout => super::write_stdout(|w| {
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, w);
+                compiled.write_to(&mut out)?;
+                std::io::Write::flush(&mut out)
+            }),
+            Destination::File(file) => match write_output(file, &compiled) {
+                Ok(()) => true,
+                Err(message) => {
+                    io_errors.push(IoError::new(&shown, message));
+                    false
+                }
+            },
+        };
     let extra = [(
         "output",
         if written {
@@ -53,17 +78,105 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
             serde_json::Value::Null
         },
     )];
-    output::print(&compiled.diagnostics, &result.sources, global, &extra);
-    if global.format == OutputFormat::Human {
+    output::report(
+        &compiled.diagnostics,
+        &result.sources,
+        global,
+        &extra,
+        &io_errors,
+        stream,
+    );
+    if global.format == OutputFormat::Human && io_errors.is_empty() {
         if written {
-            note(format!("wrote {shown}"));
+            if matches!(destination, Destination::File(_)) {
+                note(format!("wrote {shown}"));
+            }
+        } else if compiled.deployment.is_some() {
+            note("nothing written: warnings are denied (`--deny warnings`); fix them and compile again");
         } else {
             note("nothing written: fix the errors above and compile again");
         }
     }
-    let code = output::exit_code(&compiled.diagnostics, global);
     std::mem::forget(result);
-    code
+    if io_errors.is_empty() {
+        code
+    } else {
+        EXIT_USAGE
+    }
+}
+
+/// The output file `-o` names, checked before the policy is read: `-o`
+/// must not name a file that is not a regular one, nor one of the policy's
+/// own files (through symlinks and hard links too), and a terraform `-o`
+/// that exists must be a folder unless it ends in `.tf.json`.
+fn destination(args: &CompileArgs) -> Result<Destination, IoError> {
+    if args.output.as_deref() == Some(Path::new("-")) {
+        return Ok(Destination::Stdout);
+    }
+    let file = output_file(args);
+    let shown = file.display().to_string();
+    if let (Some(dir), Target::Terraform) = (&args.output, args.target) {
+        let meta = std::fs::metadata(dir).ok().filter(|m| !m.is_dir());
+        if let (Some(meta), false) = (meta, file == *dir) {
+            return Err(IoError::new(
+                dir.display(),
+                format!(
+                    "`-o {}` is {}: with `--target terraform`, -o names a folder (main.tf.json is written into it) or a `*.tf.json` file",
+                    dir.display(),
+                    crate::policy::file_kind_or_file(&meta)
+                ),
+            ));
+        }
+    }
+    // The first folder that exists above the file must be a folder.
+    if let Some(parent) = file.parent() {
+        let existing = parent
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m)));
+        if let Some((above, meta)) = existing.filter(|(_, m)| !m.is_dir()) {
+            return Err(IoError::new(
+                &shown,
+                format!(
+                    "cannot write `{shown}`: `{}` is {}, not a folder; -o must name a file in a folder, or a new folder",
+                    above.display(),
+                    crate::policy::file_kind_or_file(&meta)
+                ),
+            ));
+        }
+    }
+    let (_, meta) = files::target(&file).map_err(|m| IoError::new(&shown, m))?;
+    if let Some(meta) = meta {
+        let inputs = input_files(&args.path);
+        if let Some(input) = inputs.iter().find(|(_, key)| *key == files::key(&meta)) {
+            return Err(IoError::new(
+                &shown,
+                format!(
+                    "refusing to write `{shown}`: it is the policy file `{}` (the same file); name another output",
+                    input.0.display()
+                ),
+            ));
+        }
+    }
+    Ok(Destination::File(file))
+}
+
+/// The policy's files with their device and inode.
+fn input_files(path: &Path) -> Vec<(PathBuf, (u64, u64))> {
+    let files = if path.is_dir() {
+        crate::policy::folder_files(path)
+            .map(|(found, _)| found)
+            .unwrap_or_default()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let key = files::key(&std::fs::metadata(&f).ok()?);
+            Some((f, key))
+        })
+        .collect()
 }
 
 fn output_file(args: &CompileArgs) -> PathBuf {
@@ -78,9 +191,10 @@ fn output_file(args: &CompileArgs) -> PathBuf {
     }
 }
 
-fn write_output(file: &Path, compiled: &backends::Compiled) -> std::io::Result<()> {
+fn write_output(file: &Path, compiled: &backends::Compiled) -> Result<(), String> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the folder `{}`: {e}", dir.display()))?;
     }
-    write_atomically_with(file, |out| compiled.write_to(out))
+    files::write_with(file, |out| compiled.write_to(out))
 }

@@ -1,9 +1,14 @@
-//! `qpol fmt [--check] PATH...`: rewrite files in place (atomically), or
-//! with `--check` show a diff and exit 1 when a file is not formatted.
-//! `-` reads standard input and writes standard output. A file with syntax
-//! errors is refused and left untouched.
+//! `qpol fmt [--check] PATH...`: rewrite files in place (see `files`: a
+//! symlink's target is formatted, owner, mode and hard links are kept, a
+//! read-only file is refused), or with `--check` show a diff and exit 1
+//! when a file is not formatted. `-` reads standard input and writes
+//! standard output (with `--check`, its diff). A file with syntax errors is
+//! refused and left untouched. With `--format json` the whole run is one
+//! document: each file's `status` (and its `diff`, or for `-` its
+//! `formatted` text) under `files`, syntax errors under `diagnostics`.
 
-use super::{output, usage_error, Global, EXIT_FINDINGS};
+use super::output::{self, IoError};
+use super::{files, usage_error, Global, OutputFormat, EXIT_FINDINGS, EXIT_USAGE};
 use crate::fmt::{format_text, FormatError};
 use crate::policy::Policy;
 use std::io::Read;
@@ -19,39 +24,115 @@ pub struct FmtArgs {
     pub check: bool,
 }
 
-pub fn run(args: &FmtArgs, global: Global) -> u8 {
-    let mut files = Vec::new();
-    for path in &args.paths {
-        if path.as_os_str() == "-" {
-            files.push(path.clone());
-        } else if path.is_dir() {
-            match policy_files(path) {
-                Ok(found) => files.extend(found),
-                Err(e) => return usage_error(format!("cannot read `{}`: {e}", path.display())),
-            }
+/// What one run has seen, printed as one report at its end for JSON.
+struct Run {
+    global: Global,
+    check: bool,
+    /// The files with syntax errors, for their diagnostics' sources.
+    broken: Policy,
+    diagnostics: Vec<crate::diag::Diagnostic>,
+    files: Vec<serde_json::Value>,
+    io_errors: Vec<IoError>,
+}
+
+impl Run {
+    fn json(&self) -> bool {
+        self.global.format == OutputFormat::Json
+    }
+
+    /// A file's outcome under `files`; `text` is its diff or formatted text.
+    fn file(&mut self, name: &str, status: &str, text: Option<(&str, &str)>) {
+        let mut entry = serde_json::json!({ "path": name, "status": status });
+        if let (Some((key, text)), Some(map)) = (text, entry.as_object_mut()) {
+            map.insert(key.to_string(), serde_json::Value::from(text));
+        }
+        self.files.push(entry);
+    }
+
+    /// A file that could not be read or written: exit code 2.
+    fn io_error(&mut self, name: &str, message: String) -> u8 {
+        if self.json() {
+            self.file(name, "error", None);
+            self.io_errors.push(IoError::new(name, message));
+            EXIT_USAGE
         } else {
-            files.push(path.clone());
+            usage_error(message)
         }
     }
+
+    /// A file with syntax errors (or not UTF-8): its diagnostics, exit 1.
+    fn broken(&mut self, name: &str, bytes: Vec<u8>, why: &str) -> u8 {
+        let id = self.broken.add_bytes(name, bytes);
+        let found: Vec<_> = self
+            .broken
+            .files
+            .iter()
+            .filter(|(file, _)| *file == id)
+            .flat_map(|(_, parsed)| parsed.diagnostics.iter().filter(|d| d.is_error()))
+            .cloned()
+            .collect();
+        if self.json() {
+            self.file(name, "syntax_errors", None);
+            self.diagnostics.extend(found);
+        } else {
+            output::print(&found, &self.broken.sources, self.global, &[]);
+            super::note(format_args!("error: `{name}` {why}"));
+        }
+        EXIT_FINDINGS
+    }
+}
+
+pub fn run(args: &FmtArgs, global: Global) -> u8 {
+    let mut run = Run {
+        global,
+        check: args.check,
+        broken: Policy::default(),
+        diagnostics: Vec::new(),
+        files: Vec::new(),
+        io_errors: Vec::new(),
+    };
     let mut code = 0;
-    for file in files {
-        code = code.max(format_one(&file, args.check, global));
+    let mut found = Vec::new();
+    for path in &args.paths {
+        if path.as_os_str() == "-" {
+            found.push((path.clone(), false));
+        } else if path.is_dir() {
+            match crate::policy::folder_files(path) {
+                Ok((files, errors)) => {
+                    found.extend(files.into_iter().map(|f| (f, true)));
+                    for e in errors {
+                        code = code.max(run.io_error(&e.path, e.to_string()));
+                    }
+                }
+                Err(e) => {
+                    let name = path.display().to_string();
+                    code = code.max(run.io_error(&name, format!("cannot read `{name}`: {e}")));
+                }
+            }
+        } else {
+            found.push((path.clone(), false));
+        }
+    }
+    for (file, in_folder) in found {
+        code = code.max(format_one(&mut run, &file, in_folder));
+    }
+    if run.json() {
+        crate::diag::sort(&mut run.diagnostics);
+        output::report(
+            &run.diagnostics,
+            &run.broken.sources,
+            global,
+            &[("files", serde_json::Value::from(run.files))],
+            &run.io_errors,
+            output::Stream::Stdout,
+        );
     }
     code
 }
 
-fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "qpol"))
-        .collect();
-    found.sort();
-    Ok(found)
-}
-
-fn format_one(path: &Path, check: bool, global: Global) -> u8 {
+fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
     let stdin = path.as_os_str() == "-";
+    let check = run.check;
     let name = if stdin {
         "<stdin>".to_string()
     } else {
@@ -60,96 +141,79 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
     let bytes = if stdin {
         let mut buf = Vec::new();
         if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
-            return usage_error(format!("cannot read standard input: {e}"));
+            return run.io_error(&name, format!("cannot read standard input: {e}"));
         }
         buf
     } else {
-        match std::fs::read(path) {
+        // A file to rewrite must be a regular one: refuse a FIFO before
+        // reading it blocks (`--check` may read a pipe, `<(...)`).
+        if let (false, Err(message)) = (check, files::target(path)) {
+            return run.io_error(&name, message);
+        }
+        let read = if in_folder {
+            crate::policy::read_regular(path)
+        } else {
+            std::fs::read(path)
+        };
+        match read {
             Ok(b) => b,
-            Err(e) => return usage_error(format!("cannot read `{name}`: {e}")),
+            Err(e) => return run.io_error(&name, format!("cannot read `{name}`: {e}")),
         }
     };
-    let Ok(text) = String::from_utf8(bytes.clone()) else {
-        let mut policy = Policy::default();
-        policy.add_bytes(&name, bytes);
-        let diagnostics: Vec<_> = policy.syntax_diagnostics().cloned().collect();
-        output::print(&diagnostics, &policy.sources, global, &[]);
-        super::note(format_args!("error: `{name}` was not formatted"));
-        return EXIT_FINDINGS;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return run.broken(&name, e.into_bytes(), "was not formatted"),
     };
     let formatted = match format_text(&name, &text) {
         Ok(f) => f,
-        Err(FormatError::Syntax(diagnostics)) => {
-            let policy = Policy::from_texts([(name.as_str(), text.as_str())]);
-            output::print(&diagnostics, &policy.sources, global, &[]);
-            super::note(format_args!(
-                "error: `{name}` has syntax errors and was not formatted"
-            ));
-            return EXIT_FINDINGS;
+        Err(FormatError::Syntax(_)) => {
+            let why = "has syntax errors and was not formatted";
+            return run.broken(&name, text.into_bytes(), why);
         }
-        Err(e @ FormatError::Unsound(_)) => return usage_error(format!("`{name}`: {e}")),
+        Err(e @ FormatError::Unsound(_)) => return run.io_error(&name, format!("`{name}`: {e}")),
     };
-    if stdin {
-        super::out(&formatted);
+    if stdin && !check {
+        if run.json() {
+            let status = if formatted == text {
+                "unchanged"
+            } else {
+                "formatted"
+            };
+            run.file(&name, status, Some(("formatted", &formatted)));
+        } else {
+            super::out(&formatted);
+        }
         return 0;
     }
     if formatted == text {
+        run.file(&name, "unchanged", None);
         return 0;
     }
     if check {
         let diff = similar::TextDiff::from_lines(&text, &formatted);
-        super::out(format_args!(
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&name, &format!("{name} (formatted)"))
-        ));
-        super::note(format_args!(
-            "`{name}` is not formatted; run `qpol fmt {name}`"
-        ));
+        let diff = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&name, &format!("{name} (formatted)"))
+            .to_string();
+        if run.json() {
+            run.file(&name, "unformatted", Some(("diff", &diff)));
+        } else {
+            super::out(&diff);
+            super::note(format_args!(
+                "`{name}` is not formatted; run `qpol fmt {name}`"
+            ));
+        }
         return EXIT_FINDINGS;
     }
-    match write_atomically(path, &formatted) {
+    match files::write_with(path, |out| out.write_all(formatted.as_bytes())) {
         Ok(()) => {
-            super::note(format_args!("formatted {name}"));
+            run.file(&name, "formatted", None);
+            if !run.json() {
+                super::note(format_args!("formatted {name}"));
+            }
             0
         }
-        Err(e) => usage_error(format!("cannot write `{name}`: {e}")),
+        Err(message) => run.io_error(&name, message),
     }
-}
-
-/// Write to a temporary file beside the target, then rename over it, so an
-/// interrupted write never leaves a truncated policy.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    write_atomically_with(path, |out| out.write_all(text.as_bytes()))
-}
-
-/// [`write_atomically`], the content written by `fill`.
-pub fn write_atomically_with(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.qpol-tmp-{}", std::process::id()));
-    let written = std::fs::File::create(&temp).and_then(|mut file| {
-        fill(&mut file)?;
-        file.sync_all()
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e);
-    }
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&temp, meta.permissions());
-    }
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })
 }

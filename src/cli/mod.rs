@@ -7,6 +7,7 @@
 mod check;
 mod compile;
 mod explain;
+mod files;
 mod format;
 mod output;
 mod test;
@@ -114,15 +115,57 @@ pub fn main() -> ExitCode {
         Command::Compile(args) => compile::run(args, global),
         Command::Test(args) => test::run(args, global),
         Command::Fmt(args) => format::run(args, global),
-        Command::Explain(args) => explain::run(args),
+        Command::Explain(args) => explain::run(args, global),
     };
-    ExitCode::from(code)
+    ExitCode::from(finish_stdout(code))
 }
 
-/// Write to stdout; a closed pipe (`qpol ... | head`) is not an error worth a panic.
+/// The first error writing stdout; later writes are skipped and the exit
+/// code reports it (see [`main`]).
+static STDOUT_ERROR: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+/// Exit code when stdout was closed early (`qpol ... | head`): what a shell
+/// reports for a program killed by SIGPIPE, and nothing printed.
+pub const EXIT_CLOSED_PIPE: u8 = 141;
+
+/// Write to stdout through `write`; a failure is remembered, turns the exit
+/// code into an error at the end of the run, and skips every later write.
+/// Returns whether the write succeeded.
+pub fn write_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> bool {
+    let mut failed = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if failed.is_some() {
+        return false;
+    }
+    match write(&mut std::io::stdout().lock()) {
+        Ok(()) => true,
+        Err(e) => {
+            *failed = Some(e);
+            false
+        }
+    }
+}
+
+/// Write to stdout (see [`write_stdout`]).
 pub fn out(text: impl std::fmt::Display) {
-    use std::io::Write;
-    let _ = write!(std::io::stdout().lock(), "{text}");
+    write_stdout(|w| write!(w, "{text}"));
+}
+
+/// The exit code once stdout is flushed: a closed pipe exits quietly with
+/// [`EXIT_CLOSED_PIPE`], any other write error (a full disk) is reported
+/// and exits 2; otherwise `code`.
+fn finish_stdout(code: u8) -> u8 {
+    write_stdout(|w| w.flush());
+    let failed = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match failed {
+        None => code,
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLOSED_PIPE,
+        Some(e) => usage_error(format!("cannot write to standard output: {e}")),
+    }
 }
 
 /// Write a line to stderr, ignoring a closed stream.

@@ -1,8 +1,47 @@
-//! Printing diagnostics in the chosen format, and the exit code they imply.
+//! Printing a run's report in the chosen format, and the exit code it
+//! implies. With `--format json` a run prints exactly one document:
+//! `diagnostics`, `errors`, `warnings`, `notes` (counts of diagnostics),
+//! the command's own keys (`output`, `passed`, `failed`, `files`), and
+//! `io_errors`, a list of `{"path", "message"}` for every file that could
+//! not be read or written (exit code 2), empty when there is none.
 
-use super::{Global, OutputFormat, EXIT_FINDINGS};
+use super::{Global, OutputFormat, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::{render, Diagnostic, Severity, SourceMap};
 use std::io::Write;
+
+/// A failure that is not a diagnostic: a file that cannot be read or
+/// written, or a usage error about a path (exit code 2).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IoError {
+    pub path: String,
+    pub message: String,
+}
+
+impl IoError {
+    pub fn new(path: impl std::fmt::Display, message: impl std::fmt::Display) -> IoError {
+        IoError {
+            path: path.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Every failure of reading a policy.
+    pub fn from_load(error: &crate::policy::LoadError) -> Vec<IoError> {
+        error
+            .entries()
+            .into_iter()
+            .map(|(path, message)| IoError { path, message })
+            .collect()
+    }
+}
+
+/// Where the report goes: stdout, or stderr when stdout carries the
+/// compiled file (`compile -o -`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
 
 /// Print diagnostics (and, for humans, the summary line).
 pub fn print(
@@ -11,28 +50,68 @@ pub fn print(
     global: Global,
     extra: &[(&str, serde_json::Value)],
 ) {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    // A closed pipe (`qpol check ... | head`) is not an error worth reporting.
-    let _ = match global.format {
-        OutputFormat::Json => render::write_json(&mut out, diagnostics, sources, extra)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n")),
-        OutputFormat::Human => {
-            let style = if global.color {
-                render::Style::Color
-            } else {
-                render::Style::Plain
-            };
-            render::write_human(&mut out, diagnostics, sources, style).and_then(|()| {
-                if diagnostics.is_empty() {
-                    Ok(())
+    report(diagnostics, sources, global, extra, &[], Stream::Stdout);
+}
+
+/// A run that failed before it had diagnostics: the errors on stderr and,
+/// with `--format json`, a document carrying them. Returns exit code 2.
+pub fn fail(global: Global, io_errors: &[IoError], extra: &[(&str, serde_json::Value)]) -> u8 {
+    report(
+        &[],
+        &SourceMap::default(),
+        global,
+        extra,
+        io_errors,
+        Stream::Stdout,
+    );
+    EXIT_USAGE
+}
+
+/// Print the report: diagnostics, the command's `extra` keys (JSON only)
+/// and the I/O errors (always on stderr too, as `error: ...` lines).
+pub fn report(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    global: Global,
+    extra: &[(&str, serde_json::Value)],
+    io_errors: &[IoError],
+    stream: Stream,
+) {
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(w);
+        match global.format {
+            OutputFormat::Json => {
+                let mut keys = extra.to_vec();
+                keys.push(("io_errors", serde_json::json!(io_errors)));
+                render::write_json(&mut out, diagnostics, sources, &keys)?;
+                out.write_all(b"\n")?;
+            }
+            OutputFormat::Human => {
+                let style = if global.color {
+                    render::Style::Color
                 } else {
-                    writeln!(out, "{}", render::summary(diagnostics))
+                    render::Style::Plain
+                };
+                render::write_human(&mut out, diagnostics, sources, style)?;
+                if !diagnostics.is_empty() {
+                    writeln!(out, "{}", render::summary(diagnostics))?;
                 }
-            })
+            }
         }
+        out.flush()
     };
-    let _ = out.flush();
+    match stream {
+        Stream::Stdout => {
+            super::write_stdout(write);
+        }
+        // stderr is for people: a failure to write it is not reported.
+        Stream::Stderr => {
+            let _ = write(&mut std::io::stderr().lock());
+        }
+    }
+    for error in io_errors {
+        super::note(format_args!("error: {}", error.message));
+    }
 }
 
 /// 1 if there are errors, or warnings under `--deny warnings`; else 0.

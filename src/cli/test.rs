@@ -1,7 +1,8 @@
 //! `qpol test PATH`: check, then evaluate every `assert`; prints
 //! `N passed, N failed`.
 
-use super::{output, usage_error, Global, OutputFormat, EXIT_FINDINGS};
+use super::output::{self, IoError};
+use super::{Global, OutputFormat, EXIT_FINDINGS};
 use crate::access::{assertions, Access};
 use crate::checks;
 use crate::policy::load;
@@ -15,7 +16,7 @@ pub struct TestArgs {
 pub fn run(args: &TestArgs, global: Global) -> u8 {
     let policy = match load(&args.path) {
         Ok(p) => p,
-        Err(e) => return usage_error(e),
+        Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
     };
     let result = checks::check(policy);
     let access = Access::new(&result.model);

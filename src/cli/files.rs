@@ -1,0 +1,218 @@
+//! Writing a file without harming what is not ours. The file is written
+//! beside its target as `.NAME.qpol-tmp-PID`, then renamed over it, so an
+//! interrupted write never leaves a truncated file. Only a regular file (or
+//! nothing) is replaced: a symlink is followed to the file it points to, and
+//! a FIFO, a device or a folder is refused. The owner and mode of the old
+//! file are kept, a read-only file is refused, and a file with several hard
+//! links is rewritten in place so that every link keeps the new content.
+//! Temporaries still being written are removed on SIGINT and SIGTERM
+//! (exit 130 and 143), and those of processes that no longer run are removed
+//! by the next write into the same folder.
+
+use std::collections::BTreeSet;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Temporaries being written now. The signal handler holds this lock while
+/// it removes them and exits, so a rename or an in-place copy done under the
+/// lock is never cut in half by SIGINT or SIGTERM.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Folders whose stale temporaries this run has already removed.
+static CLEANED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+static HANDLER: OnceLock<()> = OnceLock::new();
+
+const TEMP_MARK: &str = ".qpol-tmp-";
+
+fn live() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Remove the live temporaries on SIGINT or SIGTERM, then exit 128 + signal.
+fn install_handler() {
+    HANDLER.get_or_init(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let temps = live();
+                for temp in temps.iter() {
+                    let _ = std::fs::remove_file(temp);
+                }
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+}
+
+/// Device and inode: two paths with the same key are one file (through
+/// symlinks and hard links).
+pub fn key(meta: &Metadata) -> (u64, u64) {
+    (meta.dev(), meta.ino())
+}
+
+/// The file a write to `path` would replace: the path itself, or the file
+/// a symlink points to, with its metadata when it exists. A dangling
+/// symlink, a symlink loop and anything but a regular file are refused.
+pub fn target(path: &Path) -> Result<(PathBuf, Option<Metadata>), String> {
+    let shown = path.display();
+    let real = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((path.to_path_buf(), None)),
+        Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
+            format!("`{shown}` is a symlink that leads to no file ({e}); remove it or point it at a regular file")
+        })?,
+        Ok(_) => path.to_path_buf(),
+    };
+    let meta = std::fs::metadata(&real).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "`{shown}` is {}, not a regular file; qpol only replaces regular files: name a new or regular file",
+            crate::policy::file_kind(&meta)
+        ));
+    }
+    Ok((real, Some(meta)))
+}
+
+/// Write `path` with the content produced by `fill` (see the module doc).
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let (real, old) = target(path)?;
+    let shown = path.display();
+    if let Some(meta) = &old {
+        // By mode, not by a failing open: root can open anything.
+        if meta.permissions().mode() & 0o222 == 0 {
+            return Err(format!(
+                "`{shown}` is read-only (mode {:o}); qpol does not rewrite read-only files: make it writable first (chmod u+w)",
+                meta.permissions().mode() & 0o7777
+            ));
+        }
+        // Opening for writing without truncating changes nothing, and tells
+        // whether we may write the file ourselves.
+        OpenOptions::new()
+            .write(true)
+            .open(&real)
+            .map_err(|e| format!("cannot write `{shown}`: {e}"))?;
+    }
+    let dir = real
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    remove_stale(&dir);
+    let file_name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}{TEMP_MARK}{}", std::process::id()));
+    install_handler();
+    live().push(temp.clone());
+    let result = write_temp(&temp, old.as_ref(), fill)
+        .and_then(|in_place| finish(&temp, &real, in_place))
+        .map_err(|e| format!("cannot write `{shown}`: {e}"));
+    let mut temps = live();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    temps.retain(|t| t != &temp);
+    result
+}
+
+/// Write the temporary, with the old file's mode and owner. Returns whether
+/// the old file must be rewritten in place instead of renamed over: it has
+/// several hard links (a rename would leave the others with the old text),
+/// or its owner cannot be given to a new file.
+fn write_temp(
+    temp: &Path,
+    old: Option<&Metadata>,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<bool> {
+    // A temporary of ours from an earlier process with our PID is dead.
+    let _ = std::fs::remove_file(temp);
+    let mut options = OpenOptions::new();
+    // `create_new` never follows a symlink planted at the temporary's name.
+    options.write(true).create_new(true);
+    if let Some(meta) = old {
+        options.mode(meta.permissions().mode() & 0o7777);
+    }
+    let file = options.open(temp)?;
+    let mut in_place = false;
+    if let Some(meta) = old {
+        let mine = file.metadata()?;
+        if (mine.uid(), mine.gid()) != (meta.uid(), meta.gid())
+            && std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid())).is_err()
+        {
+            in_place = true;
+        }
+        // After the owner: chown clears set-id bits.
+        file.set_permissions(meta.permissions())?;
+        in_place |= meta.nlink() > 1;
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+    fill(&mut out)?;
+    out.flush()?;
+    drop(out);
+    file.sync_all()?;
+    Ok(in_place)
+}
+
+/// Rename the temporary over the target, or copy it into the target in
+/// place. Both happen under the lock of live temporaries, so SIGINT and
+/// SIGTERM wait until the target is whole. (Only SIGKILL or a crash during
+/// an in-place copy can leave a hard-linked file half written; the
+/// temporary is complete by then, and atomic rename cannot keep links.)
+fn finish(temp: &Path, real: &Path, in_place: bool) -> std::io::Result<()> {
+    let _guard = live();
+    if !in_place {
+        return std::fs::rename(temp, real);
+    }
+    let mut from = File::open(temp)?;
+    let mut to = OpenOptions::new().write(true).truncate(true).open(real)?;
+    std::io::copy(&mut from, &mut to)?;
+    to.sync_all()?;
+    std::fs::remove_file(temp)
+}
+
+/// Remove the `.NAME.qpol-tmp-PID` files of `dir` whose process no longer
+/// runs (once per folder and run). Liveness is read from /proc; without it
+/// nothing is removed. A process of another PID namespace writing into the
+/// same folder would look dead: such sharing is not supported.
+pub fn remove_stale(dir: &Path) {
+    {
+        let mut cleaned = CLEANED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !cleaned.insert(dir.to_path_buf()) {
+            return;
+        }
+    }
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(TEMP_MARK))
+            .map(|(_, pid)| pid)
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if regular && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Every output mode keeps its promise: `fmt --check -` checks, `--format
+//! json` prints exactly one document in every case (several files, `fmt
+//! --check`, I/O errors, a failed write), and `-o` explains what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn qpol_in(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+        .args(args)
+        .env_remove("QPOL_FORMAT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn qpol(args: &[&str]) -> Output {
+    qpol_in(args, "")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// stdout is exactly one JSON document (`from_str` refuses trailing text).
+fn document(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(o))
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", stdout(o)))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const MESSY: &str = "instance a{plan lite;region us-east}\n";
+const TIDY: &str = "instance a {\n  plan lite;\n  region us-east;\n}\n";
+
+#[test]
+fn fmt_check_reads_stdin_and_prints_a_diff() {
+    let o = qpol_in(&["fmt", "--check", "-"], MESSY);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("+instance a {"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("<stdin>"), "{}", stdout(&o));
+    let o = qpol_in(&["fmt", "--check", "-"], TIDY);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn fmt_json_is_one_document_for_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let messy = dir.path().join("a.qpol");
+    let tidy = dir.path().join("b.qpol");
+    let broken = dir.path().join("c.qpol");
+    std::fs::write(&messy, MESSY).unwrap();
+    std::fs::write(&tidy, TIDY).unwrap();
+    std::fs::write(&broken, "instance {").unwrap();
+    let files = [s(&messy), s(&tidy), s(&broken)];
+
+    let mut args = vec!["--format", "json", "fmt", "--check"];
+    args.extend(files);
+    let o = qpol(&args);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = document(&o);
+    let status: Vec<_> = (0..3).map(|i| doc["files"][i]["status"].clone()).collect();
+    assert_eq!(status, ["unformatted", "unchanged", "syntax_errors"]);
+    assert_eq!(doc["files"][0]["path"], s(&messy));
+    assert!(doc["files"][0]["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+instance a {"));
+    assert!(doc["errors"].as_u64().unwrap() >= 1);
+    assert_eq!(doc["diagnostics"][0]["primary"]["file"], s(&broken));
+    assert_eq!(doc["io_errors"], serde_json::json!([]));
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), MESSY);
+
+    args.retain(|a| *a != "--check");
+    args.push("no/such.qpol");
+    let o = qpol(&args);
+    assert_eq!(o.status.code(), Some(2));
+    let doc = document(&o);
+    assert_eq!(doc["files"][0]["status"], "formatted");
+    assert_eq!(doc["io_errors"][0]["path"], "no/such.qpol");
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), TIDY);
+
+    let o = qpol_in(&["--format", "json", "fmt", "-"], MESSY);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(document(&o)["files"][0]["formatted"], TIDY);
+}
+
+#[test]
+fn json_io_errors_are_a_document() {
+    for command in ["check", "compile", "test"] {
+        let o = qpol(&["--format", "json", command, "no/such/policy.qpol"]);
+        assert_eq!(o.status.code(), Some(2), "{command}");
+        let doc = document(&o);
+        assert_eq!(
+            doc["io_errors"][0]["path"], "no/such/policy.qpol",
+            "{command}"
+        );
+        assert!(doc["io_errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read"));
+    }
+    // Every document has `io_errors`, empty when all went well.
+    let o = qpol(&["--format", "json", "check", "policies/org.qpol"]);
+    assert_eq!(document(&o)["io_errors"], serde_json::json!([]));
+}
+
+#[test]
+fn json_failed_write_carries_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A name the file system takes, but not with the temporary's prefix and suffix.
+    let plan = dir.path().join("p".repeat(250));
+    let o = qpol(&[
+        "--format",
+        "json",
+        "compile",
+        "policies/org.qpol",
+        "-t",
+        "ibm-api",
+        "-o",
+        s(&plan),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let doc = document(&o);
+    assert_eq!(doc["output"], serde_json::Value::Null);
+    assert_eq!(doc["io_errors"][0]["path"], s(&plan));
+    assert!(doc["io_errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot write"));
+}
+
+#[test]
+fn o_naming_an_existing_file_says_what_it_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.json");
+    std::fs::write(&file, "x").unwrap();
+    let o = qpol(&["compile", "policies/org.qpol", "-o", s(&file)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains("os error 17"), "{err}");
+    assert!(err.contains("folder") && err.contains("*.tf.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    // A file where a folder above the output should be.
+    let below = file.join("deeper").join("plan.json");
+    let o = qpol(&[
+        "compile",
+        "policies/org.qpol",
+        "-t",
+        "ibm-api",
+        "-o",
+        s(&below),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not a folder") && err.contains(s(&file)),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_json_is_one_document() {
+    let all = document(&qpol(&["--format", "json", "explain"]));
+    assert_eq!(
+        all["codes"].as_array().unwrap().len(),
+        qpol::diag::codes::TABLE.len()
+    );
+    let one = document(&qpol(&["--format", "json", "explain", "Q201"]));
+    assert_eq!(one["code"], "Q201");
+    assert!(one["explanation"].as_str().unwrap().contains("substring"));
+    let actions = document(&qpol(&["--format", "json", "explain", "Q103"]));
+    assert!(actions["actions"].as_array().unwrap().len() > 5);
+    let o = qpol(&["--format", "json", "explain", "Q2O1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc = document(&o);
+    assert!(doc["io_errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `Q201`"));
+}
