@@ -149,3 +149,69 @@ fn literal_undoes_only_the_escape() {
     assert_eq!(ibm_api::literal("$$${x}"), "$${x}");
     assert_eq!(terraform::literal("$${x} %%{y} %{z}"), "${x} %{y} %{z}");
 }
+
+/// The request whose id is `id`, from a printed plan.
+fn request<'a>(plan: &'a Value, id: &str) -> &'a Value {
+    plan["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no request {id}"))
+}
+
+#[test]
+fn an_email_in_a_lookup_query_is_percent_encoded() {
+    let plan = compile(
+        r#"instance QR-ml { plan standard; region us-east; }
+project ml { instances QR-ml; members user "a+b&c=d@example.com"; role reader; }"#,
+        Target::IbmApi,
+    );
+    let lookup = plan["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"].as_str().unwrap().starts_with("user."))
+        .unwrap();
+    let url = lookup["url"].as_str().unwrap();
+    let query = url.split_once('?').unwrap().1;
+    assert_eq!(query, "search=email%3Aa%2Bb%26c%3Dd%40example.com", "{url}");
+}
+
+#[test]
+fn every_policy_value_in_a_url_is_percent_encoded_and_placeholders_stay() {
+    use qpol::backends::deployment::{Deployment, Instance, ResourceGroup};
+    // Built by hand: the checker lets no such names through, the backend
+    // must not rely on it.
+    let d = Deployment {
+        account_id: Some("a/b?c=${x}".into()),
+        resource_groups: vec![ResourceGroup {
+            name: "rg&name=other".into(),
+            key: "rg".into(),
+            existing: true,
+        }],
+        instances: vec![Instance {
+            name: "QR ml/../x".into(),
+            key: "QR-ml".into(),
+            service: "quantum-computing",
+            plan: "standard".into(),
+            region: "us-east".into(),
+            resource_group: Some(0),
+            tags: Vec::new(),
+            existing: true,
+        }],
+        main_region: "us-east".into(),
+        ..Deployment::default()
+    };
+    let mut out = Vec::new();
+    ibm_api::write(&d, &mut out).unwrap();
+    let plan: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        request(&plan, "resource_group.rg")["url"],
+        "https://resource-controller.cloud.ibm.com/v2/resource_groups?account_id=a%2Fb%3Fc%3D%24%7Bx%7D&name=rg%26name%3Dother"
+    );
+    assert_eq!(
+        request(&plan, "instance.QR-ml")["url"],
+        "https://resource-controller.cloud.ibm.com/v2/resource_instances?name=QR%20ml%2F..%2Fx&resource_group_id=${resource_group.rg.id}"
+    );
+}
