@@ -98,7 +98,7 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
     }
     if check {
         let diff = similar::TextDiff::from_lines(&text, &formatted);
-        super::out(format_args!(
+        super::out_human(format_args!(
             "{}",
             diff.unified_diff()
                 .context_radius(3)
