@@ -6,7 +6,7 @@
 
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Located, Model, Text};
-use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
 use unicode_security::confusable_detection::skeleton;
 
 pub fn check(model: &Model, diags: &mut Vec<Diagnostic>) {
@@ -41,17 +41,21 @@ pub fn check(model: &Model, diags: &mut Vec<Diagnostic>) {
 
 /// One warning for each written form that looks like an earlier, different one.
 fn report(names: &[(&'static str, &Located<Text>)], what: &str, diags: &mut Vec<Diagnostic>) {
-    let mut groups: FxHashMap<String, Vec<(&'static str, &Located<Text>)>> = FxHashMap::default();
-    for &(kind, name) in names {
-        groups
-            .entry(skeleton(&name.value).collect())
-            .or_default()
-            .push((kind, name));
-    }
-    for group in groups.values_mut() {
-        if group.len() < 2 {
+    // Sorting pairs beats hashing 100,000 names into groups of one.
+    let mut keyed: Vec<(String, usize)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name))| (skeleton_of(&name.value), i))
+        .collect();
+    keyed.sort_unstable();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
             continue;
         }
+        let mut group: Vec<(&'static str, &Located<Text>)> = run
+            .iter()
+            .filter_map(|(_, i)| names.get(*i).copied())
+            .collect();
         group.sort_by_key(|(_, n)| n.span);
         let Some(&(first_kind, first)) = group.first() else {
             continue;
@@ -77,5 +81,60 @@ fn report(names: &[(&'static str, &Located<Text>)], what: &str, diags: &mut Vec<
                 )),
             );
         }
+    }
+}
+
+/// The UTS #39 skeleton of a name. Names are mostly ASCII, and an ASCII
+/// string's skeleton is the skeletons of its characters one after the other
+/// (NFD leaves ASCII alone): those come from a table made once, which is
+/// several times faster on an organization's 100,000 names.
+fn skeleton_of(name: &str) -> String {
+    if !name.is_ascii() {
+        return skeleton(name).collect();
+    }
+    static ASCII: OnceLock<Vec<String>> = OnceLock::new();
+    let table = ASCII.get_or_init(|| {
+        (0u8..128)
+            .map(|b| skeleton(char::from(b).encode_utf8(&mut [0; 4])).collect())
+            .collect()
+    });
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if let Some(s) = table.get(usize::from(b)) {
+            out.push_str(s);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_table_gives_the_crate_s_skeletons() {
+        for name in [
+            "QR-ml",
+            "QR-mI",
+            "rn",
+            "m",
+            "I1l|0O",
+            "chem",
+            "chern",
+            "a`b'c\"d",
+            "w vv",
+            "qr.dotted",
+            "7lab",
+            "x_y-z~",
+        ] {
+            assert_eq!(
+                skeleton_of(name),
+                skeleton(name).collect::<String>(),
+                "{name}"
+            );
+        }
+        let all: String = (32u8..127).map(char::from).collect();
+        assert_eq!(skeleton_of(&all), skeleton(&all).collect::<String>());
+        assert_eq!(skeleton_of("QR-mI"), skeleton_of("QR-ml"));
     }
 }
