@@ -159,3 +159,14 @@ fn compile_and_fmt_print_file_names_escaped() {
     assert_nothing_hidden(&text(&out));
     assert!(text(&out).contains("evil\\u{1B}[31m\\u{202E}name.qpol"));
 }
+
+#[test]
+fn fmt_writes_hidden_characters_of_a_string_as_visible_escapes() {
+    let text = "role w { display_name \"a\\u{202E}b\\u{200B}c\\u{1b}\"; actions device.read; }\n";
+    let formatted = qpol::fmt::format_text("p.qpol", text).unwrap();
+    assert_nothing_hidden(&formatted);
+    assert!(
+        formatted.contains(r#""a\u{202e}b\u{200b}c\u{1b}""#),
+        "{formatted}"
+    );
+}
