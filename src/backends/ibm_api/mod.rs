@@ -49,6 +49,7 @@ pub struct Request<'d> {
     /// Unique and stable: derived from policy names.
     pub id: String,
     pub method: &'static str,
+    /// Policy values in it are percent-encoded; `${...}` are placeholders.
     pub url: String,
     pub headers: &'static [(&'static str, &'static str)],
     pub body: Option<Body<'d>>,
