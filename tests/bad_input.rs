@@ -40,9 +40,11 @@ fn binary_and_non_utf8_input_is_reported_at_the_first_bad_byte() {
     let result = check_bytes(&[0x70, 0x72, 0x6f, 0xff, 0xfe, 0x00, 0x01]);
     assert_eq!(codes(&result), vec![Code::UnreadableInput]);
     assert_eq!(result.diagnostics[0].primary.span.start(), 3);
-    // NUL and control bytes are valid UTF-8: they are syntax errors.
+    // NUL and control bytes are valid UTF-8: they are hidden characters
+    // (Q006), reported instead of the syntax errors they also are.
     let result = check_bytes(b"\x00\x01\x02 project \x07");
-    assert!(codes(&result).contains(&Code::SyntaxError));
+    assert!(codes(&result).contains(&Code::HiddenCharacter));
+    assert!(!codes(&result).contains(&Code::SyntaxError));
 }
 
 #[test]

@@ -125,7 +125,8 @@ fn clean_check_fixtures_pass_the_schema_and_plan_checks() {
 type RuleView = (String, String, Vec<(String, String, String)>);
 
 /// The same dynamic rules and the same number of policies in both targets;
-/// a rule's value is the Terraform value quoted as the provider quotes it.
+/// a rule's value is the Terraform value quoted as the provider quotes it
+/// (each target's escaping of `${` undone).
 fn targets_agree(tf: &str, api: &str) {
     let tf: Value = serde_json::from_str(tf).unwrap();
     let api: Value = serde_json::from_str(api).unwrap();
@@ -149,7 +150,10 @@ fn targets_agree(tf: &str, api: &str) {
                 (
                     c["claim"].as_str().unwrap().to_string(),
                     c["operator"].as_str().unwrap().to_string(),
-                    format!("\"{}\"", c["value"].as_str().unwrap()),
+                    format!(
+                        "\"{}\"",
+                        backends::terraform::literal(c["value"].as_str().unwrap())
+                    ),
                 )
             })
             .collect();
@@ -189,7 +193,7 @@ fn targets_agree(tf: &str, api: &str) {
                 (
                     c["claim"].as_str().unwrap().to_string(),
                     c["operator"].as_str().unwrap().to_string(),
-                    c["value"].as_str().unwrap().to_string(),
+                    backends::ibm_api::literal(c["value"].as_str().unwrap()).into_owned(),
                 )
             })
             .collect();

@@ -6,6 +6,7 @@ mod audit;
 pub mod baseline;
 mod deployable;
 mod hierarchy;
+mod lookalike;
 mod overlap;
 mod roles;
 
@@ -78,6 +79,7 @@ pub fn check(policy: Policy) -> CheckResult {
     }
     let access = Access::new(&model);
     roles::check(&model, &mut diagnostics);
+    lookalike::check(&model, &mut diagnostics);
     // The two families that walk every user run side by side.
     let (overlaps, hierarchy) = std::thread::scope(|scope| {
         let overlaps = scope.spawn(|| {

@@ -199,7 +199,7 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         if run.json() {
             run.file(&name, "unformatted", Some(("diff", &diff)));
         } else {
-            super::out(&diff);
+            super::out_human(&diff);
             super::note(format_args!(
                 "`{name}` is not formatted; run `qpol fmt {name}`"
             ));

@@ -168,16 +168,27 @@ fn finish_stdout(code: u8) -> u8 {
     }
 }
 
-/// Write a line to stderr, ignoring a closed stream.
-pub fn note(text: impl std::fmt::Display) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+/// Write text meant for people (a diff) to stdout, hidden characters escaped.
+pub fn out_human(text: impl std::fmt::Display) {
+    out(crate::diag::escape::for_humans(&text.to_string()));
 }
 
-/// Report a usage or I/O error on stderr; returns exit code 2.
-pub fn usage_error(message: impl std::fmt::Display) -> u8 {
+/// Write a line to stderr, ignoring a closed stream; hidden characters
+/// (in file names, say) are escaped.
+pub fn note(text: impl std::fmt::Display) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    let text = text.to_string();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{}",
+        crate::diag::escape::for_humans(&text)
+    );
+}
+
+/// Report a usage or I/O error on stderr, hidden characters escaped;
+/// returns exit code 2.
+pub fn usage_error(message: impl std::fmt::Display) -> u8 {
+    note(format_args!("error: {message}"));
     EXIT_USAGE
 }
 

@@ -5,6 +5,7 @@
 //! person or a machine sees them.
 
 pub mod codes;
+pub mod escape;
 pub mod render;
 
 pub use codes::Code;
@@ -51,7 +52,13 @@ pub struct SourceFile {
     pub text: std::sync::Arc<str>,
     /// Shared, so that a renderer can hold the file cheaply.
     line_starts: std::sync::Arc<[usize]>,
+    /// The file as people are shown it, made on first use (see [`SourceFile::for_humans`]).
+    human: std::sync::Arc<std::sync::OnceLock<Option<HumanFile>>>,
 }
+
+/// A file with its hidden characters escaped, and the map from the
+/// original's offsets to its own.
+pub type HumanFile = std::sync::Arc<(SourceFile, escape::Escaped)>;
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<std::sync::Arc<str>>) -> SourceFile {
@@ -62,7 +69,27 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts: line_starts.into(),
+            human: std::sync::Arc::default(),
         }
+    }
+
+    /// The file as people are shown it: `None` when it has no hidden
+    /// character ([`escape`]), else the escaped file and the offset map.
+    /// Made once per file, however many diagnostics point into it.
+    pub fn for_humans(&self) -> Option<&HumanFile> {
+        self.human
+            .get_or_init(|| {
+                if !escape::needs_escape(&self.text) {
+                    return None;
+                }
+                let mut escaped = escape::escape_mapped(&self.text);
+                let text = std::mem::take(&mut escaped.text);
+                Some(std::sync::Arc::new((
+                    SourceFile::new(self.name.clone(), text),
+                    escaped,
+                )))
+            })
+            .as_ref()
     }
 
     /// 1-based line and column (in characters) of a byte offset, clamped to the text.

@@ -1,6 +1,7 @@
 //! Renders diagnostics for people (miette's graphical report) and for
 //! machines (a stable JSON form).
 
+use super::escape::for_humans;
 use super::{Diagnostic, Label, Severity, SourceMap};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
@@ -183,7 +184,7 @@ impl Report {
                 let window = Window::new(sources, l.span.file);
                 related.push(Report {
                     code: String::new(),
-                    message: l.message.clone(),
+                    message: for_humans(&l.message).into_owned(),
                     severity: Severity::Note,
                     help: None,
                     labels: vec![labeled(&window, l, true)],
@@ -194,9 +195,9 @@ impl Report {
         }
         Report {
             code: format!("{}[{}]", d.severity, d.code.id()),
-            message: d.message.clone(),
+            message: for_humans(&d.message).into_owned(),
             severity: d.severity,
-            help: d.help.clone(),
+            help: d.help.as_deref().map(|h| for_humans(h).into_owned()),
             source,
             labels,
             related,
@@ -209,22 +210,39 @@ impl Report {
 /// for, only the lines around that span (found through the file's line
 /// index), so rendering stays fast however large the file and however far
 /// apart a diagnostic's labels are.
+///
+/// A file holding hidden characters (controls, bidirectional controls,
+/// zero-width ones) is shown escaped (`\u{202E}`), with every label's
+/// offsets moved to the same characters of the escaped text; its name is
+/// escaped too.
 struct Window {
+    /// The file as shown.
     file: Option<super::SourceFile>,
+    /// The file as read, when it differs from the one shown.
+    original: Option<(super::SourceFile, super::HumanFile)>,
     name: String,
 }
 
 impl Window {
     fn new(sources: &SourceMap, file: super::FileId) -> Window {
+        let source = sources.get(file);
+        let human = source.and_then(|f| f.for_humans().map(|h| (f.clone(), h.clone())));
         Window {
-            file: sources.get(file).cloned(),
-            name: sources.name(file).to_string(),
+            file: match &human {
+                Some((_, h)) => Some(h.0.clone()),
+                None => source.cloned(),
+            },
+            original: human,
+            name: for_humans(sources.name(file)).into_owned(),
         }
     }
 
-    /// A file offset, clamped to the text and to a char boundary.
+    /// A file offset, clamped to the text and to a char boundary, in the text as shown.
     fn local(&self, offset: usize) -> usize {
-        self.file.as_ref().map_or(0, |f| f.clamp(offset))
+        match &self.original {
+            Some((original, human)) => human.1.map(original.clamp(offset)),
+            None => self.file.as_ref().map_or(0, |f| f.clamp(offset)),
+        }
     }
 }
 
@@ -262,7 +280,7 @@ fn labeled(window: &Window, label: &Label, primary: bool) -> LabeledSpan {
         window.local(label.span.start()),
         window.local(label.span.end()),
     );
-    let text = (!label.message.is_empty()).then(|| label.message.clone());
+    let text = (!label.message.is_empty()).then(|| for_humans(&label.message).into_owned());
     if primary {
         LabeledSpan::new_primary_with_span(text, (start, end - start))
     } else {

@@ -3,7 +3,7 @@
 //! references resolved).
 
 use super::lower::{missing, Lowerer};
-use super::values::{check_choice, check_region, parse_hours};
+use super::values::{check_account_id, check_choice, check_region, parse_hours};
 use super::*;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::syntax::ast::{DeclKind, Declaration};
@@ -25,6 +25,9 @@ impl Lowerer {
         self.existing(d, false);
         let diags = &mut self.diags;
         let id = s.string("id", diags);
+        if let Some(id) = &id {
+            check_account_id(id, diags);
+        }
         let mut choice = |key: &str, allowed: &[&str]| {
             let value = s.name(key, diags)?;
             check_choice(key, &value, allowed, diags).then_some(value)

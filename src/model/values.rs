@@ -40,6 +40,28 @@ pub fn check_region(region: &Located<Text>, diags: &mut Vec<Diagnostic>) {
     check_choice("region", region, REGIONS, diags);
 }
 
+/// An IBM Cloud account id: 32 lowercase hexadecimal characters (the
+/// `a/...` part of a CRN). It goes into URLs and CRNs, so nothing else passes.
+pub fn check_account_id(id: &Located<Text>, diags: &mut Vec<Diagnostic>) {
+    let valid = id.value.len() == 32
+        && id
+            .value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !valid {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{}` is not an IBM Cloud account id", id.value),
+                Label::new(id.span, "expected 32 lowercase hexadecimal characters"),
+            )
+            .with_help(
+                "write the account id as it appears in CRNs after `a/`, e.g. `id \"0123456789abcdef0123456789abcdef\";`",
+            ),
+        );
+    }
+}
+
 /// `12h` -> 12, within IAM's dynamic-rule expiration of 1..24 hours.
 pub fn parse_hours(value: &Located<Text>, diags: &mut Vec<Diagnostic>) -> Option<u32> {
     let digits = value.value.strip_suffix('h').unwrap_or(&value.value);

@@ -3,6 +3,7 @@
 
 pub mod ast;
 mod build;
+mod hidden;
 pub mod lexical;
 mod parser;
 mod recovery;

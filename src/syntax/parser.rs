@@ -93,7 +93,27 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         parsed.broken.extend(part.broken);
     }
     limit_errors(file, &mut parsed);
+    report_hidden(file, text, &mut parsed);
     parsed
+}
+
+/// Add the hidden characters of the text (Q006, Q007); a syntax error at a
+/// hidden character outside a string is that same finding, said less well.
+fn report_hidden(file: FileId, text: &str, parsed: &mut Parsed) {
+    let hidden = super::hidden::scan(file, text);
+    if hidden.is_empty() {
+        return;
+    }
+    let outside: Vec<Span> = hidden
+        .iter()
+        .filter(|d| d.code == Code::HiddenCharacter)
+        .map(|d| d.primary.span)
+        .collect();
+    parsed.diagnostics.retain(|d| {
+        let at = d.primary.span.start();
+        d.code != Code::SyntaxError || !outside.iter().any(|s| s.start() <= at && at < s.end())
+    });
+    parsed.diagnostics.extend(hidden);
 }
 
 /// Keep the first [`MAX_SYNTAX_ERRORS`] syntax errors and what comes before

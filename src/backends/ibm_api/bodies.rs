@@ -3,8 +3,8 @@
 //! platform-services SDKs send them. They borrow from the deployment where
 //! they can: a large organization's plan holds hundreds of thousands.
 
+use super::text::{Lits, Text};
 use serde::Serialize;
-use std::borrow::Cow;
 
 /// The body of one request.
 #[derive(Debug, Serialize)]
@@ -16,7 +16,7 @@ pub enum Body<'d> {
     ServiceId(ServiceIdBody<'d>),
     AccessGroup(AccessGroupBody<'d>),
     Rule(RuleBody<'d>),
-    Members(MembersBody),
+    Members(MembersBody<'d>),
     Policy(PolicyBody<'d>),
     IdentitySettings(IdentitySettingsBody<'d>),
     GroupSettings(GroupSettingsBody),
@@ -25,47 +25,47 @@ pub enum Body<'d> {
 /// `create_resource_group`
 #[derive(Debug, Serialize)]
 pub struct ResourceGroupBody<'d> {
-    pub account_id: &'d str,
-    pub name: &'d str,
+    pub account_id: Text<'d>,
+    pub name: Text<'d>,
 }
 
 /// `create_resource_instance`
 #[derive(Debug, Serialize)]
 pub struct InstanceBody<'d> {
-    pub name: &'d str,
-    pub resource_group: String,
-    pub resource_plan_id: String,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    pub tags: &'d [String],
-    pub target: &'d str,
+    pub name: Text<'d>,
+    pub resource_group: Text<'d>,
+    pub resource_plan_id: Text<'d>,
+    #[serde(skip_serializing_if = "Lits::is_empty")]
+    pub tags: Lits<'d>,
+    pub target: Text<'d>,
 }
 
 /// `create_role`
 #[derive(Debug, Serialize)]
 pub struct RoleBody<'d> {
-    pub account_id: &'d str,
-    pub actions: &'d [String],
+    pub account_id: Text<'d>,
+    pub actions: Lits<'d>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'d str>,
-    pub display_name: &'d str,
-    pub name: &'d str,
+    pub description: Option<Text<'d>>,
+    pub display_name: Text<'d>,
+    pub name: Text<'d>,
     pub service_name: &'static str,
 }
 
 /// `create_service_id`
 #[derive(Debug, Serialize)]
 pub struct ServiceIdBody<'d> {
-    pub account_id: &'d str,
+    pub account_id: Text<'d>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'d str>,
-    pub name: &'d str,
+    pub description: Option<Text<'d>>,
+    pub name: Text<'d>,
 }
 
 /// `create_access_group` (the account id is a query parameter)
 #[derive(Debug, Serialize)]
 pub struct AccessGroupBody<'d> {
-    pub description: &'d str,
-    pub name: &'d str,
+    pub description: Text<'d>,
+    pub name: Text<'d>,
 }
 
 /// `add_access_group_rule`
@@ -73,27 +73,27 @@ pub struct AccessGroupBody<'d> {
 pub struct RuleBody<'d> {
     pub conditions: Vec<Condition<'d>>,
     pub expiration: u32,
-    pub name: &'d str,
-    pub realm_name: Cow<'d, str>,
+    pub name: Text<'d>,
+    pub realm_name: Text<'d>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Condition<'d> {
-    pub claim: &'d str,
+    pub claim: Text<'d>,
     pub operator: &'static str,
     /// Quoted as the Terraform provider sends it (`"\"ml\""`).
-    pub value: String,
+    pub value: Text<'d>,
 }
 
 /// `add_members_to_access_group`
 #[derive(Debug, Serialize)]
-pub struct MembersBody {
-    pub members: Vec<Member>,
+pub struct MembersBody<'d> {
+    pub members: Vec<Member<'d>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Member {
-    pub iam_id: String,
+pub struct Member<'d> {
+    pub iam_id: Text<'d>,
     #[serde(rename = "type")]
     pub kind: &'static str,
 }
@@ -116,19 +116,19 @@ pub struct Attributes<'d> {
 #[derive(Debug, Serialize)]
 pub struct Attribute<'d> {
     pub name: &'static str,
-    pub value: Cow<'d, str>,
+    pub value: Text<'d>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct RoleRef {
-    pub role_id: String,
+    pub role_id: Text<'static>,
 }
 
 /// `update_account_settings` of IAM identity
 #[derive(Debug, Serialize)]
 pub struct IdentitySettingsBody<'d> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mfa: Option<&'d str>,
+    pub mfa: Option<Text<'d>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restrict_create_platform_apikey: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

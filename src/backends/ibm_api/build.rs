@@ -4,6 +4,7 @@
 //! last the account settings. Each request names the earlier ones it needs.
 
 use super::bodies::*;
+use super::text::{escape, url_value, Lits, Text};
 use super::{order, Plan, Request};
 use crate::backends::deployment::{
     Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
@@ -21,12 +22,12 @@ const USER_MANAGEMENT: &str = "https://user-management.cloud.ibm.com";
 pub fn plan(d: &Deployment) -> Plan<'_> {
     let mut b = Builder {
         d,
-        account: "${var.account_id}",
+        account: Text::raw("${var.account_id}"),
         requests: Vec::new(),
         variables: BTreeMap::new(),
     };
     match &d.account_id {
-        Some(id) => b.account = id,
+        Some(id) => b.account = Text::lit(id),
         None => {
             b.variables
                 .insert("account_id".into(), "The IBM Cloud account id".into());
@@ -59,7 +60,7 @@ pub fn plan(d: &Deployment) -> Plan<'_> {
 struct Builder<'d> {
     d: &'d Deployment,
     /// The account id, or the input that stands for it.
-    account: &'d str,
+    account: Text<'d>,
     requests: Vec<Request<'d>>,
     variables: BTreeMap<String, String>,
 }
@@ -86,19 +87,6 @@ impl ResourceGroups {
             None => self.default,
         }
     }
-}
-
-/// A query parameter's value, percent-encoded (RFC 3986 unreserved kept).
-fn query_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3 / 2);
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// A request under construction.
@@ -187,7 +175,10 @@ impl<'d> Builder<'d> {
                     format!("{CATALOG}/{entry_id}/plan"),
                 )
                 .after([Some(position)])
-                .yields("id", format!("$.resources[?(@.name=='{plan}')].id")),
+                .yields(
+                    "id",
+                    format!("$.resources[?(@.name=='{}')].id", escape(plan)),
+                ),
             );
             plans.insert((service, plan), plan_position);
         }
@@ -197,7 +188,8 @@ impl<'d> Builder<'d> {
     /// Resource groups: created, or looked up by name; the default one by flag.
     fn resource_groups(&mut self) -> ResourceGroups {
         let d = self.d;
-        let account = self.account;
+        let account = self.account.clone();
+        let account_in_url = account.in_url().into_owned();
         let mut declared = Vec::with_capacity(d.resource_groups.len());
         for g in &d.resource_groups {
             let id = format!("resource_group.{}", g.key);
@@ -206,8 +198,8 @@ impl<'d> Builder<'d> {
                     id,
                     "GET",
                     format!(
-                        "{RESOURCE_CONTROLLER}/v2/resource_groups?account_id={account}&name={}",
-                        g.name
+                        "{RESOURCE_CONTROLLER}/v2/resource_groups?account_id={account_in_url}&name={}",
+                        url_value(&g.name)
                     ),
                 )
                 .yields("id", "$.resources[0].id")
@@ -218,8 +210,8 @@ impl<'d> Builder<'d> {
                     format!("{RESOURCE_CONTROLLER}/v2/resource_groups"),
                 )
                 .body(Body::ResourceGroup(ResourceGroupBody {
-                    account_id: account,
-                    name: &g.name,
+                    account_id: account.clone(),
+                    name: Text::lit(&g.name),
                 }))
                 .yields("id", "$.id")
             };
@@ -231,7 +223,7 @@ impl<'d> Builder<'d> {
                     "resource_group.default".into(),
                     "GET",
                     format!(
-                        "{RESOURCE_CONTROLLER}/v2/resource_groups?account_id={account}&default=true"
+                        "{RESOURCE_CONTROLLER}/v2/resource_groups?account_id={account_in_url}&default=true"
                     ),
                 )
                 .yields("id", "$.resources[0].id"),
@@ -253,7 +245,7 @@ impl<'d> Builder<'d> {
             let r = if x.existing {
                 let mut url = format!(
                     "{RESOURCE_CONTROLLER}/v2/resource_instances?name={}",
-                    x.name
+                    url_value(&x.name)
                 );
                 let mut after = None;
                 if x.resource_group.is_some() {
@@ -272,11 +264,11 @@ impl<'d> Builder<'d> {
                     format!("{RESOURCE_CONTROLLER}/v2/resource_instances"),
                 )
                 .body(Body::Instance(InstanceBody {
-                    name: &x.name,
-                    resource_group: self.yielded(rg, "id"),
-                    resource_plan_id: self.yielded(plan, "id"),
-                    tags: &x.tags,
-                    target: &x.region,
+                    name: Text::lit(&x.name),
+                    resource_group: Text::raw(self.yielded(rg, "id")),
+                    resource_plan_id: Text::raw(self.yielded(plan, "id")),
+                    tags: Lits(&x.tags),
+                    target: Text::lit(&x.region),
                 }))
                 .after([rg, plan])
                 .yields("crn", "$.crn")
@@ -297,11 +289,11 @@ impl<'d> Builder<'d> {
                 format!("{IAM}/v2/roles"),
             )
             .body(Body::Role(RoleBody {
-                account_id: self.account,
-                actions: &role.actions,
-                description: role.description.as_deref(),
-                display_name: &role.display_name,
-                name: &role.iam_name,
+                account_id: self.account.clone(),
+                actions: Lits(&role.actions),
+                description: role.description.as_deref().map(Text::lit),
+                display_name: Text::lit(&role.display_name),
+                name: Text::lit(&role.iam_name),
                 service_name: SERVICE,
             }))
             .yields("crn", "$.crn");
@@ -320,9 +312,9 @@ impl<'d> Builder<'d> {
                 format!("{IAM}/v1/serviceids/"),
             )
             .body(Body::ServiceId(ServiceIdBody {
-                account_id: self.account,
-                description: s.description.as_deref(),
-                name: &s.name,
+                account_id: self.account.clone(),
+                description: s.description.as_deref().map(Text::lit),
+                name: Text::lit(&s.name),
             }))
             .yields("iam_id", "$.iam_id");
             positions.push(self.push(r));
@@ -332,24 +324,24 @@ impl<'d> Builder<'d> {
 
     /// The realm each identity provider's rules name, and the request that
     /// creates its App ID instance when this plan does.
-    fn realms(&mut self, refs: &Refs<'d>) -> Vec<(Cow<'d, str>, Option<u32>)> {
+    fn realms(&mut self, refs: &Refs<'d>) -> Vec<(Text<'d>, Option<u32>)> {
         let d = self.d;
         d.idps
             .iter()
             .map(|idp| match &idp.realm {
-                Realm::Literal(realm) => (Cow::Borrowed(realm.as_str()), None),
+                Realm::Literal(realm) => (Text::lit(realm), None),
                 Realm::AppId { region, instance } => {
                     let position = refs.instances.get(*instance).copied().flatten();
                     let guid = self.yielded(position, "guid");
                     let realm = format!("{}{guid}", Realm::appid_prefix(region));
-                    (Cow::Owned(realm), position)
+                    (Text::raw(realm), position)
                 }
                 Realm::Variable(name) => {
                     self.variables.insert(
                         name.clone(),
                         format!("Realm (issuer URL) of identity provider {}", idp.name),
                     );
-                    (Cow::Owned(format!("${{var.{name}}}")), None)
+                    (Text::raw(format!("${{var.{name}}}")), None)
                 }
             })
             .collect()
@@ -358,18 +350,19 @@ impl<'d> Builder<'d> {
     /// Per access group: the group, its rules, members, invitations and policies.
     fn access_groups(&mut self, refs: &Refs<'d>) {
         let d = self.d;
-        let account = self.account;
+        let account = self.account.clone();
+        let account_in_url = account.in_url().into_owned();
         let realms = self.realms(refs);
         for g in &d.access_groups {
             let group = self.push(
                 request(
                     format!("access_group.{}", g.key),
                     "POST",
-                    format!("{IAM}/v2/groups?account_id={account}"),
+                    format!("{IAM}/v2/groups?account_id={account_in_url}"),
                 )
                 .body(Body::AccessGroup(AccessGroupBody {
-                    description: &g.description,
-                    name: &g.name,
+                    description: Text::lit(&g.description),
+                    name: Text::lit(&g.name),
                 }))
                 .yields("id", "$.id"),
             );
@@ -380,10 +373,10 @@ impl<'d> Builder<'d> {
                     .conditions
                     .iter()
                     .map(|c| Condition {
-                        claim: &c.claim,
+                        claim: Text::lit(&c.claim),
                         operator: c.operator,
                         // The provider's fmt.Sprintf("\"%s\"", value), byte for byte.
-                        value: format!("\"{}\"", c.value),
+                        value: Text::Lit(Cow::Owned(format!("\"{}\"", c.value))),
                     })
                     .collect();
                 self.push(
@@ -395,8 +388,8 @@ impl<'d> Builder<'d> {
                     .body(Body::Rule(RuleBody {
                         conditions,
                         expiration: d.idps.get(rule.idp).map_or(24, |i| i.expiration_hours),
-                        name: &rule.name,
-                        realm_name: realm.map(|r| r.0.clone()).unwrap_or_default(),
+                        name: Text::lit(&rule.name),
+                        realm_name: realm.map_or_else(|| Text::raw(""), |r| r.0.clone()),
                     }))
                     .after([Some(group), realm.and_then(|r| r.1)])
                     .yields("id", "$.rule_id"),
@@ -406,12 +399,14 @@ impl<'d> Builder<'d> {
             for p in &g.policies {
                 let mut after = vec![Some(group)];
                 let mut roles = vec![RoleRef {
-                    role_id: format!("crn:v1:bluemix:public:iam::::role:{PLATFORM_ROLE}"),
+                    role_id: Text::raw(format!(
+                        "crn:v1:bluemix:public:iam::::role:{PLATFORM_ROLE}"
+                    )),
                 }];
                 for &r in &p.roles {
                     let position = refs.roles.get(r).copied();
                     roles.push(RoleRef {
-                        role_id: self.yielded(position, "crn"),
+                        role_id: Text::raw(self.yielded(position, "crn")),
                     });
                     after.push(position);
                 }
@@ -421,7 +416,7 @@ impl<'d> Builder<'d> {
                         after.push(position);
                         Attribute {
                             name: "serviceInstance",
-                            value: self.yielded(position, "guid").into(),
+                            value: Text::raw(self.yielded(position, "guid")),
                         }
                     }
                     Scope::ResourceGroup(rg) => {
@@ -429,7 +424,7 @@ impl<'d> Builder<'d> {
                         after.push(position);
                         Attribute {
                             name: "resourceGroupId",
-                            value: self.yielded(position, "id").into(),
+                            value: Text::raw(self.yielded(position, "id")),
                         }
                     }
                 };
@@ -438,11 +433,11 @@ impl<'d> Builder<'d> {
                         attributes: vec![
                             Attribute {
                                 name: "accountId",
-                                value: account.into(),
+                                value: account.clone(),
                             },
                             Attribute {
                                 name: "serviceName",
-                                value: SERVICE.into(),
+                                value: Text::raw(SERVICE),
                             },
                             target,
                         ],
@@ -451,7 +446,7 @@ impl<'d> Builder<'d> {
                     subjects: [Attributes {
                         attributes: vec![Attribute {
                             name: "access_group_id",
-                            value: group_id.clone().into(),
+                            value: Text::raw(group_id.clone()),
                         }],
                     }],
                     kind: "access",
@@ -483,7 +478,7 @@ impl<'d> Builder<'d> {
             .map(String::as_str)
             .collect();
         let mut ids = Namespace::new("_", None);
-        let account = self.account;
+        let account = self.account.in_url().into_owned();
         let mut positions = BTreeMap::new();
         for email in emails {
             let position = self.push(
@@ -492,12 +487,12 @@ impl<'d> Builder<'d> {
                     "GET",
                     format!(
                         "{USER_MANAGEMENT}/v2/accounts/{account}/users?search={}",
-                        query_value(&format!("email:{email}"))
+                        url_value(&format!("email:{email}"))
                     ),
                 )
                 .yields(
                     "iam_id",
-                    format!("$.resources[?(@.email=='{email}')].iam_id"),
+                    format!("$.resources[?(@.email=='{}')].iam_id", escape(email)),
                 ),
             );
             positions.insert(email, position);
@@ -519,9 +514,9 @@ impl<'d> Builder<'d> {
             let iam_id = match refs.users.get(user.as_str()) {
                 Some(&position) => {
                     after.push(Some(position));
-                    self.yielded(Some(position), "iam_id")
+                    Text::raw(self.yielded(Some(position), "iam_id"))
                 }
-                None => user.clone(),
+                None => Text::lit(user),
             };
             members.push(Member {
                 iam_id,
@@ -535,9 +530,9 @@ impl<'d> Builder<'d> {
                         continue;
                     };
                     after.push(Some(position));
-                    self.yielded(Some(position), "iam_id")
+                    Text::raw(self.yielded(Some(position), "iam_id"))
                 }
-                ServiceMember::IamId(id) => id.clone(),
+                ServiceMember::IamId(id) => Text::lit(id),
             };
             members.push(Member {
                 iam_id,
@@ -561,9 +556,9 @@ impl<'d> Builder<'d> {
         let Some(a) = &self.d.account else {
             return;
         };
-        let account = self.account;
+        let account = self.account.in_url().into_owned();
         let identity = IdentitySettingsBody {
-            mfa: a.mfa.as_deref(),
+            mfa: a.mfa.as_deref().map(Text::lit),
             restrict_create_platform_apikey: a.restrict_create_platform_apikey,
             restrict_create_service_id: a.restrict_create_service_id,
             restrict_user_list_visibility: a.restrict_user_list_visibility,

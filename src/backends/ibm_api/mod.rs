@@ -2,7 +2,8 @@
 //! deployment, in dependency order (format `qpol-ibm-api-plan/1`, see
 //! shared/reference/ibm-cloud-apis.md). Bodies are what IBM's
 //! platform-services SDKs send; `${ID.FIELD}` stands for a value an earlier
-//! request yields, `${var.NAME}` for an input at apply time. A dynamic
+//! request yields, `${var.NAME}` for an input at apply time, and a literal
+//! `${` of the policy is written `$${` ([`text`], [`literal`]). A dynamic
 //! rule's value is quoted exactly as the Terraform provider quotes it, so
 //! both targets create identical rules.
 //!
@@ -13,9 +14,11 @@
 pub mod bodies;
 mod build;
 mod order;
+pub mod text;
 
 pub use bodies::Body;
 pub use build::plan;
+pub use text::{literal, Text};
 
 use crate::syntax::ast::AttrValue;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
@@ -46,6 +49,7 @@ pub struct Request<'d> {
     /// Unique and stable: derived from policy names.
     pub id: String,
     pub method: &'static str,
+    /// Policy values in it are percent-encoded; `${...}` are placeholders.
     pub url: String,
     pub headers: &'static [(&'static str, &'static str)],
     pub body: Option<Body<'d>>,
@@ -93,7 +97,10 @@ impl Serialize for Plan<'_> {
         if self.idp_user_attributes.is_empty() {
             plan.skip_field("idp_user_attributes")?;
         } else {
-            plan.serialize_field("idp_user_attributes", self.idp_user_attributes)?;
+            plan.serialize_field(
+                "idp_user_attributes",
+                &text::Attributes(self.idp_user_attributes),
+            )?;
         }
         plan.serialize_field("requests", &InOrder(self))?;
         plan.serialize_field("variables", &self.variables)?;

@@ -2,6 +2,7 @@
 //! source) per cloud object, references by interpolation, variables for
 //! what the policy does not know.
 
+use super::template::{LitValue, Str};
 use super::*;
 use crate::backends::deployment::{Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE};
 
@@ -27,6 +28,10 @@ impl Variables {
         });
         format!("${{var.{name}}}")
     }
+
+    fn reference(&mut self, name: &str, description: &str, default: Option<String>) -> Str {
+        Str::expr(self.string(name, description, default))
+    }
 }
 
 pub(super) fn module(d: &Deployment) -> Module {
@@ -39,10 +44,12 @@ pub(super) fn module(d: &Deployment) -> Module {
     let mut data = Data::default();
     let mut res = Resources::default();
 
-    let rg_ref = |i: Option<usize>| match i.and_then(|i| d.resource_groups.get(i)) {
-        Some(g) if g.existing => format!("${{data.ibm_resource_group.{}.id}}", g.key),
-        Some(g) => format!("${{ibm_resource_group.{}.id}}", g.key),
-        None => "${data.ibm_resource_group.default.id}".to_string(),
+    let rg_ref = |i: Option<usize>| {
+        Str::expr(match i.and_then(|i| d.resource_groups.get(i)) {
+            Some(g) if g.existing => format!("${{data.ibm_resource_group.{}.id}}", g.key),
+            Some(g) => format!("${{ibm_resource_group.{}.id}}", g.key),
+            None => "${data.ibm_resource_group.default.id}".to_string(),
+        })
     };
     for g in &d.resource_groups {
         if g.existing {
@@ -50,14 +57,14 @@ pub(super) fn module(d: &Deployment) -> Module {
                 g.key.clone(),
                 ResourceGroupLookup {
                     is_default: None,
-                    name: Some(g.name.clone()),
+                    name: Some(Str::lit(&g.name)),
                 },
             );
         } else {
             res.ibm_resource_group.insert(
                 g.key.clone(),
                 ResourceGroup {
-                    name: g.name.clone(),
+                    name: Str::lit(&g.name),
                 },
             );
         }
@@ -77,13 +84,14 @@ pub(super) fn module(d: &Deployment) -> Module {
         Some(x) => format!("${{ibm_resource_instance.{}.guid}}", x.key),
         None => String::new(),
     };
+    let lits = |texts: &[String]| texts.iter().map(Str::lit).collect::<Vec<_>>();
     for x in &d.instances {
         if x.existing {
             data.ibm_resource_instance.insert(
                 x.key.clone(),
                 InstanceLookup {
-                    location: (!x.region.is_empty()).then(|| x.region.clone()),
-                    name: x.name.clone(),
+                    location: (!x.region.is_empty()).then(|| Str::lit(&x.region)),
+                    name: Str::lit(&x.name),
                     resource_group_id: x.resource_group.map(|g| rg_ref(Some(g))),
                     service: x.service,
                 },
@@ -95,12 +103,12 @@ pub(super) fn module(d: &Deployment) -> Module {
                     lifecycle: Lifecycle {
                         prevent_destroy: true,
                     },
-                    location: x.region.clone(),
-                    name: x.name.clone(),
-                    plan: x.plan.clone(),
+                    location: Str::lit(&x.region),
+                    name: Str::lit(&x.name),
+                    plan: Str::lit(&x.plan),
                     resource_group_id: rg_ref(x.resource_group),
                     service: x.service,
-                    tags: x.tags.clone(),
+                    tags: lits(&x.tags),
                 },
             );
         }
@@ -110,10 +118,10 @@ pub(super) fn module(d: &Deployment) -> Module {
         res.ibm_iam_custom_role.insert(
             r.key.clone(),
             CustomRole {
-                actions: r.actions.clone(),
-                description: r.description.clone(),
-                display_name: r.display_name.clone(),
-                name: r.iam_name.clone(),
+                actions: lits(&r.actions),
+                description: r.description.as_ref().map(Str::lit),
+                display_name: Str::lit(&r.display_name),
+                name: Str::lit(&r.iam_name),
                 service: SERVICE,
             },
         );
@@ -122,21 +130,24 @@ pub(super) fn module(d: &Deployment) -> Module {
         res.ibm_iam_service_id.insert(
             s.key.clone(),
             ServiceId {
-                description: s.description.clone(),
-                name: s.name.clone(),
+                description: s.description.as_ref().map(Str::lit),
+                name: Str::lit(&s.name),
             },
         );
     }
 
-    let realms: Vec<String> = d
+    let realms: Vec<Str> = d
         .idps
         .iter()
         .map(|idp| match &idp.realm {
-            Realm::Literal(realm) => realm.clone(),
-            Realm::AppId { region, instance } => {
-                format!("{}{}", Realm::appid_prefix(region), instance_ref(*instance))
-            }
-            Realm::Variable(name) => vars.string(
+            Realm::Literal(realm) => Str::lit(realm),
+            // The prefix holds a checked region name: no template characters.
+            Realm::AppId { region, instance } => Str::expr(format!(
+                "{}{}",
+                Realm::appid_prefix(region),
+                instance_ref(*instance)
+            )),
+            Realm::Variable(name) => vars.reference(
                 name,
                 &format!("Realm (issuer URL) of identity provider {}", idp.name),
                 None,
@@ -145,12 +156,12 @@ pub(super) fn module(d: &Deployment) -> Module {
         .collect();
 
     for g in &d.access_groups {
-        let group_id = format!("${{ibm_iam_access_group.{}.id}}", g.key);
+        let group_id = Str::expr(format!("${{ibm_iam_access_group.{}.id}}", g.key));
         res.ibm_iam_access_group.insert(
             g.key.clone(),
             AccessGroup {
-                description: g.description.clone(),
-                name: g.name.clone(),
+                description: Str::lit(&g.description),
+                name: Str::lit(&g.name),
             },
         );
         for rule in &g.rules {
@@ -163,14 +174,17 @@ pub(super) fn module(d: &Deployment) -> Module {
                         .conditions
                         .iter()
                         .map(|c| Condition {
-                            claim: c.claim.clone(),
+                            claim: Str::lit(&c.claim),
                             operator: c.operator,
-                            value: c.value.clone(),
+                            value: Str::lit(&c.value),
                         })
                         .collect(),
                     expiration: idp.map_or(24, |i| i.expiration_hours),
-                    identity_provider: realms.get(rule.idp).cloned().unwrap_or_default(),
-                    name: rule.name.clone(),
+                    identity_provider: realms
+                        .get(rule.idp)
+                        .cloned()
+                        .unwrap_or_else(|| Str::expr("")),
+                    name: Str::lit(&rule.name),
                 },
             );
         }
@@ -184,14 +198,14 @@ pub(super) fn module(d: &Deployment) -> Module {
                         .iter()
                         .map(|s| match s {
                             ServiceMember::Created(i) => {
-                                d.service_ids.get(*i).map_or_else(String::new, |s| {
+                                Str::expr(d.service_ids.get(*i).map_or_else(String::new, |s| {
                                     format!("${{ibm_iam_service_id.{}.iam_id}}", s.key)
-                                })
+                                }))
                             }
-                            ServiceMember::IamId(id) => id.clone(),
+                            ServiceMember::IamId(id) => Str::lit(id),
                         })
                         .collect(),
-                    ibm_ids: g.users.clone(),
+                    ibm_ids: lits(&g.users),
                 },
             );
         }
@@ -199,7 +213,7 @@ pub(super) fn module(d: &Deployment) -> Module {
             let resource = match p.scope {
                 Scope::Instance(i) => PolicyResource {
                     resource_group_id: None,
-                    resource_instance_id: Some(instance_ref(i)),
+                    resource_instance_id: Some(Str::expr(instance_ref(i))),
                     service: SERVICE,
                 },
                 Scope::ResourceGroup(rg) => PolicyResource {
@@ -208,12 +222,12 @@ pub(super) fn module(d: &Deployment) -> Module {
                     service: SERVICE,
                 },
             };
-            let mut roles = vec![PLATFORM_ROLE.to_string()];
+            let mut roles = vec![Str::expr(PLATFORM_ROLE)];
             roles.extend(
                 p.roles
                     .iter()
                     .filter_map(|r| d.roles.get(*r))
-                    .map(|r| format!("${{ibm_iam_custom_role.{}.display_name}}", r.key)),
+                    .map(|r| Str::expr(format!("${{ibm_iam_custom_role.{}.display_name}}", r.key))),
             );
             res.ibm_iam_access_group_policy.insert(
                 p.key.clone(),
@@ -235,7 +249,7 @@ pub(super) fn module(d: &Deployment) -> Module {
             res.ibm_iam_account_settings.insert(
                 "account".into(),
                 AccountSettings {
-                    mfa: a.mfa.clone(),
+                    mfa: a.mfa.as_ref().map(Str::lit),
                     restrict_create_platform_apikey: a.restrict_create_platform_apikey,
                     restrict_create_service_id: a.restrict_create_service_id,
                     restrict_user_list_visibility: a.restrict_user_list_visibility,
@@ -254,8 +268,8 @@ pub(super) fn module(d: &Deployment) -> Module {
 
     if let Some(audit) = &d.audit {
         let crn = match &audit.target_crn {
-            Some(crn) => crn.clone(),
-            None => vars.string(
+            Some(crn) => Str::lit(crn),
+            None => vars.reference(
                 "audit_target_crn",
                 &format!(
                     "CRN of the {} instance that receives audit events",
@@ -269,34 +283,34 @@ pub(super) fn module(d: &Deployment) -> Module {
             appconfig_endpoint: None,
             cos_endpoint: None,
             eventstreams_endpoint: None,
-            name: "qpol-audit".into(),
-            region: audit.region.clone(),
-            target_type: audit.target_type.clone(),
+            name: Str::expr("qpol-audit"),
+            region: Str::lit(&audit.region),
+            target_type: Str::lit(&audit.target_type),
         };
         match audit.target_type.as_str() {
             "cloud_object_storage" => {
                 target.cos_endpoint = Some(vec![CosEndpoint {
-                    bucket: vars.string(
+                    bucket: vars.reference(
                         "audit_cos_bucket",
                         "Bucket that receives audit events",
                         None,
                     ),
-                    endpoint: vars.string("audit_cos_endpoint", "Endpoint of that bucket", None),
+                    endpoint: vars.reference("audit_cos_endpoint", "Endpoint of that bucket", None),
                     service_to_service_enabled: true,
                     target_crn: crn,
                 }]);
             }
             "event_streams" => {
                 target.eventstreams_endpoint = Some(vec![EventStreamsEndpoint {
-                    brokers: vars.declare(
+                    brokers: Str::expr(vars.declare(
                         "audit_event_streams_brokers",
                         "Event Streams brokers",
                         None,
                         "list(string)",
-                    ),
+                    )),
                     service_to_service_enabled: true,
                     target_crn: crn,
-                    topic: vars.string("audit_event_streams_topic", "Event Streams topic", None),
+                    topic: vars.reference("audit_event_streams_topic", "Event Streams topic", None),
                 }]);
             }
             "app_config" => target.appconfig_endpoint = Some(vec![TargetCrn { target_crn: crn }]),
@@ -306,10 +320,10 @@ pub(super) fn module(d: &Deployment) -> Module {
         res.ibm_atracker_route.insert(
             "audit".into(),
             AtrackerRoute {
-                name: "qpol-audit".into(),
+                name: Str::expr("qpol-audit"),
                 rules: vec![RouteRule {
-                    locations: vec![audit.region.clone()],
-                    target_ids: vec!["${ibm_atracker_target.audit.id}".into()],
+                    locations: vec![Str::lit(&audit.region)],
+                    target_ids: vec![Str::expr("${ibm_atracker_target.audit.id}")],
                 }],
             },
         );
@@ -320,8 +334,8 @@ pub(super) fn module(d: &Deployment) -> Module {
         output.insert(
             "idp_user_attributes".into(),
             Output {
-                description: "Attribute values to set for each declared user in the identity provider (delimited where `has` rules read them)".into(),
-                value: serde_json::to_value(&d.idp_attributes).unwrap_or_default(),
+                description: Str::expr("Attribute values to set for each declared user in the identity provider (delimited where `has` rules read them)"),
+                value: LitValue(serde_json::to_value(&d.idp_attributes).unwrap_or_default()),
             },
         );
     }
@@ -330,7 +344,9 @@ pub(super) fn module(d: &Deployment) -> Module {
         data,
         output,
         provider: Provider {
-            ibm: ProviderConfig { region },
+            ibm: ProviderConfig {
+                region: Str::expr(region),
+            },
         },
         resource: res,
         terraform: TerraformBlock {

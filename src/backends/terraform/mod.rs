@@ -6,12 +6,15 @@
 //! [`build`] fills them from a deployment.
 
 mod build;
+mod template;
 
 use super::deployment::Deployment;
 use build::module;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
+pub use template::{escape, literal};
+use template::{LitValue, Str};
 
 type Named<T> = BTreeMap<String, T>;
 
@@ -50,9 +53,11 @@ struct Provider {
 
 #[derive(Serialize)]
 struct ProviderConfig {
-    region: String,
+    region: Str,
 }
 
+/// Terraform reads a variable's `default` and `description` literally, not
+/// as templates: they stay plain strings.
 #[derive(Serialize)]
 struct Variable {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,8 +69,8 @@ struct Variable {
 
 #[derive(Serialize)]
 struct Output {
-    description: String,
-    value: serde_json::Value,
+    description: Str,
+    value: LitValue,
 }
 
 #[derive(Serialize, Default)]
@@ -87,16 +92,16 @@ struct ResourceGroupLookup {
     #[serde(skip_serializing_if = "Option::is_none")]
     is_default: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
+    name: Option<Str>,
 }
 
 #[derive(Serialize)]
 struct InstanceLookup {
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
-    name: String,
+    location: Option<Str>,
+    name: Str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    resource_group_id: Option<String>,
+    resource_group_id: Option<Str>,
     service: &'static str,
 }
 
@@ -130,7 +135,7 @@ struct Resources {
 
 #[derive(Serialize)]
 struct ResourceGroup {
-    name: String,
+    name: Str,
 }
 
 #[derive(Serialize)]
@@ -141,83 +146,83 @@ struct Lifecycle {
 #[derive(Serialize)]
 struct Instance {
     lifecycle: Lifecycle,
-    location: String,
-    name: String,
-    plan: String,
-    resource_group_id: String,
+    location: Str,
+    name: Str,
+    plan: Str,
+    resource_group_id: Str,
     service: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<String>,
+    tags: Vec<Str>,
 }
 
 #[derive(Serialize)]
 struct CustomRole {
-    actions: Vec<String>,
+    actions: Vec<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    display_name: String,
-    name: String,
+    description: Option<Str>,
+    display_name: Str,
+    name: Str,
     service: &'static str,
 }
 
 #[derive(Serialize)]
 struct AccessGroup {
-    description: String,
-    name: String,
+    description: Str,
+    name: Str,
 }
 
 #[derive(Serialize)]
 struct DynamicRule {
-    access_group_id: String,
+    access_group_id: Str,
     conditions: Vec<Condition>,
     expiration: u32,
-    identity_provider: String,
-    name: String,
+    identity_provider: Str,
+    name: Str,
 }
 
 #[derive(Serialize)]
 struct Condition {
-    claim: String,
+    claim: Str,
     operator: &'static str,
-    value: String,
+    value: Str,
 }
 
 #[derive(Serialize)]
 struct Members {
-    access_group_id: String,
+    access_group_id: Str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    iam_service_ids: Vec<String>,
+    iam_service_ids: Vec<Str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    ibm_ids: Vec<String>,
+    ibm_ids: Vec<Str>,
 }
 
 #[derive(Serialize)]
 struct Policy {
-    access_group_id: String,
+    access_group_id: Str,
     resources: Vec<PolicyResource>,
-    roles: Vec<String>,
+    roles: Vec<Str>,
 }
 
 #[derive(Serialize)]
 struct PolicyResource {
     #[serde(skip_serializing_if = "Option::is_none")]
-    resource_group_id: Option<String>,
+    resource_group_id: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    resource_instance_id: Option<String>,
+    resource_instance_id: Option<Str>,
     service: &'static str,
 }
 
 #[derive(Serialize)]
 struct ServiceId {
     #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    name: String,
+    description: Option<Str>,
+    name: Str,
 }
 
 #[derive(Serialize)]
 struct AccountSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
-    mfa: Option<String>,
+    mfa: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     restrict_create_platform_apikey: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,42 +246,42 @@ struct AtrackerTarget {
     cos_endpoint: Option<Vec<CosEndpoint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     eventstreams_endpoint: Option<Vec<EventStreamsEndpoint>>,
-    name: String,
-    region: String,
-    target_type: String,
+    name: Str,
+    region: Str,
+    target_type: Str,
 }
 
 #[derive(Serialize)]
 struct TargetCrn {
-    target_crn: String,
+    target_crn: Str,
 }
 
 #[derive(Serialize)]
 struct CosEndpoint {
-    bucket: String,
-    endpoint: String,
+    bucket: Str,
+    endpoint: Str,
     service_to_service_enabled: bool,
-    target_crn: String,
+    target_crn: Str,
 }
 
 #[derive(Serialize)]
 struct EventStreamsEndpoint {
-    brokers: String,
+    brokers: Str,
     service_to_service_enabled: bool,
-    target_crn: String,
-    topic: String,
+    target_crn: Str,
+    topic: Str,
 }
 
 #[derive(Serialize)]
 struct AtrackerRoute {
-    name: String,
+    name: Str,
     rules: Vec<RouteRule>,
 }
 
 #[derive(Serialize)]
 struct RouteRule {
-    locations: Vec<String>,
-    target_ids: Vec<String>,
+    locations: Vec<Str>,
+    target_ids: Vec<Str>,
 }
 
 /// Write the Terraform JSON module of a deployment, pretty-printed, ending with a newline.

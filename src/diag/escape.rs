@@ -1,0 +1,198 @@
+//! Characters a reader cannot see, or that change how a line reads: control
+//! characters (C0 but tab and newline, DEL, C1), bidirectional controls
+//! (the Trojan Source characters, CVE-2021-42574) and invisible ones
+//! (zero-width space and joiners, a byte-order mark inside the text, ...).
+//! The syntax check rejects them in policies; everything printed for people
+//! shows them as `\u{XXXX}`, the escape a qpol string uses, so a terminal
+//! never obeys them. JSON output keeps the exact text (JSON escapes
+//! controls; serde writes the rest as it is, for machines).
+
+use std::borrow::Cow;
+
+/// What kind of hidden character a character is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    Control,
+    Bidi,
+    Invisible,
+}
+
+impl Hidden {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Hidden::Control => "a control character",
+            Hidden::Bidi => "a bidirectional control",
+            Hidden::Invisible => "an invisible character",
+        }
+    }
+}
+
+/// The kind of hidden character `c` is, if it is one. Tab, newline and
+/// carriage return are not (a lone carriage return is handled by
+/// [`for_humans`]).
+pub fn hidden(c: char) -> Option<Hidden> {
+    match c {
+        '\t' | '\n' | '\r' => None,
+        c if c.is_control() => Some(Hidden::Control),
+        '\u{061C}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}' => Some(Hidden::Bidi),
+        '\u{00AD}'
+        | '\u{034F}'
+        | '\u{115F}'
+        | '\u{1160}'
+        | '\u{17B4}'
+        | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200D}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}'
+        | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}' => Some(Hidden::Invisible),
+        _ => None,
+    }
+}
+
+/// `U+202E (RIGHT-TO-LEFT OVERRIDE)`, or `U+0007` for one without a short name here.
+pub fn name(c: char) -> String {
+    let known = match c {
+        '\u{1B}' => "ESCAPE",
+        '\u{7F}' => "DELETE",
+        '\u{0D}' => "CARRIAGE RETURN",
+        '\u{061C}' => "ARABIC LETTER MARK",
+        '\u{200B}' => "ZERO WIDTH SPACE",
+        '\u{200C}' => "ZERO WIDTH NON-JOINER",
+        '\u{200D}' => "ZERO WIDTH JOINER",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
+        '\u{202B}' => "RIGHT-TO-LEFT EMBEDDING",
+        '\u{202C}' => "POP DIRECTIONAL FORMATTING",
+        '\u{202D}' => "LEFT-TO-RIGHT OVERRIDE",
+        '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{2060}' => "WORD JOINER",
+        '\u{2066}' => "LEFT-TO-RIGHT ISOLATE",
+        '\u{2067}' => "RIGHT-TO-LEFT ISOLATE",
+        '\u{2068}' => "FIRST STRONG ISOLATE",
+        '\u{2069}' => "POP DIRECTIONAL ISOLATE",
+        '\u{FEFF}' => "BYTE ORDER MARK",
+        '\u{00AD}' => "SOFT HYPHEN",
+        _ => "",
+    };
+    let code = format!("U+{:04X}", u32::from(c));
+    if known.is_empty() {
+        code
+    } else {
+        format!("{code} ({known})")
+    }
+}
+
+/// How a hidden character is shown to people: the qpol string escape.
+fn visible(c: char) -> String {
+    format!("\\u{{{:X}}}", u32::from(c))
+}
+
+/// Should `c` at `rest` (the text from `c` on) be shown escaped? A carriage
+/// return is left alone only before a newline.
+fn escapes(c: char, rest: &str) -> bool {
+    if c == '\r' {
+        return !rest.get(1..).is_some_and(|r| r.starts_with('\n'));
+    }
+    hidden(c).is_some()
+}
+
+/// Does the text hold anything [`for_humans`] would change? Fast on ASCII.
+pub fn needs_escape(text: &str) -> bool {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        return bytes.iter().enumerate().any(|(i, &b)| {
+            (b < 0x20
+                && b != b'\t'
+                && b != b'\n'
+                && (b != b'\r' || bytes.get(i + 1) != Some(&b'\n')))
+                || b == 0x7F
+        });
+    }
+    text.char_indices()
+        .any(|(i, c)| escapes(c, text.get(i..).unwrap_or("")))
+}
+
+/// Text for a person: every hidden character as `\u{XXXX}`.
+pub fn for_humans(text: &str) -> Cow<'_, str> {
+    if !needs_escape(text) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(escape_mapped(text).text)
+}
+
+/// Text escaped for people, and where each of its offsets went.
+#[derive(Debug, Clone, Default)]
+pub struct Escaped {
+    pub text: String,
+    /// `(offset just past an escaped character in the original, how many
+    /// bytes longer the escaped text is from there on)`, ascending.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Escaped {
+    /// Where an offset of the original text (a char boundary) lies in the
+    /// escaped text. An offset inside an escaped character maps to the
+    /// start of its escape.
+    pub fn map(&self, offset: usize) -> usize {
+        let i = self.shifts.partition_point(|&(end, _)| end <= offset);
+        let shift = i
+            .checked_sub(1)
+            .and_then(|i| self.shifts.get(i))
+            .map_or(0, |&(_, s)| s);
+        offset + shift
+    }
+}
+
+/// [`for_humans`] with the offset map that keeps spans pointing at the same characters.
+pub fn escape_mapped(text: &str) -> Escaped {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut shifts = Vec::new();
+    let mut shift = 0;
+    for (i, c) in text.char_indices() {
+        if escapes(c, text.get(i..).unwrap_or("")) {
+            let shown = visible(c);
+            shift += shown.len() - c.len_utf8();
+            out.push_str(&shown);
+            shifts.push((i + c.len_utf8(), shift));
+        } else {
+            out.push(c);
+        }
+    }
+    Escaped { text: out, shifts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_shown_and_offsets_follow() {
+        let text = "a\u{1b}[31mb\u{202E}c\r\nd\re";
+        let e = escape_mapped(text);
+        assert_eq!(e.text, "a\\u{1B}[31mb\\u{202E}c\r\nd\\u{D}e");
+        assert_eq!(for_humans(text), e.text);
+        for (i, c) in text.char_indices() {
+            if hidden(c).is_none() && c != '\r' {
+                let shown = e.text.get(e.map(i)..).and_then(|s| s.chars().next());
+                assert_eq!(shown, Some(c), "{i}");
+            }
+        }
+        assert_eq!(e.map(text.len()), e.text.len());
+        assert_eq!(for_humans("plain\ttext\n"), "plain\ttext\n");
+    }
+}
