@@ -6,6 +6,7 @@
 
 pub mod codes;
 pub mod render;
+mod snippet;
 
 pub use codes::Code;
 
