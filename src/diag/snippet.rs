@@ -150,7 +150,7 @@ impl Segment {
             first,
             from,
             to,
-            text,
+            text: lone_cr_as_lf(&text),
             clips,
         }
     }
@@ -199,6 +199,21 @@ impl Segment {
         }
         offset.saturating_sub(shift).max(self.from)
     }
+}
+
+/// miette's gutter counts LF only: a lone CR (old Mac files) becomes an LF,
+/// byte for byte, so offsets are unchanged.
+fn lone_cr_as_lf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\r' && chars.peek() != Some(&'\n') {
+            '\n'
+        } else {
+            c
+        });
+    }
+    out
 }
 
 /// The part of a long line `start..end` to keep: around the labels on it,
