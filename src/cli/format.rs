@@ -97,13 +97,9 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
         return 0;
     }
     if check {
-        let diff = similar::TextDiff::from_lines(&text, &formatted);
-        super::out(format_args!(
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&name, &format!("{name} (formatted)"))
-        ));
+        let diff =
+            crate::fmt::diff::unified(&text, &formatted, &name, &format!("{name} (formatted)"));
+        super::out(&diff);
         super::note(format_args!(
             "`{name}` is not formatted; run `qpol fmt {name}`"
         ));

@@ -13,6 +13,7 @@
 //! output: the output must parse, keep every comment and lower to the same
 //! model as the input (the soundness check).
 
+pub mod diff;
 mod print;
 
 use crate::diag::Diagnostic;
