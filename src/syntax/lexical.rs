@@ -65,6 +65,18 @@ pub fn end_of_line(text: &str, i: usize) -> usize {
         .map_or(text.len(), |n| i + n)
 }
 
+/// The offset after the line end at `i` (LF, CRLF or CR), or `i` if none is there.
+pub fn skip_line_end(text: &str, i: usize) -> usize {
+    let rest = text.get(i..).unwrap_or("");
+    if rest.starts_with("\r\n") {
+        i + 2
+    } else if rest.starts_with(['\n', '\r']) {
+        i + 1
+    } else {
+        i
+    }
+}
+
 /// How many line ends `text` holds: LF, CRLF (one) and lone CR.
 pub fn line_breaks(text: &str) -> usize {
     let bytes = text.as_bytes();
