@@ -212,8 +212,15 @@ fn write_hunk(out: &mut String, hunk: &[DiffOp], a: &[&str], b: &[&str]) {
     );
     let mut line = |tag: char, text: &str| {
         out.push(tag);
+        // A lone CR (old Mac line end) is shown as LF: a terminal would
+        // otherwise print the next line over this one.
+        if let Some(body) = text.strip_suffix('\r') {
+            out.push_str(body);
+            out.push('\n');
+            return;
+        }
         out.push_str(text);
-        if !(text.ends_with('\n') || text.ends_with('\r')) {
+        if !text.ends_with('\n') {
             out.push_str("\n\\ No newline at end of file\n");
         }
     };
@@ -258,7 +265,6 @@ mod tests {
             ("a\n", ""),
             ("a", "a\n"),
             ("a\nb\nc\n", "a\nB\nc\n"),
-            ("x\r\ny\rz", "x\ny\nz\n"),
             (
                 "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n",
                 "1\n2\nX\n4\n5\n6\n7\n8\n9\n10\nY\n12\n",
@@ -275,6 +281,15 @@ mod tests {
                 "{old:?} -> {new:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_lone_cr_is_shown_as_a_line_end() {
+        let diff = unified("x\r\ny\rz", "x\ny\nz\n", "a", "b");
+        assert_eq!(
+            diff,
+            "--- a\n+++ b\n@@ -1,3 +1,3 @@\n-x\r\n-y\n-z\n\\ No newline at end of file\n+x\n+y\n+z\n"
+        );
     }
 
     #[test]
