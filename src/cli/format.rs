@@ -77,7 +77,12 @@ fn format_one(path: &Path, check: bool, global: Global) -> u8 {
         super::note(format_args!("error: `{name}` was not formatted"));
         return EXIT_FINDINGS;
     };
-    let formatted = match format_text(&name, &text) {
+    let format = if check && !stdin {
+        crate::fmt::format_for_check
+    } else {
+        format_text
+    };
+    let formatted = match format(&name, &text) {
         Ok(f) => f,
         Err(FormatError::Syntax(diagnostics)) => {
             let policy = Policy::from_texts([(name.as_str(), text.as_str())]);

@@ -57,13 +57,19 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<std::sync::Arc<str>>) -> SourceFile {
         let text: std::sync::Arc<str> = text.into();
-        let mut line_starts = vec![0];
+        let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
+        line_starts.push(0);
         // A line ends at LF, CRLF or a lone CR (old Mac files), as in miette.
-        let bytes = text.as_bytes();
-        line_starts.extend(bytes.iter().enumerate().filter_map(|(i, &b)| {
-            let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-            ends.then_some(i + 1)
-        }));
+        // Without a CR (the usual case) the fast search for LF is enough.
+        if text.contains('\r') {
+            let bytes = text.as_bytes();
+            line_starts.extend(bytes.iter().enumerate().filter_map(|(i, &b)| {
+                let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+                ends.then_some(i + 1)
+            }));
+        } else {
+            line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        }
         SourceFile {
             name: name.into(),
             text,
