@@ -8,13 +8,16 @@
 //! Myers, each with a deadline. The output is what `similar` prints: the
 //! same header, hunks with three lines of context, and the no-newline hint.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use similar::{Algorithm, DiffOp};
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
+/// Regions up to this many lines go to Myers whole (the diff is then
+/// exactly `similar`'s); larger ones set their one-sided lines aside first.
+const SMALL_REGION: usize = 2_000;
 /// Longest a region between anchors may take before a coarser diff.
 const REGION_DEADLINE: Duration = Duration::from_millis(200);
 
@@ -95,7 +98,9 @@ fn equal(old_index: usize, new_index: usize, len: usize) -> DiffOp {
     }
 }
 
-/// Myers on one region between anchors.
+/// Myers on one region between anchors. In a large region, lines found on
+/// one side only are deleted or inserted whatever the rest: they are set
+/// aside first (as GNU diff does), so Myers sees only the shared lines.
 fn region(
     a: &[u32],
     ar: std::ops::Range<usize>,
@@ -107,14 +112,93 @@ fn region(
         return;
     }
     let deadline = Instant::now() + REGION_DEADLINE;
-    ops.extend(similar::capture_diff_deadline(
+    if ar.len() + br.len() <= SMALL_REGION {
+        ops.extend(similar::capture_diff_deadline(
+            Algorithm::Myers,
+            a,
+            ar,
+            b,
+            br,
+            Some(deadline),
+        ));
+        return;
+    }
+    let in_a: FxHashSet<u32> = a
+        .get(ar.clone())
+        .unwrap_or_default()
+        .iter()
+        .copied()
+        .collect();
+    let in_b: FxHashSet<u32> = b
+        .get(br.clone())
+        .unwrap_or_default()
+        .iter()
+        .copied()
+        .collect();
+    let shared_a: Vec<usize> = ar
+        .clone()
+        .filter(|&i| a.get(i).is_some_and(|id| in_b.contains(id)))
+        .collect();
+    let shared_b: Vec<usize> = br
+        .clone()
+        .filter(|&j| b.get(j).is_some_and(|id| in_a.contains(id)))
+        .collect();
+    let ids = |side: &[u32], at: &[usize]| -> Vec<u32> {
+        at.iter().filter_map(|&i| side.get(i).copied()).collect()
+    };
+    let (fa, fb) = (ids(a, &shared_a), ids(b, &shared_b));
+    let found = similar::capture_diff_deadline(
         Algorithm::Myers,
-        a,
-        ar,
-        b,
-        br,
+        &fa,
+        0..fa.len(),
+        &fb,
+        0..fb.len(),
         Some(deadline),
-    ));
+    );
+    // The shared lines Myers matched, back in file indices.
+    let mut matched = Vec::new();
+    for op in found {
+        if let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            for k in 0..len {
+                if let (Some(&i), Some(&j)) =
+                    (shared_a.get(old_index + k), shared_b.get(new_index + k))
+                {
+                    matched.push((i, j));
+                }
+            }
+        }
+    }
+    let (mut i, mut j) = (ar.start, br.start);
+    for (mi, mj) in matched.into_iter().chain([(ar.end, br.end)]) {
+        match (mi > i, mj > j) {
+            (true, true) => ops.push(DiffOp::Replace {
+                old_index: i,
+                old_len: mi - i,
+                new_index: j,
+                new_len: mj - j,
+            }),
+            (true, false) => ops.push(DiffOp::Delete {
+                old_index: i,
+                old_len: mi - i,
+                new_index: j,
+            }),
+            (false, true) => ops.push(DiffOp::Insert {
+                old_index: i,
+                new_index: j,
+                new_len: mj - j,
+            }),
+            (false, false) => {}
+        }
+        if mi < ar.end {
+            ops.push(equal(mi, mj, 1));
+        }
+        (i, j) = (mi + 1, mj + 1);
+    }
 }
 
 /// Pairs (index in `a`, index in `b`) of lines found once in each range,
@@ -289,6 +373,41 @@ mod tests {
         assert_eq!(
             diff,
             "--- a\n+++ b\n@@ -1,3 +1,3 @@\n-x\r\n-y\n-z\n\\ No newline at end of file\n+x\n+y\n+z\n"
+        );
+    }
+
+    /// Replays the ops: they must cover both sides in order, and equal
+    /// runs must hold equal lines.
+    fn replay(a: &[&str], b: &[&str]) {
+        let (mut i, mut j) = (0, 0);
+        for op in diff_ops(a, b) {
+            assert_eq!((op.old_range().start, op.new_range().start), (i, j));
+            if let DiffOp::Equal { .. } = op {
+                assert_eq!(a[op.old_range()], b[op.new_range()]);
+            }
+            (i, j) = (op.old_range().end, op.new_range().end);
+        }
+        assert_eq!((i, j), (a.len(), b.len()));
+    }
+
+    #[test]
+    fn large_regions_replay_exactly() {
+        let old: String = (0..3000)
+            .map(|i| format!("s{} {{ x; }}\n}}\n", i % 7))
+            .collect();
+        let new: String = (0..3000)
+            .map(|i| format!("s{} {{\n  x;\n}}\n", i % 5))
+            .collect();
+        replay(&lines(&old), &lines(&new));
+        replay(&lines(&new), &lines(&old));
+        let d = unified(&old, &new, "a", "b");
+        assert!(
+            d.starts_with(
+                "--- a
++++ b
+@@ -1,"
+            ),
+            "{d}"
         );
     }
 
