@@ -175,7 +175,7 @@ fn compile_figures(dir: &std::path::Path, sizes: &[(&str, usize)]) {
 /// formatting) and plain `qpol fmt -` (format to stdout): median wall time.
 fn fmt_figures(dir: &std::path::Path) {
     println!(
-        "\n{:<10} {:>9} {:>9} {:>12} {:>9}",
+        "\n{:<10} {:>9} {:>9} {:>14} {:>9}",
         "org", "projects", "input MB", "fmt --check s", "fmt s"
     );
     let sizes = [
@@ -210,7 +210,7 @@ fn fmt_figures(dir: &std::path::Path) {
         let check = time(&["fmt", "--check"], false);
         let plain = time(&["fmt"], true);
         println!(
-            "{label:<10} {:>9} {:>9.1} {check:>12.3} {plain:>9.3}",
+            "{label:<10} {:>9} {:>9.1} {check:>14.3} {plain:>9.3}",
             spec.projects,
             text.len() as f64 / 1e6
         );
