@@ -2,7 +2,8 @@
 //! synthetic organizations of 2,000 projects / 10,000 users and 20,000
 //! projects / 100,000 users and prints wall time (median of 3), throughput,
 //! peak memory (the child's max RSS) and the growth ratio, and verifies that
-//! every planted substring overlap is reported (Q201).
+//! every planted substring overlap is reported (Q201); then `compile` and
+//! `fmt --check` / `fmt` figures (2k, 5k, 20k projects and a 50 MB file).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -58,6 +59,7 @@ fn main() {
         println!("growth: input x{:.1}, time x{:.1}", m2 / m1, t2 / t1);
     }
     compile_figures(&dir, &sizes_for_compile());
+    fmt_figures(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     if !ok {
         eprintln!("some planted overlaps were not reported");
@@ -166,5 +168,51 @@ fn compile_figures(dir: &std::path::Path, sizes: &[(&str, usize)]) {
         if let [t1, t2] = times[..] {
             println!("{target} growth for 10x projects: time x{:.1}", t2 / t1);
         }
+    }
+}
+
+/// `qpol fmt --check` (diff of the unformatted synthetic org against its
+/// formatting) and plain `qpol fmt -` (format to stdout): median wall time.
+fn fmt_figures(dir: &std::path::Path) {
+    println!(
+        "\n{:<10} {:>9} {:>9} {:>14} {:>9}",
+        "org", "projects", "input MB", "fmt --check s", "fmt s"
+    );
+    let sizes = [
+        ("2k", OrgSpec::new(2_000, 10_000, 0)),
+        ("5k", OrgSpec::new(5_000, 25_000, 0)),
+        ("20k", OrgSpec::new(20_000, 100_000, 0)),
+        ("50MB", OrgSpec::new(90_000, 450_000, 0)),
+    ];
+    for (label, spec) in sizes {
+        let text = generate(&spec).text;
+        let path = dir.join(format!("fmt-{label}.qpol"));
+        std::fs::write(&path, &text).unwrap();
+        let time = |args: &[&str], stdin: bool| {
+            let mut runs: Vec<f64> = (0..RUNS)
+                .map(|_| {
+                    let started = Instant::now();
+                    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qpol"));
+                    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+                    if stdin {
+                        cmd.arg("-").stdin(std::fs::File::open(&path).unwrap());
+                    } else {
+                        cmd.arg(&path);
+                    }
+                    let status = cmd.status().unwrap();
+                    assert!(status.code().is_some_and(|c| c <= 1), "fmt failed");
+                    started.elapsed().as_secs_f64()
+                })
+                .collect();
+            runs.sort_by(|a, b| a.total_cmp(b));
+            runs[RUNS / 2]
+        };
+        let check = time(&["fmt", "--check"], false);
+        let plain = time(&["fmt"], true);
+        println!(
+            "{label:<10} {:>9} {:>9.1} {check:>14.3} {plain:>9.3}",
+            spec.projects,
+            text.len() as f64 / 1e6
+        );
     }
 }

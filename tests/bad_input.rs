@@ -158,3 +158,87 @@ fn a_fifty_megabyte_policy_is_read_to_the_end() {
     assert_eq!(errors.len(), 1);
     assert!(errors[0].primary.span.start() > 50 * 1024 * 1024 - 100);
 }
+
+/// Runs the real binary on `text` and returns (exit code, stdout, stderr);
+/// a panic (101) or an abort (134, stack overflow) fails the test.
+fn run_binary(args: &[&str], text: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.qpol");
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qpol"))
+        .args(args)
+        .arg(&file)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        code == 0 || code == 1,
+        "{args:?} exited with {code:?} (signal or panic): {}",
+        stderr.chars().take(2000).collect::<String>()
+    );
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+#[test]
+fn a_diagnostic_past_column_65535_is_rendered_clipped() {
+    let text = format!("{}bogus;\n", " ".repeat(70_000));
+    for cmd in [&["check"][..], &["compile", "-o", "out"]] {
+        let (code, stdout, _) = run_binary(cmd, &text);
+        assert_eq!(code, 1);
+        assert!(stdout.contains("bogus"), "{stdout}");
+        assert!(stdout.contains("1:70001"), "{stdout}");
+        assert!(stdout.contains('…'), "the line is clipped: {stdout}");
+        assert!(stdout.lines().all(|l| l.chars().count() < 600), "{stdout}");
+    }
+}
+
+#[test]
+fn every_span_on_long_lines_renders() {
+    // Labels at many columns of long lines, with long context lines.
+    let long = format!("project p {{ instances {} }}\n", "x, ".repeat(40_000));
+    let text = format!("{long}{}bogus\n{long}", " ".repeat(66_000));
+    let result = check_bytes(text.as_bytes());
+    assert!(result.errors() > 0);
+    for d in &result.diagnostics {
+        let shown = render::human(d, &result.sources, render::Style::Plain);
+        assert!(shown.lines().all(|l| l.chars().count() < 600), "{shown}");
+    }
+}
+
+#[test]
+fn a_cycle_of_ninety_thousand_groups_is_reported() {
+    let n = 90_000;
+    let text: String = (0..n)
+        .map(|i| format!("group g{i} {{ groups g{}; }}\n", (i + 1) % n))
+        .collect();
+    let (code, stdout, _) = run_binary(&["check"], &text);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("Q211"),
+        "{}",
+        &stdout[..stdout.len().min(2000)]
+    );
+    assert!(stdout.len() < 100_000, "the report stays short");
+    let (code, _, _) = run_binary(&["compile", "-o", "out"], &text);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_chain_of_ninety_thousand_groups_checks() {
+    let n = 90_000;
+    let mut text: String = (0..n)
+        .map(|i| format!("group g{i} {{ groups g{}; }}\n", i + 1))
+        .collect();
+    text.push_str(&format!(
+        "group g{n} {{ projects p; members user \"a@b.c\"; }}\nproject p {{ }}\n"
+    ));
+    let (code, _, _) = run_binary(&["check", "--format", "json"], &text);
+    assert!(code <= 1);
+    let (_, _, _) = run_binary(&["compile", "-o", "out"], &text);
+}

@@ -26,6 +26,9 @@ pub fn check(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     users_without_project(access, out);
 }
 
+/// Groups named in the message of a cycle.
+const SHOWN_IN_CYCLE: usize = 10;
+
 fn cycles(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     let model = access.model;
     for cycle in access.graph.group_cycles() {
@@ -35,7 +38,15 @@ fn cycles(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
             .map(|u| u.name.value.as_str())
             .collect();
         let Some(first) = names.first() else { continue };
-        let shown = format!("{} -> {first}", names.join(" -> "));
+        // A long cycle is named by its first groups (the labels list them all).
+        let shown = match names.get(..SHOWN_IN_CYCLE) {
+            Some(head) if names.len() > SHOWN_IN_CYCLE + 1 => format!(
+                "{} -> … ({} more groups) -> {first}",
+                head.join(" -> "),
+                names.len() - SHOWN_IN_CYCLE
+            ),
+            _ => format!("{} -> {first}", names.join(" -> ")),
+        };
         // One label per edge of the cycle: the `groups` entry that closes it.
         let mut edges = Vec::new();
         for (i, from) in cycle.iter().enumerate() {

@@ -164,7 +164,12 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         Ok(text) => text,
         Err(e) => return run.broken(&name, e.into_bytes(), "was not formatted"),
     };
-    let formatted = match format_text(&name, &text) {
+    let format = if check && !stdin {
+        crate::fmt::format_for_check
+    } else {
+        format_text
+    };
+    let formatted = match format(&name, &text) {
         Ok(f) => f,
         Err(FormatError::Syntax(_)) => {
             let why = "has syntax errors and was not formatted";
@@ -190,12 +195,8 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         return 0;
     }
     if check {
-        let diff = similar::TextDiff::from_lines(&text, &formatted);
-        let diff = diff
-            .unified_diff()
-            .context_radius(3)
-            .header(&name, &format!("{name} (formatted)"))
-            .to_string();
+        let diff =
+            crate::fmt::diff::unified(&text, &formatted, &name, &format!("{name} (formatted)"));
         if run.json() {
             run.file(&name, "unformatted", Some(("diff", &diff)));
         } else {

@@ -102,29 +102,48 @@ fn visible(c: char) -> String {
     format!("\\u{{{:X}}}", u32::from(c))
 }
 
-/// Should `c` at `rest` (the text from `c` on) be shown escaped? A carriage
-/// return is left alone only before a newline.
-fn escapes(c: char, rest: &str) -> bool {
+/// Where a text is shown: inside one line (a message, a file name), where
+/// every carriage return is escaped, or as source lines, where a carriage
+/// return ends a line (alone or before a newline) like a newline does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Inline,
+    Lines,
+}
+
+/// Should `c` at `rest` (the text from `c` on) be shown escaped? Inline, a
+/// carriage return is left alone only before a newline.
+fn escapes(c: char, rest: &str, shown: Shown) -> bool {
     if c == '\r' {
-        return !rest.get(1..).is_some_and(|r| r.starts_with('\n'));
+        return shown == Shown::Inline && !rest.get(1..).is_some_and(|r| r.starts_with('\n'));
     }
     hidden(c).is_some()
 }
 
-/// Does the text hold anything [`for_humans`] would change? Fast on ASCII.
-pub fn needs_escape(text: &str) -> bool {
+fn needs_escape_as(text: &str, shown: Shown) -> bool {
     if text.is_ascii() {
         let bytes = text.as_bytes();
         return bytes.iter().enumerate().any(|(i, &b)| {
             (b < 0x20
                 && b != b'\t'
                 && b != b'\n'
-                && (b != b'\r' || bytes.get(i + 1) != Some(&b'\n')))
+                && (b != b'\r' || (shown == Shown::Inline && bytes.get(i + 1) != Some(&b'\n'))))
                 || b == 0x7F
         });
     }
     text.char_indices()
-        .any(|(i, c)| escapes(c, text.get(i..).unwrap_or("")))
+        .any(|(i, c)| escapes(c, text.get(i..).unwrap_or(""), shown))
+}
+
+/// Does the text hold anything [`for_humans`] would change? Fast on ASCII.
+pub fn needs_escape(text: &str) -> bool {
+    needs_escape_as(text, Shown::Inline)
+}
+
+/// Does a source file hold anything [`escape_source`] would change? Its
+/// line ends (LF, CRLF, a lone CR) are not hidden characters.
+pub fn source_needs_escape(text: &str) -> bool {
+    needs_escape_as(text, Shown::Lines)
 }
 
 /// Text for a person: every hidden character as `\u{XXXX}`.
@@ -160,11 +179,20 @@ impl Escaped {
 
 /// [`for_humans`] with the offset map that keeps spans pointing at the same characters.
 pub fn escape_mapped(text: &str) -> Escaped {
+    escape_mapped_as(text, Shown::Inline)
+}
+
+/// A source file escaped for people, line ends kept, with its offset map.
+pub fn escape_source(text: &str) -> Escaped {
+    escape_mapped_as(text, Shown::Lines)
+}
+
+fn escape_mapped_as(text: &str, shown_as: Shown) -> Escaped {
     let mut out = String::with_capacity(text.len() + 16);
     let mut shifts = Vec::new();
     let mut shift = 0;
     for (i, c) in text.char_indices() {
-        if escapes(c, text.get(i..).unwrap_or("")) {
+        if escapes(c, text.get(i..).unwrap_or(""), shown_as) {
             let shown = visible(c);
             shift += shown.len() - c.len_utf8();
             out.push_str(&shown);
@@ -194,5 +222,8 @@ mod tests {
         }
         assert_eq!(e.map(text.len()), e.text.len());
         assert_eq!(for_humans("plain\ttext\n"), "plain\ttext\n");
+        // In source lines a lone carriage return ends a line, as LF does.
+        assert!(!source_needs_escape("a\rb\r\nc\n"));
+        assert_eq!(escape_source("a\rb\u{202E}").text, "a\rb\\u{202E}");
     }
 }

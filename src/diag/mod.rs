@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod escape;
 pub mod render;
+mod snippet;
 
 pub use codes::Code;
 
@@ -63,8 +64,19 @@ pub type HumanFile = std::sync::Arc<(SourceFile, escape::Escaped)>;
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<std::sync::Arc<str>>) -> SourceFile {
         let text: std::sync::Arc<str> = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
+        line_starts.push(0);
+        // A line ends at LF, CRLF or a lone CR (old Mac files), as in miette.
+        // Without a CR (the usual case) the fast search for LF is enough.
+        if text.contains('\r') {
+            let bytes = text.as_bytes();
+            line_starts.extend(bytes.iter().enumerate().filter_map(|(i, &b)| {
+                let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+                ends.then_some(i + 1)
+            }));
+        } else {
+            line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        }
         SourceFile {
             name: name.into(),
             text,
@@ -79,10 +91,10 @@ impl SourceFile {
     pub fn for_humans(&self) -> Option<&HumanFile> {
         self.human
             .get_or_init(|| {
-                if !escape::needs_escape(&self.text) {
+                if !escape::source_needs_escape(&self.text) {
                     return None;
                 }
-                let mut escaped = escape::escape_mapped(&self.text);
+                let mut escaped = escape::escape_source(&self.text);
                 let text = std::mem::take(&mut escaped.text);
                 Some(std::sync::Arc::new((
                     SourceFile::new(self.name.clone(), text),

@@ -2,6 +2,7 @@
 //! machines (a stable JSON form).
 
 use super::escape::for_humans;
+use super::snippet::Window;
 use super::{Diagnostic, Label, Severity, SourceMap};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
@@ -26,7 +27,11 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: Style) -> Stri
         .with_links(false);
     let report = Report::new(diagnostic, sources);
     let mut out = String::new();
-    if handler.render_report(&mut out, &report).is_err() {
+    // miette is not ours: should it ever panic, print the plain form.
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handler.render_report(&mut out, &report)
+    }));
+    if !matches!(rendered, Ok(Ok(()))) {
         out = format!(
             "{}[{}]: {}\n",
             diagnostic.severity,
@@ -174,14 +179,21 @@ struct Report {
 impl Report {
     fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
         let file = d.primary.span.file;
-        let source = Window::new(sources, file);
+        // miette takes time quadratic in the labels: show the first ones.
+        let secondary = d.secondary.get(..d.secondary.len().min(MAX_LABELS));
+        let secondary = secondary.unwrap_or_default();
+        let spans: Vec<(usize, usize)> = std::iter::once(&d.primary)
+            .chain(secondary.iter().filter(|l| l.span.file == file))
+            .map(|l| (l.span.start(), l.span.end()))
+            .collect();
+        let source = Window::new(sources, file, &spans);
         let mut labels = vec![labeled(&source, &d.primary, true)];
         let mut related = Vec::new();
-        for l in &d.secondary {
+        for l in secondary {
             if l.span.file == file {
                 labels.push(labeled(&source, l, false));
             } else {
-                let window = Window::new(sources, l.span.file);
+                let window = Window::new(sources, l.span.file, &[(l.span.start(), l.span.end())]);
                 related.push(Report {
                     code: String::new(),
                     message: for_humans(&l.message).into_owned(),
@@ -193,11 +205,20 @@ impl Report {
                 });
             }
         }
+        let hidden = d.secondary.len() - secondary.len();
+        let help = match (&d.help, hidden) {
+            (help, 0) => help.as_deref().map(|h| for_humans(h).into_owned()),
+            (Some(help), n) => Some(format!(
+                "{}\n({n} more labels: see `--format json`)",
+                for_humans(help)
+            )),
+            (None, n) => Some(format!("({n} more labels: see `--format json`)")),
+        };
         Report {
             code: format!("{}[{}]", d.severity, d.code.id()),
             message: for_humans(&d.message).into_owned(),
             severity: d.severity,
-            help: d.help.as_deref().map(|h| for_humans(h).into_owned()),
+            help,
             source,
             labels,
             related,
@@ -205,80 +226,15 @@ impl Report {
     }
 }
 
-/// One file as miette reads it. miette finds lines by scanning from the
-/// start of the source it is given; this hands it, for each span it asks
-/// for, only the lines around that span (found through the file's line
-/// index), so rendering stays fast however large the file and however far
-/// apart a diagnostic's labels are.
-///
-/// A file holding hidden characters (controls, bidirectional controls,
-/// zero-width ones) is shown escaped (`\u{202E}`), with every label's
-/// offsets moved to the same characters of the escaped text; its name is
-/// escaped too.
-struct Window {
-    /// The file as shown.
-    file: Option<super::SourceFile>,
-    /// The file as read, when it differs from the one shown.
-    original: Option<(super::SourceFile, super::HumanFile)>,
-    name: String,
-}
-
-impl Window {
-    fn new(sources: &SourceMap, file: super::FileId) -> Window {
-        let source = sources.get(file);
-        let human = source.and_then(|f| f.for_humans().map(|h| (f.clone(), h.clone())));
-        Window {
-            file: match &human {
-                Some((_, h)) => Some(h.0.clone()),
-                None => source.cloned(),
-            },
-            original: human,
-            name: for_humans(sources.name(file)).into_owned(),
-        }
-    }
-
-    /// A file offset, clamped to the text and to a char boundary, in the text as shown.
-    fn local(&self, offset: usize) -> usize {
-        match &self.original {
-            Some((original, human)) => human.1.map(original.clamp(offset)),
-            None => self.file.as_ref().map_or(0, |f| f.clamp(offset)),
-        }
-    }
-}
-
-impl miette::SourceCode for Window {
-    fn read_span<'a>(
-        &'a self,
-        span: &miette::SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let Some(file) = &self.file else {
-            return "".read_span(span, context_lines_before, context_lines_after);
-        };
-        let start = file.clamp(span.offset());
-        let end = file.clamp(span.offset() + span.len()).max(start);
-        let first = file.line_index(start).saturating_sub(context_lines_before);
-        let last = file.line_index(end) + context_lines_after;
-        let (from, to) = file.line_range(first, last);
-        let lines = file.text.get(from..to).unwrap_or("");
-        let local = miette::SourceSpan::from((start - from, end - start));
-        let inner = lines.read_span(&local, context_lines_before, context_lines_after)?;
-        Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.name.clone(),
-            inner.data(),
-            miette::SourceSpan::from((inner.span().offset() + from, inner.span().len())),
-            inner.line() + first,
-            inner.column(),
-            inner.line_count(),
-        )))
-    }
-}
+/// Labels drawn per diagnostic besides the primary one.
+const MAX_LABELS: usize = 30;
 
 fn labeled(window: &Window, label: &Label, primary: bool) -> LabeledSpan {
     let (start, end) = (
         window.local(label.span.start()),
-        window.local(label.span.end()),
+        window
+            .local(label.span.end())
+            .max(window.local(label.span.start())),
     );
     let text = (!label.message.is_empty()).then(|| for_humans(&label.message).into_owned());
     if primary {

@@ -13,11 +13,11 @@
 //! output: the output must parse, keep every comment and lower to the same
 //! model as the input (the soundness check).
 
+pub mod diff;
 mod print;
 
 use crate::diag::Diagnostic;
 use crate::policy::Policy;
-use crate::syntax::parse_file;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
@@ -31,8 +31,19 @@ pub enum FormatError {
 
 /// Format one file's text.
 pub fn format_text(name: &str, text: &str) -> Result<String, FormatError> {
+    format_with(name, text, true)
+}
+
+/// [`format_text`] without the soundness check, for `fmt --check`: it only
+/// shows what formatting would change and writes nothing, and `fmt` itself
+/// still checks before writing. Half the time: the output is not parsed.
+pub fn format_for_check(name: &str, text: &str) -> Result<String, FormatError> {
+    format_with(name, text, false)
+}
+
+fn format_with(name: &str, text: &str, sound: bool) -> Result<String, FormatError> {
     let mut policy = Policy::default();
-    let id = policy.add_text(name, text);
+    policy.add_text(name, text);
     let Some((_, parsed)) = policy.files.first() else {
         return Err(FormatError::Unsound("the file"));
     };
@@ -47,29 +58,36 @@ pub fn format_text(name: &str, text: &str) -> Result<String, FormatError> {
         ));
     }
     let formatted = print::Printer::new(text).file(&parsed.file, &parsed.comments);
-    soundness(id, text, &formatted)?;
+    if sound {
+        soundness(&policy, name, &formatted)?;
+    }
     Ok(formatted)
 }
 
-/// The output parses, keeps every comment and means the same as the input.
-fn soundness(id: crate::diag::FileId, input: &str, output: &str) -> Result<(), FormatError> {
-    let reparsed = parse_file(id, output);
+/// The output parses, keeps every comment and means the same as the input
+/// (`input`, already parsed). Each text is parsed and lowered once.
+fn soundness(input: &Policy, name: &str, output: &str) -> Result<(), FormatError> {
+    let reformatted = Policy::from_texts([(name, output)]);
+    let (Some((_, original)), Some((_, reparsed))) =
+        (input.files.first(), reformatted.files.first())
+    else {
+        return Err(FormatError::Unsound("the file"));
+    };
     if reparsed.has_errors() {
         return Err(FormatError::Unsound(
             "the syntax (the output does not parse)",
         ));
     }
-    let original = parse_file(id, input);
     let texts = |p: &crate::syntax::Parsed| {
         p.comments
             .iter()
             .map(|c| c.text.clone())
             .collect::<Vec<_>>()
     };
-    if texts(&original) != texts(&reparsed) {
+    if texts(original) != texts(reparsed) {
         return Err(FormatError::Unsound("the comments"));
     }
-    if model_json(input) != model_json(output) {
+    if policy_json(input) != policy_json(&reformatted) {
         return Err(FormatError::Unsound("the meaning of the policy"));
     }
     Ok(())
@@ -77,7 +95,10 @@ fn soundness(id: crate::diag::FileId, input: &str, output: &str) -> Result<(), F
 
 /// The model of a text as JSON (spans left out), for comparing meanings.
 pub fn model_json(text: &str) -> String {
-    let policy = Policy::from_texts([("policy.qpol", text)]);
-    let (model, _) = crate::model::lower(&policy);
+    policy_json(&Policy::from_texts([("policy.qpol", text)]))
+}
+
+fn policy_json(policy: &Policy) -> String {
+    let (model, _) = crate::model::lower(policy);
     serde_json::to_string(&model).unwrap_or_default()
 }

@@ -60,7 +60,7 @@ impl<'s> Printer<'s> {
         let same_line = self
             .source
             .get(self.last_end..c.span.start())
-            .is_some_and(|gap| !gap.contains('\n'));
+            .is_some_and(|gap| !gap.contains(['\n', '\r']));
         if c.span.start() < pos && !c.own_line && same_line && !self.out.is_empty() {
             let text = c.text.clone();
             let end = c.span.end();
@@ -88,7 +88,7 @@ impl<'s> Printer<'s> {
             .source
             .get(self.last_end.min(start)..start)
             .unwrap_or("");
-        let blank = gap.matches('\n').count() >= 2 && gap.trim().is_empty();
+        let blank = crate::syntax::lexical::line_breaks(gap) >= 2 && gap.trim().is_empty();
         let after_open = self.out.ends_with("{\n");
         if blank && !self.out.is_empty() && !after_open {
             self.out.push('\n');

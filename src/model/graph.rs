@@ -83,7 +83,7 @@ impl Graph {
     pub fn group_cycles(&self) -> Vec<Vec<UnitId>> {
         let contains = EdgeFiltered::from_fn(&self.graph, |e| *e.weight() == Edge::Contains);
         let mut cycles = Vec::new();
-        for component in petgraph::algo::tarjan_scc(&contains) {
+        for component in petgraph::algo::kosaraju_scc(&contains) {
             let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
             let Some(&start) = members.iter().min_by_key(|n| self.unit_of(**n)) else {
                 continue;

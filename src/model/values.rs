@@ -66,6 +66,17 @@ pub fn check_account_id(id: &Located<Text>, diags: &mut Vec<Diagnostic>) {
 pub fn parse_hours(value: &Located<Text>, diags: &mut Vec<Diagnostic>) -> Option<u32> {
     let digits = value.value.strip_suffix('h').unwrap_or(&value.value);
     let Ok(hours) = digits.parse::<u64>() else {
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::ValueOutOfRange,
+                    format!("`{}` is too large: a session is 1 to 24 hours", value.value),
+                    Label::new(value.span, "must be 1h to 24h"),
+                )
+                .with_help("IAM's dynamic-rule expiration is 1 to 24 hours: use `24h` at most"),
+            );
+            return None;
+        }
         diags.push(
             Diagnostic::new(
                 Code::InvalidValue,

@@ -356,12 +356,22 @@ fn unescape(raw: &str, start: usize, file: FileId, diagnostics: &mut Vec<Diagnos
             'r' => out.push('\r'),
             'u' => {
                 let rest = raw.get(i + 2..).unwrap_or("");
-                let decoded = rest
+                let code_point = rest
                     .strip_prefix('{')
                     .and_then(|r| r.split_once('}'))
                     .filter(|(hex, _)| (1..=6).contains(&hex.len()))
-                    .and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().map(|n| (hex.len(), n)))
-                    .and_then(|(len, n)| char::from_u32(n).map(|c| (len, c)));
+                    .and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().map(|n| (hex.len(), n)));
+                let decoded = code_point.and_then(|(len, n)| char::from_u32(n).map(|c| (len, c)));
+                if let (Some((len, n)), None) = (code_point, decoded) {
+                    // Well formed, but not a Unicode scalar value.
+                    let escape = raw.get(i..i + len + 4).unwrap_or("");
+                    diagnostics.push(not_a_scalar(file, start + i, escape, n));
+                    out.push_str(raw.get(i..i + len + 4).unwrap_or(""));
+                    for _ in 0..len + 2 {
+                        chars.next();
+                    }
+                    continue;
+                }
                 match decoded {
                     Some((len, ch)) => {
                         out.push(ch);
@@ -394,6 +404,24 @@ fn unescape(raw: &str, start: usize, file: FileId, diagnostics: &mut Vec<Diagnos
         }
     }
     out
+}
+
+/// `\u{D800}` or `\u{110000}`: a code point no string can hold.
+fn not_a_scalar(file: FileId, at: usize, escape: &str, n: u32) -> Diagnostic {
+    let what = if (0xD800..=0xDFFF).contains(&n) {
+        format!("U+{n:04X} is a UTF-16 surrogate, not a Unicode scalar value")
+    } else {
+        format!("U+{n:04X} is past U+10FFFF, the last Unicode code point")
+    };
+    Diagnostic::new(
+        Code::InvalidEscape,
+        format!("escape `{escape}` in a string: {what}"),
+        Label::new(
+            Span::new(file, at, at + escape.len()),
+            "no character has this code point",
+        ),
+    )
+    .with_help("strings hold Unicode scalar values, U+0000 to U+D7FF and U+E000 to U+10FFFF: write the character itself, or its code point as `\\u{1F600}`")
 }
 
 fn bad_escape(file: FileId, at: usize, escape: &str, help: &str) -> Diagnostic {

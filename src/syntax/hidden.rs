@@ -23,7 +23,7 @@ enum Place {
 /// Every run of hidden characters in `text`, as diagnostics.
 pub fn scan(file: FileId, text: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if !escape::needs_escape(text) {
+    if !escape::source_needs_escape(text) {
         return out;
     }
     let mut place = Place::Code;
@@ -33,8 +33,8 @@ pub fn scan(file: FileId, text: &str) -> Vec<Diagnostic> {
     for (i, c) in text.char_indices() {
         let kind = match c {
             '\u{FEFF}' if i == 0 => None,
-            '\r' if text.get(i + 1..).is_some_and(|r| r.starts_with('\n')) => None,
-            '\r' => Some(Hidden::Control),
+            // A line end, alone (old Mac files) or before a newline.
+            '\r' => None,
             c => escape::hidden(c),
         };
         match (kind, run) {
@@ -63,7 +63,7 @@ pub fn scan(file: FileId, text: &str) -> Vec<Diagnostic> {
                 escaped = true;
                 Place::String
             }
-            (Place::String, '"') | (_, '\n') => Place::Code,
+            (Place::String, '"') | (_, '\n' | '\r') => Place::Code,
             (p, _) => p,
         };
     }

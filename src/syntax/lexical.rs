@@ -20,7 +20,7 @@ pub fn comments(file: FileId, text: &str) -> Vec<Comment> {
     let mut line_start = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'\n' => {
+            b'\n' | b'\r' => {
                 i += 1;
                 line_start = i;
             }
@@ -50,18 +50,41 @@ pub fn skip_string(bytes: &[u8], start: usize) -> usize {
         match b {
             b'\\' => i += 2,
             b'"' => return i + 1,
-            b'\n' => return i,
+            b'\n' | b'\r' => return i,
             _ => i += 1,
         }
     }
     bytes.len()
 }
 
-/// The offset of the end of the line holding `i` (its `\n`, or the end of the text).
+/// The offset of the end of the line holding `i` (its `\n` or `\r`, or the
+/// end of the text): a lone CR ends a line, as in old Mac files.
 pub fn end_of_line(text: &str, i: usize) -> usize {
     text.get(i..)
-        .and_then(|r| r.find('\n'))
+        .and_then(|r| r.find(['\n', '\r']))
         .map_or(text.len(), |n| i + n)
+}
+
+/// The offset after the line end at `i` (LF, CRLF or CR), or `i` if none is there.
+pub fn skip_line_end(text: &str, i: usize) -> usize {
+    let rest = text.get(i..).unwrap_or("");
+    if rest.starts_with("\r\n") {
+        i + 2
+    } else if rest.starts_with(['\n', '\r']) {
+        i + 1
+    } else {
+        i
+    }
+}
+
+/// How many line ends `text` holds: LF, CRLF (one) and lone CR.
+pub fn line_breaks(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
 }
 
 /// Skip whitespace and comments from `pos`; returns the next significant index.
@@ -139,7 +162,7 @@ pub fn statement_boundaries(text: &str, chunks: usize) -> Vec<usize> {
             }
             b'{' | b'<' => depth += 1,
             b'}' | b'>' => depth = depth.saturating_sub(1),
-            b'\n' => {
+            b'\n' | b'\r' => {
                 let next = i + 1;
                 if depth == 0 && next >= step * (out.len() + 1) && keyword_at(text, next) {
                     out.push(next);

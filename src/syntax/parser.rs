@@ -211,6 +211,11 @@ fn syntax_error(
     punctuation: &[String],
 ) -> Diagnostic {
     let found = found_token(text, at);
+    if found == "\"" {
+        if let Some(d) = unclosed_string(file, text, at) {
+            return d;
+        }
+    }
     let end = at + found.len();
     let expected = match variant {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives, punctuation),
@@ -244,6 +249,36 @@ fn syntax_error(
         }
     }
     d
+}
+
+/// A string starting at `at` that its line does not close: unterminated,
+/// or (when the next line holds a `"`) written across lines.
+fn unclosed_string(file: FileId, text: &str, at: usize) -> Option<Diagnostic> {
+    let end = lexical::skip_string(text.as_bytes(), at);
+    if end > at + 1 && text.as_bytes().get(end - 1) == Some(&b'"') {
+        return None;
+    }
+    let span = Span::new(file, at, end);
+    let next_line = lexical::skip_line_end(text, end);
+    let continues = text
+        .get(next_line..lexical::end_of_line(text, next_line))
+        .is_some_and(|l| l.contains('"'));
+    let d = if continues {
+        Diagnostic::new(
+            Code::SyntaxError,
+            "a string cannot span lines: this one is not closed on the line it starts",
+            Label::new(span, "not closed on this line"),
+        )
+        .with_help("close the string on its line; write a line break inside it as `\\n`")
+    } else {
+        Diagnostic::new(
+            Code::SyntaxError,
+            "unterminated string: no closing `\"` on its line",
+            Label::new(span, "string not closed"),
+        )
+        .with_help("add the closing `\"` before the end of the line")
+    };
+    Some(d)
 }
 
 const OPERATORS: &[&str] = &[

@@ -27,7 +27,7 @@ pub fn resume_at(text: &str, start: usize, error_at: usize) -> usize {
         }
         line_start = false;
         match b {
-            b'\n' => line_start = true,
+            b'\n' | b'\r' => line_start = true,
             b'"' => {
                 i = skip_string(bytes, i);
                 continue;
