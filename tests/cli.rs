@@ -7,24 +7,10 @@
     clippy::panic
 )]
 
+mod support;
+use support::run::{qpol, qpol_in, stderr, stdout};
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn qpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(args)
-        .env_remove("QPOL_FORMAT")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn exit_codes() {
@@ -248,20 +234,7 @@ fn fmt_rewrites_in_place_checks_and_refuses_broken_files() {
         std::fs::read_to_string(dir.path().join("broken.qpol")).unwrap(),
         "instance a {\n  plan lite;\n  region us-east;\n}\n"
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(["fmt", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"resource_group   q ;")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = qpol_in(&["fmt", "-"], "resource_group   q ;");
     assert_eq!(stdout(&out), "resource_group q;\n");
     assert_eq!(qpol(&["fmt", "no/such.qpol"]).status.code(), Some(2));
 }

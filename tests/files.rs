@@ -11,24 +11,14 @@
     clippy::panic
 )]
 
+mod support;
+use support::run::{command, qpol, stderr};
+
 use std::ffi::CString;
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn qpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(args)
-        .env_remove("QPOL_FORMAT")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -263,9 +253,7 @@ fn folder_with_bad_entries(dir: &Path) -> (PathBuf, Vec<String>) {
 
 /// Run qpol, failing the test instead of hanging (a FIFO blocks on open).
 fn qpol_within(args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(args)
-        .env_remove("QPOL_FORMAT")
+    let mut child = command(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -384,9 +372,7 @@ fn stale_temporaries_of_dead_processes_are_removed() {
 /// Start `args`, wait until a temporary appears in `dir`, send `signal`.
 /// `None` when the run finished before a temporary was seen.
 fn interrupt(args: &[&str], dir: &Path, signal: i32) -> Option<Output> {
-    let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(args)
-        .env_remove("QPOL_FORMAT")
+    let child = command(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -451,8 +437,7 @@ fn stdout_write_errors_are_not_ignored() {
             .open("/dev/full")
             .unwrap()
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(["fmt", "-"])
+    let mut child = command(&["fmt", "-"])
         .stdin(Stdio::piped())
         .stdout(full())
         .stderr(Stdio::piped())
@@ -472,11 +457,7 @@ fn stdout_write_errors_are_not_ignored() {
         &["check", "policies/org.qpol", "--format", "json"][..],
         &["explain"],
     ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_qpol"))
-            .args(args)
-            .stdout(full())
-            .output()
-            .unwrap();
+        let o = command(args).stdout(full()).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }
 }
@@ -487,11 +468,7 @@ fn a_closed_stdout_pipe_is_not_success() {
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
     unsafe { libc::close(fds[0]) };
     let write_end = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[1]) };
-    let o = Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .arg("explain")
-        .stdout(write_end)
-        .output()
-        .unwrap();
+    let o = command(&["explain"]).stdout(write_end).output().unwrap();
     assert_ne!(o.status.code(), Some(0));
     assert_eq!(stderr(&o), "");
 }

@@ -10,16 +10,11 @@
     clippy::panic
 )]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
+use support::run::qpol;
 
-fn qpol(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(args)
-        .env_remove("QPOL_FORMAT")
-        .output()
-        .unwrap()
-}
+use std::path::Path;
+use std::process::Output;
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)

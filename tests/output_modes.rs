@@ -8,39 +8,11 @@
     clippy::panic
 )]
 
-use std::io::Write;
+mod support;
+use support::run::{qpol, qpol_in, stderr, stdout};
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn qpol_in(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-        .args(args)
-        .env_remove("QPOL_FORMAT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn qpol(args: &[&str]) -> Output {
-    qpol_in(args, "")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Output;
 
 /// stdout is exactly one JSON document (`from_str` refuses trailing text).
 fn document(o: &Output) -> serde_json::Value {

@@ -1,6 +1,8 @@
-//! Checks of compiled output that tests share: the Terraform provider's
-//! schema and the request plan's format, both in Rust.
-#![allow(dead_code)]
+//! What the integration tests share: running the binary, and the checks of
+//! compiled output (the Terraform provider's schema and the request plan's
+//! format, both in Rust).
+#![allow(dead_code, clippy::unwrap_used)]
 
 pub mod api_plan;
+pub mod run;
 pub mod tf_schema;
