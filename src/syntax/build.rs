@@ -372,6 +372,15 @@ fn unescape(raw: &str, start: usize, file: FileId, diagnostics: &mut Vec<Diagnos
                     }
                     continue;
                 }
+                if let Some(hex) = too_many_digits(rest) {
+                    let escape = raw.get(i..i + hex.len() + 4).unwrap_or("");
+                    diagnostics.push(too_long(file, start + i, escape, hex));
+                    out.push_str(escape);
+                    for _ in 0..hex.len() + 2 {
+                        chars.next();
+                    }
+                    continue;
+                }
                 match decoded {
                     Some((len, ch)) => {
                         out.push(ch);
@@ -422,6 +431,42 @@ fn not_a_scalar(file: FileId, at: usize, escape: &str, n: u32) -> Diagnostic {
         ),
     )
     .with_help("strings hold Unicode scalar values, U+0000 to U+D7FF and U+E000 to U+10FFFF: write the character itself, or its code point as `\\u{1F600}`")
+}
+
+/// The hex digits of `{HEX}` at the start of `rest` when there are more
+/// than the 6 a code point takes.
+fn too_many_digits(rest: &str) -> Option<&str> {
+    let (hex, _) = rest.strip_prefix('{')?.split_once('}')?;
+    (hex.len() > 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+}
+
+/// `\u{FFFFFFFF}`: more hex digits than any code point has.
+fn too_long(file: FileId, at: usize, escape: &str, hex: &str) -> Diagnostic {
+    let significant = hex.trim_start_matches('0');
+    let what = if significant.len() > 6
+        || u32::from_str_radix(significant, 16).map_or(true, |n| n > 0x10FFFF)
+    {
+        ", and its value is past U+10FFFF, the last Unicode code point"
+    } else {
+        ""
+    };
+    let shown = if escape.len() > 24 {
+        format!("{}…}}", escape.get(..20).unwrap_or(escape))
+    } else {
+        escape.to_string()
+    };
+    Diagnostic::new(
+        Code::InvalidEscape,
+        format!(
+            "escape `{shown}` in a string has {} hex digits, at most 6 are allowed{what}",
+            hex.len()
+        ),
+        Label::new(
+            Span::new(file, at, at + escape.len()),
+            "too many hex digits",
+        ),
+    )
+    .with_help("a unicode escape is `\\u{`, 1 to 6 hex digits up to 10FFFF, then `}`, e.g. `\\u{1F600}`; leave out leading zeros (`\\u{41}`)")
 }
 
 fn bad_escape(file: FileId, at: usize, escape: &str, help: &str) -> Diagnostic {
