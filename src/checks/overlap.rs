@@ -227,6 +227,17 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         for (claim, value) in user.attributes.iter() {
+            if let (AttrValue::List(items), true) = (&value.value, access.is_delimited(claim)) {
+                if let Some(item) = items.iter().find(|i| i.contains(',')) {
+                    out.push(comma_in_element(
+                        model,
+                        &user.name.value,
+                        claim,
+                        item,
+                        value.span,
+                    ));
+                }
+            }
             if access.is_delimited(claim)
                 && matches!(value.value, AttrValue::Str(_))
                 && warned_undelimited.insert((user_id, claim.as_str()))
@@ -237,6 +248,46 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A list element holding `,`, in an attribute that a `has` rule tests: qpol
+/// writes the list as `,a,b,`, so the element would read as two elements and
+/// `has` could match inside it.
+fn comma_in_element(model: &Model, user: &str, claim: &str, item: &str, span: Span) -> Diagnostic {
+    let rule = model
+        .units
+        .iter()
+        .flat_map(|u| u.member_sets.iter().map(move |s| (u, s)))
+        .flat_map(|(u, s)| s.rules.iter().map(move |r| (u, r)))
+        .flat_map(|(u, r)| r.conditions.iter().map(move |c| (u, c)))
+        .find(|(_, c)| c.operator == Operator::Has && c.claim.value == claim);
+    let parts: Vec<String> = item
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{p:?}"))
+        .collect();
+    let mut d = Diagnostic::new(
+        Code::InvalidValue,
+        format!(
+            "user `{user}`'s {claim} element `{item}` contains `,`, the delimiter qpol writes between the elements `has` rules read"
+        ),
+        Label::new(span, format!("`{item}` would read as {} elements", parts.len().max(2))),
+    )
+    .with_help(format!(
+        "`has` matches whole elements, and `{item}` would be written as `,{item},`, where `has` finds each part: write the parts as separate elements (`{claim} [{}]`) or remove the comma",
+        parts.join(", ")
+    ));
+    if let Some((unit, c)) = rule {
+        d = d.with_label(Label::new(
+            c.span,
+            format!(
+                "`{}` of {} reads `{claim}` delimited",
+                c.describe(),
+                unit.name.value
+            ),
+        ));
+    }
+    d
 }
 
 fn undelimited(user: &str, claim: &str, value: &str, span: Span) -> Diagnostic {
