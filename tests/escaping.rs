@@ -56,7 +56,7 @@ const POLICY_TEXTS: [(&str, &str); 6] = [
     ),
     ("description", "CI ${var.region}"),
     ("project", "${path.module} ${file(\"/etc/shadow\")}"),
-    ("realm", "https://idp.example.com/${path.module}/saml"),
+    ("realm", "https://idp.example.com/%{path}/saml"),
 ];
 
 #[test]
@@ -214,4 +214,28 @@ fn every_policy_value_in_a_url_is_percent_encoded_and_placeholders_stay() {
         request(&plan, "instance.QR-ml")["url"],
         "https://resource-controller.cloud.ibm.com/v2/resource_instances?name=QR%20ml%2F..%2Fx&resource_group_id=${resource_group.rg.id}"
     );
+}
+
+#[test]
+fn an_apostrophe_in_an_email_is_escaped_in_the_lookup_jsonpath() {
+    let text = r#"instance QR-ml { plan standard; region us-east; }
+project ml { instances QR-ml; members user "o'brien@example.com"; role reader; }"#;
+    let plan = compile(text, Target::IbmApi);
+    let lookup = plan["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"].as_str().unwrap().starts_with("user."))
+        .unwrap();
+    assert_eq!(
+        lookup["yields"]["iam_id"],
+        r"$.resources[?(@.email=='o\'brien@example.com')].iam_id"
+    );
+    let url = lookup["url"].as_str().unwrap();
+    assert!(
+        url.ends_with("search=email%3Ao%27brien%40example.com"),
+        "{url}"
+    );
+    let tf = compile(text, Target::Terraform).to_string();
+    assert!(tf.contains("\"o'brien@example.com\""), "{tf}");
 }

@@ -120,8 +120,17 @@ impl Lowerer {
             .name("session", diags)
             .and_then(|v| parse_hours(&v, diags))
             .unwrap_or(24);
-        let realm = s.string("realm", diags).map(|l| l.value);
-        let tenant = s.string("tenant", diags).map(|l| l.value);
+        let kind_name = kind.as_ref().map_or("appid", |k| k.value.as_str());
+        let realm = s.string("realm", diags);
+        if let Some(r) = &realm {
+            super::values::check_realm(r, kind_name, diags);
+        }
+        let realm = realm.map(|l| l.value);
+        let tenant = s.string("tenant", diags);
+        if let Some(t) = &tenant {
+            super::values::check_tenant(t, diags);
+        }
+        let tenant = tenant.map(|l| l.value);
         let plan = s.name("plan", diags);
         if let Some(p) = &plan {
             check_choice("plan", p, APPID_PLANS, diags);

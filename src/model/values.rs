@@ -179,13 +179,47 @@ pub fn check_role_values(
 
 /// An email or IAM id (`IBMid-...`, `iam-ServiceId-...`) as IAM takes it:
 /// no spaces, quotes, brackets or separators, which no such id holds and
-/// which would break the URLs and lookups compiled from it.
+/// which would break the URLs and lookups compiled from it; and nothing a
+/// reader cannot see or tell apart from a plain letter (checked after the
+/// string's `\u{..}` escapes are decoded). An IAM id is ASCII. An email may
+/// hold `'` (`o'brien@example.com`, quoted where a lookup names it), and
+/// non-ASCII letters in its local part, but no character that Unicode
+/// compatibility normalization (NFKC) changes (fullwidth `ａ`, ligatures),
+/// and its domain is ASCII (an internationalized domain in its `xn--` form).
 pub fn check_identity(id: &Located<Text>, what: &str, diags: &mut Vec<Diagnostic>) {
-    let bad = id
-        .value
+    let value = id.value.as_str();
+    let is_email = what != "IAM id" && value.contains('@');
+    let noun = if is_email { "email" } else { "IAM id" };
+    let invalid = |message: String, label: &str, help: &str| {
+        Diagnostic::new(
+            Code::InvalidValue,
+            message,
+            Label::new(id.span, label.to_string()),
+        )
+        .with_help(help.to_string())
+    };
+    if let Some((c, kind)) = value
         .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "'\"`,;<>()[]{}\\".contains(*c));
-    if let Some(bad) = bad {
+        .find_map(|c| crate::diag::escape::hidden(c).map(|h| (c, h)))
+    {
+        diags.push(invalid(
+            format!(
+                "`{value}` is not a valid {what}: it holds {}, {}, and an {noun} never holds a character a reader cannot see",
+                crate::diag::escape::name(c),
+                kind.describe()
+            ),
+            "hidden character",
+            "retype the id without it; IAM would compare the hidden character too, so the id would name nobody, or someone else",
+        ));
+        return;
+    }
+    let forbidden = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || "\"`,;<>()[]{}\\".contains(c)
+            || (c == '\'' && !is_email)
+    };
+    if let Some(bad) = value.chars().find(|c| forbidden(*c)) {
         let help = if bad == ',' || bad == ';' {
             "one id per string: `user \"a@example.com\", user \"b@example.com\"`"
         } else {
@@ -198,13 +232,142 @@ pub fn check_identity(id: &Located<Text>, what: &str, diags: &mut Vec<Diagnostic
         } else {
             format!("`{bad}`")
         };
+        diags.push(invalid(
+            format!("`{value}` is not a valid {what}: it contains {bad}"),
+            "invalid character",
+            help,
+        ));
+        return;
+    }
+    if !is_email {
+        if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
+            diags.push(invalid(
+                format!(
+                    "`{value}` is not a valid {what}: it contains `{c}` ({}), and an IAM id is ASCII letters, digits and `-`",
+                    crate::diag::escape::name(c)
+                ),
+                "non-ASCII character",
+                "copy the IAM id from IAM (`IBMid-...`, `iam-ServiceId-...`); a look-alike letter would name nobody",
+            ));
+        }
+        return;
+    }
+    let (local, domain) = value.rsplit_once('@').unwrap_or((value, ""));
+    if let Some(c) = domain.chars().find(|c| !c.is_ascii()) {
+        diags.push(invalid(
+            format!(
+                "`{value}` is not a valid email: its domain contains `{c}` ({}), and qpol takes an email's domain in ASCII",
+                crate::diag::escape::name(c)
+            ),
+            "non-ASCII domain",
+            "write an internationalized domain in its ASCII (punycode) form, `xn--...`; a look-alike letter in a domain names another domain",
+        ));
+        return;
+    }
+    if let Some(c) = local.chars().find(|c| changed_by_nfkc(*c)) {
+        diags.push(invalid(
+            format!(
+                "`{value}` is not a valid email: it contains `{c}` ({}), a compatibility form (fullwidth, ligature, ...) that an email never holds",
+                crate::diag::escape::name(c)
+            ),
+            "compatibility character",
+            "write the plain letter instead (`a`, not fullwidth `\\u{FF41}`): the address with the compatibility form is another address, or none",
+        ));
+    }
+}
+
+/// Does Unicode compatibility normalization (NFKC) change `c`?
+fn changed_by_nfkc(c: char) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    !c.is_ascii() && std::iter::once(c).nfkc().ne(std::iter::once(c))
+}
+
+/// An App ID tenant id, which qpol appends to the issuer URL
+/// (`https://REGION.appid.cloud.ibm.com/oauth/v4/TENANT`): App ID shows it
+/// as a GUID; qpol takes 1 to 64 letters, digits and `-`, so that it can
+/// only ever be one path segment.
+pub fn check_tenant(tenant: &Located<Text>, diags: &mut Vec<Diagnostic>) {
+    let t = tenant.value.as_str();
+    let valid =
+        (1..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid {
+        let why = if t.is_empty() {
+            "it is empty".to_string()
+        } else if t.len() > 64 {
+            format!("it has {} characters", t.chars().count())
+        } else {
+            let bad = t
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+                .unwrap_or('-');
+            format!("it contains {}", shown(bad))
+        };
         diags.push(
             Diagnostic::new(
                 Code::InvalidValue,
-                format!("`{}` is not a valid {what}: it contains {bad}", id.value),
-                Label::new(id.span, "invalid character"),
+                format!("`{t}` is not an App ID tenant id: {why}"),
+                Label::new(tenant.span, "expected 1 to 64 letters, digits and `-`"),
+            )
+            .with_help("write the tenant id App ID shows for the instance (a GUID such as `1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d`): it becomes the last segment of the realm `https://REGION.appid.cloud.ibm.com/oauth/v4/TENANT`, so only letters, digits and `-` are taken"),
+        );
+    }
+}
+
+/// An identity provider's realm, the issuer IAM compares with the token's:
+/// a non-empty `https://` URL (App ID, or a SAML entity id), or for SAML
+/// also a `urn:` name; never a space, control, quote, `#` or `${`.
+pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic>) {
+    let r = realm.value.as_str();
+    let saml = kind == "saml";
+    let scheme_ok = r
+        .strip_prefix("https://")
+        .is_some_and(|rest| rest.split('/').next().is_some_and(|host| !host.is_empty()))
+        || (saml && r.strip_prefix("urn:").is_some_and(|rest| !rest.is_empty()));
+    let bad = r.chars().find(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || crate::diag::escape::hidden(*c).is_some()
+            || "\"'`#<>\\".contains(*c)
+    });
+    let why = if r.is_empty() {
+        Some("it is empty".to_string())
+    } else if let Some(bad) = bad {
+        Some(format!("it contains {}", shown(bad)))
+    } else if r.contains("${") {
+        Some("it contains `${`".to_string())
+    } else if !scheme_ok {
+        Some(if saml {
+            "it is neither an `https://` URL nor a `urn:` name".to_string()
+        } else {
+            "it is not an `https://` URL".to_string()
+        })
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        let help = if saml {
+            "write the SAML identity provider's entity id, an `https://` URL or a `urn:` name, e.g. `realm \"https://idp.example.com/saml\";`"
+        } else {
+            "write the App ID issuer, `realm \"https://us-south.appid.cloud.ibm.com/oauth/v4/<tenant-id>\";`, or give `tenant \"<tenant-id>\";` and `region` and let qpol write it"
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{r}` is not a realm: {why}"),
+                Label::new(realm.span, "expected the identity provider's issuer URL"),
             )
             .with_help(help),
         );
+    }
+}
+
+/// A character as a message shows it: `a space`, `U+0007 ...`, or `` `/` ``.
+fn shown(c: char) -> String {
+    if c == ' ' {
+        "a space".to_string()
+    } else if c.is_whitespace() || c.is_control() || crate::diag::escape::hidden(c).is_some() {
+        crate::diag::escape::name(c)
+    } else {
+        format!("`{c}`")
     }
 }

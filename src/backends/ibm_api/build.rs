@@ -4,7 +4,7 @@
 //! last the account settings. Each request names the earlier ones it needs.
 
 use super::bodies::*;
-use super::text::{escape, url_value, Lits, Text};
+use super::text::{escape, jsonpath_quoted, url_value, Lits, Text};
 use super::{order, Plan, Request};
 use crate::backends::deployment::{
     Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
@@ -492,7 +492,10 @@ impl<'d> Builder<'d> {
                 )
                 .yields(
                     "iam_id",
-                    format!("$.resources[?(@.email=='{}')].iam_id", escape(email)),
+                    format!(
+                        "$.resources[?(@.email=='{}')].iam_id",
+                        escape(&jsonpath_quoted(email))
+                    ),
                 ),
             );
             positions.insert(email, position);

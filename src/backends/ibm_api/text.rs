@@ -145,6 +145,16 @@ enum Value<'a> {
     Many(Vec<Cow<'a, str>>),
 }
 
+/// `text` inside a single-quoted JSONPath string literal (RFC 9535): `\`
+/// and `'` are escaped with a backslash (`o\'brien@example.com`).
+pub fn jsonpath_quoted(text: &str) -> Cow<'_, str> {
+    if text.contains(['\\', '\'']) {
+        Cow::Owned(text.replace('\\', "\\\\").replace('\'', "\\'"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
