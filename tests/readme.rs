@@ -123,3 +123,29 @@ fn compiled_excerpts_are_what_compile_writes() {
         "the README's request excerpt is stale"
     );
 }
+
+/// The grammar summary says what the parser does about separators between
+/// attributes: `;` or `,` is required, except before the closing bracket.
+#[test]
+fn grammar_summary_states_the_attribute_separators_the_parser_requires() {
+    let text = readme();
+    let rule = text
+        .lines()
+        .find(|l| l.starts_with("attributes  ="))
+        .expect("the grammar summary's attributes rule");
+    assert!(
+        rule.contains(r#"( ";" | "," | before-closing-bracket ) )*"#),
+        "README says: {rule}"
+    );
+    let errors = |attrs: &str| {
+        let text = format!(
+            "idp org {{ region us-south; attribute project, team; }}\nuser Eve {{ attributes {{ {attrs} }} }}\n"
+        );
+        let policy = qpol::Policy::from_texts([("t.qpol", text.as_str())]);
+        policy.syntax_diagnostics().filter(|d| d.is_error()).count()
+    };
+    assert!(errors(r#"project "a" team "b""#) > 0);
+    for ok in [r#"project "a"; team "b""#, r#"project "a", team "b";"#] {
+        assert_eq!(errors(ok), 0, "{ok}");
+    }
+}
