@@ -86,7 +86,7 @@ pub const TABLE: &[CodeInfo] = &[
     CodeInfo { code: ValueOutOfRange, id: "Q104", severity: Error, title: "value outside IAM's limits",
         explanation: "A number or a length is outside what IAM or the Terraform provider accepts: dynamic-rule expiration is 1 to 24 hours, a role's display name 1 to 50 characters, its description 1 to 250, a custom role name at most 30 characters, tags at most 128, qpol names at most 100." },
     CodeInfo { code: InvalidValue, id: "Q105", severity: Error, title: "invalid value",
-        explanation: "A setting has a value that IAM does not accept (for example an unknown region, an account setting other than the listed ones, or a tag with characters outside `A-Za-z0-9:_ .-`)." },
+        explanation: "A setting has a value that IAM does not accept (for example an unknown region, an account setting other than the listed ones, a tag with characters outside `A-Za-z0-9:_ .-`, an App ID tenant that is not 1 to 64 letters, digits and `-`, a realm that is not an `https://` URL, an email or IAM id holding a hidden or look-alike character, or a list element with `,` in an attribute a `has` rule reads)." },
     CodeInfo { code: UnknownSetting, id: "Q106", severity: Error, title: "unknown setting",
         explanation: "A block contains a key that this kind of declaration does not have. The help line suggests the closest key that it has." },
     CodeInfo { code: MissingSetting, id: "Q107", severity: Error, title: "missing setting",
