@@ -472,3 +472,82 @@ fn a_closed_stdout_pipe_is_not_success() {
     assert_ne!(o.status.code(), Some(0));
     assert_eq!(stderr(&o), "");
 }
+
+/// A device named directly is refused, never read: `/dev/zero` never ends.
+#[test]
+fn a_device_named_directly_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.qpol");
+    std::fs::write(
+        &policy,
+        "instance a {\n  plan lite;\n  region us-east;\n}\n",
+    )
+    .unwrap();
+    let runs: [&[&str]; 4] = [
+        &["check", "/dev/zero"],
+        &["fmt", "--check", "/dev/zero"],
+        &["check", s(&policy), "--baseline", "/dev/zero"],
+        &["--format", "json", "check", "/dev/null"],
+    ];
+    for args in runs {
+        let o = qpol(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let printed = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+        assert!(
+            printed.contains("a character device"),
+            "{args:?}: {printed}"
+        );
+    }
+}
+
+/// A FIFO named directly is read (`qpol check <(cat x)` passes one), up to
+/// the size cap; standard input has the same cap.
+#[test]
+fn a_fifo_is_read_and_every_read_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ff.qpol");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(&fifo, "instance a {\n  plan lite;\n  region us-east;\n}\n").unwrap();
+        })
+    };
+    let o = qpol(&["check", s(&fifo)]);
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The cap, lowered for the test.
+    let big = dir.path().join("big.qpol");
+    std::fs::write(&big, "# comment\n".repeat(100)).unwrap();
+    for args in [vec!["check", s(&big)], vec!["fmt", "--check", s(&big)]] {
+        let o = command(&args)
+            .env("QPOL_MAX_INPUT_BYTES", "500")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("larger than 500 bytes, not a policy")
+                && stderr(&o).contains("big.qpol"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let mut child = command(&["fmt", "-"])
+        .env("QPOL_MAX_INPUT_BYTES", "500")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut input, "# comment\n".repeat(100).as_bytes());
+    drop(input);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("larger than 500 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}

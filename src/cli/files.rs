@@ -60,7 +60,7 @@ pub fn key(meta: &Metadata) -> (u64, u64) {
 /// a symlink points to, with its metadata when it exists. A dangling
 /// symlink, a symlink loop and anything but a regular file are refused.
 pub fn target(path: &Path) -> Result<(PathBuf, Option<Metadata>), String> {
-    let shown = path.display();
+    let shown = crate::diag::escape::path(path);
     let real = match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((path.to_path_buf(), None)),
         Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
@@ -85,7 +85,7 @@ pub fn write_with(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {
     let (real, old) = target(path)?;
-    let shown = path.display();
+    let shown = crate::diag::escape::path(path);
     if let Some(meta) = &old {
         // By mode, not by a failing open: root can open anything.
         if meta.permissions().mode() & 0o222 == 0 {
