@@ -2,7 +2,8 @@
 //! is not a regular file (or is an input), keep symlinks, hard links, owner
 //! and mode, refuse read-only files; a folder's unreadable `*.qpol` entries
 //! are errors; a failed run writes nothing; temporaries are removed on
-//! SIGINT/SIGTERM and by the next run when their process is dead; stdout
+//! SIGINT/SIGTERM (which say what was written in full) and by the next run
+//! when their process is dead; devices are refused and reads capped; stdout
 //! write errors are not ignored. These tests run as root.
 #![allow(
     clippy::unwrap_used,
@@ -405,10 +406,23 @@ fn an_interrupted_compile_or_fmt_leaves_no_temporary() {
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let args = ["compile", s(&big), "-t", "ibm-api", "-o", s(&plan)];
         let o = (0..3)
-            .find_map(|_| interrupt(&args, &out, signal))
+            .find_map(|_| {
+                let _ = std::fs::remove_file(&plan);
+                interrupt(&args, &out, signal)
+            })
             .expect("compile finished before it could be interrupted");
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         assert!(temps(&out).is_empty(), "{:?}", temps(&out));
+        // The handler says whether the output had been written in full.
+        let said = if plan.exists() {
+            format!(
+                "interrupted; `{}` had already been written in full",
+                s(&plan)
+            )
+        } else {
+            "interrupted; nothing was written".to_string()
+        };
+        assert!(stderr(&o).contains(&said), "{}", stderr(&o));
     }
     // fmt: an unformatted copy (no indentation).
     let messy: String = synthetic
@@ -425,6 +439,7 @@ fn an_interrupted_compile_or_fmt_leaves_no_temporary() {
         };
         let o = (0..3).find_map(|_| attempt()).expect("fmt finished first");
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        assert!(stderr(&o).contains("interrupted; "), "{}", stderr(&o));
         assert!(temps(dir.path()).is_empty(), "{:?}", temps(dir.path()));
     }
 }

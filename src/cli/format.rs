@@ -2,7 +2,8 @@
 //! symlink's target is formatted, owner, mode and hard links are kept, a
 //! read-only file is refused), or with `--check` show a diff and exit 1
 //! when a file is not formatted. `-` reads standard input and writes
-//! standard output (with `--check`, its diff). A file with syntax errors is
+//! standard output (with `--check`, its diff; its syntax errors go to
+//! stderr). A file with syntax errors is
 //! refused and left untouched. With `--format json` the whole run is one
 //! document: each file's `status` (and its `diff`, or for `-` its
 //! `formatted` text) under `files`, syntax errors under `diagnostics`.
