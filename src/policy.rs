@@ -1,6 +1,7 @@
 //! Reading a policy: one `.qpol` file, or a folder of them read as one
 //! policy (like Terraform reads a folder), into a [`Policy`] of parsed files.
 
+use crate::diag::escape::inline;
 use crate::diag::{Code, Diagnostic, FileId, Label, SourceMap, Span};
 use crate::syntax::{parse_file, Parsed};
 use std::path::{Path, PathBuf};
@@ -15,9 +16,9 @@ pub struct Policy {
 /// Reading failed before any policy text was seen (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read `{path}`: {reason}")]
+    #[error("cannot read `{}`: {reason}", inline(path))]
     Io { path: String, reason: String },
-    #[error("`{path}` holds no `*.qpol` files")]
+    #[error("`{}` holds no `*.qpol` files", inline(path))]
     NoPolicyFiles { path: String },
     /// `*.qpol` entries of a folder that are not readable regular files.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
@@ -26,7 +27,7 @@ pub enum LoadError {
 
 /// A `*.qpol` entry of a folder that cannot be read as a policy file.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot read `{path}`: {reason}")]
+#[error("cannot read `{}`: {reason}", inline(path))]
 pub struct EntryError {
     pub path: String,
     pub reason: String,
@@ -73,7 +74,7 @@ pub fn folder_files(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<EntryError
                 reason: match std::fs::read_link(&path) {
                     Ok(to) => format!(
                         "it is a symlink to `{}`, which cannot be read ({e}); fix or remove the link",
-                        to.display()
+                        crate::diag::escape::path(&to)
                     ),
                     Err(_) => e.to_string(),
                 },
@@ -119,7 +120,7 @@ pub fn file_kind_or_file(meta: &std::fs::Metadata) -> &'static str {
 pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
@@ -130,9 +131,79 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
             file_kind(&meta)
         )));
     }
+    let limit = max_input_bytes();
+    if meta.len() > limit {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {}, not a policy",
+            limit_shown(limit)
+        )));
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes)?;
+    file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// The most bytes a policy file (or standard input) may hold: 1 GiB. No
+/// policy comes near it; a stream that goes on (a device, a FIFO fed
+/// without end) stops here instead of filling memory.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// [`MAX_INPUT_BYTES`], or `QPOL_MAX_INPUT_BYTES` when set: that variable
+/// exists for tests of the limit, which cannot write a gigabyte.
+pub fn max_input_bytes() -> u64 {
+    std::env::var("QPOL_MAX_INPUT_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_INPUT_BYTES)
+}
+
+/// The limit as people read it: "1 GiB", or a number of bytes.
+fn limit_shown(limit: u64) -> String {
+    if limit.is_multiple_of(1 << 30) {
+        format!("{} GiB", limit >> 30)
+    } else {
+        format!("{limit} bytes")
+    }
+}
+
+/// Read at most `limit` bytes of `reader`; more is an error.
+pub fn read_capped(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {}, not a policy",
+            limit_shown(limit)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Read a policy file named on the command line: a regular file or a FIFO
+/// (`<(...)` is one), up to [`max_input_bytes`]. A device or a socket is
+/// refused before it is opened (`/dev/zero` never ends, a terminal waits).
+pub fn read_named(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path)?;
+    let t = meta.file_type();
+    if t.is_char_device() || t.is_block_device() || t.is_socket() {
+        return Err(std::io::Error::other(format!(
+            "it is {}, not a policy file; name a regular file (or `-` for standard input)",
+            file_kind(&meta)
+        )));
+    }
+    if meta.is_dir() {
+        return Err(std::io::Error::other("it is a folder"));
+    }
+    read_capped(std::fs::File::open(path)?, max_input_bytes())
+}
+
+/// Read standard input, up to [`max_input_bytes`].
+pub fn read_stdin() -> std::io::Result<Vec<u8>> {
+    read_capped(std::io::stdin().lock(), max_input_bytes())
 }
 
 impl Policy {
@@ -164,7 +235,10 @@ impl Policy {
                 let id = self.sources.add(name, shown);
                 let diagnostic = Diagnostic::new(
                     Code::UnreadableInput,
-                    format!("`{name}` is not UTF-8 text: byte {valid_up_to} is not valid UTF-8"),
+                    format!(
+                        "`{}` is not UTF-8 text: byte {valid_up_to} is not valid UTF-8",
+                        inline(name)
+                    ),
                     Label::new(
                         Span::new(id, valid_up_to, valid_up_to),
                         "first byte that is not UTF-8",
@@ -226,10 +300,35 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
         let bytes = if folder {
             read_regular(&file)
         } else {
-            std::fs::read(&file)
+            read_named(&file)
         }
         .map_err(|e| io(&file, e))?;
         policy.add_bytes(&file.display().to_string(), bytes);
     }
     Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_are_capped() {
+        let text = b"instance a {}\n";
+        let read = super::read_capped(&text[..], 14);
+        assert_eq!(read.ok().as_deref(), Some(&text[..]));
+        let error = super::read_capped(&text[..], 13)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("it is larger than 13 bytes, not a policy")
+        );
+        let error = super::read_capped(std::io::repeat(0), super::MAX_INPUT_BYTES >> 10)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("it is larger than 1048576 bytes, not a policy")
+        );
+        assert_eq!(super::limit_shown(super::MAX_INPUT_BYTES), "1 GiB");
+    }
 }

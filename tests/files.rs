@@ -2,7 +2,8 @@
 //! is not a regular file (or is an input), keep symlinks, hard links, owner
 //! and mode, refuse read-only files; a folder's unreadable `*.qpol` entries
 //! are errors; a failed run writes nothing; temporaries are removed on
-//! SIGINT/SIGTERM and by the next run when their process is dead; stdout
+//! SIGINT/SIGTERM (which say what was written in full) and by the next run
+//! when their process is dead; devices are refused and reads capped; stdout
 //! write errors are not ignored. These tests run as root.
 #![allow(
     clippy::unwrap_used,
@@ -405,10 +406,23 @@ fn an_interrupted_compile_or_fmt_leaves_no_temporary() {
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let args = ["compile", s(&big), "-t", "ibm-api", "-o", s(&plan)];
         let o = (0..3)
-            .find_map(|_| interrupt(&args, &out, signal))
+            .find_map(|_| {
+                let _ = std::fs::remove_file(&plan);
+                interrupt(&args, &out, signal)
+            })
             .expect("compile finished before it could be interrupted");
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         assert!(temps(&out).is_empty(), "{:?}", temps(&out));
+        // The handler says whether the output had been written in full.
+        let said = if plan.exists() {
+            format!(
+                "interrupted; `{}` had already been written in full",
+                s(&plan)
+            )
+        } else {
+            "interrupted; nothing was written".to_string()
+        };
+        assert!(stderr(&o).contains(&said), "{}", stderr(&o));
     }
     // fmt: an unformatted copy (no indentation).
     let messy: String = synthetic
@@ -425,6 +439,7 @@ fn an_interrupted_compile_or_fmt_leaves_no_temporary() {
         };
         let o = (0..3).find_map(|_| attempt()).expect("fmt finished first");
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        assert!(stderr(&o).contains("interrupted; "), "{}", stderr(&o));
         assert!(temps(dir.path()).is_empty(), "{:?}", temps(dir.path()));
     }
 }
@@ -471,4 +486,83 @@ fn a_closed_stdout_pipe_is_not_success() {
     let o = command(&["explain"]).stdout(write_end).output().unwrap();
     assert_ne!(o.status.code(), Some(0));
     assert_eq!(stderr(&o), "");
+}
+
+/// A device named directly is refused, never read: `/dev/zero` never ends.
+#[test]
+fn a_device_named_directly_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.qpol");
+    std::fs::write(
+        &policy,
+        "instance a {\n  plan lite;\n  region us-east;\n}\n",
+    )
+    .unwrap();
+    let runs: [&[&str]; 4] = [
+        &["check", "/dev/zero"],
+        &["fmt", "--check", "/dev/zero"],
+        &["check", s(&policy), "--baseline", "/dev/zero"],
+        &["--format", "json", "check", "/dev/null"],
+    ];
+    for args in runs {
+        let o = qpol(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let printed = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+        assert!(
+            printed.contains("a character device"),
+            "{args:?}: {printed}"
+        );
+    }
+}
+
+/// A FIFO named directly is read (`qpol check <(cat x)` passes one), up to
+/// the size cap; standard input has the same cap.
+#[test]
+fn a_fifo_is_read_and_every_read_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ff.qpol");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(&fifo, "instance a {\n  plan lite;\n  region us-east;\n}\n").unwrap();
+        })
+    };
+    let o = qpol(&["check", s(&fifo)]);
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The cap, lowered for the test.
+    let big = dir.path().join("big.qpol");
+    std::fs::write(&big, "# comment\n".repeat(100)).unwrap();
+    for args in [vec!["check", s(&big)], vec!["fmt", "--check", s(&big)]] {
+        let o = command(&args)
+            .env("QPOL_MAX_INPUT_BYTES", "500")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("larger than 500 bytes, not a policy")
+                && stderr(&o).contains("big.qpol"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let mut child = command(&["fmt", "-"])
+        .env("QPOL_MAX_INPUT_BYTES", "500")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut input, "# comment\n".repeat(100).as_bytes());
+    drop(input);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("larger than 500 bytes"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -165,3 +165,59 @@ fn fmt_writes_hidden_characters_of_a_string_as_visible_escapes() {
         "{formatted}"
     );
 }
+
+/// A newline or a tab in a file name never reaches a human report raw: it
+/// would start a forged line (`+++ fake.qpol`). JSON keeps the exact name.
+#[test]
+fn file_names_with_line_ends_are_escaped_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let forged = dir.path().join("z\n+++ fake.qpol");
+    std::fs::write(&forged, "instance   QR {plan standard;region us-east}\n").unwrap();
+    let o = qpol(&[
+        "fmt",
+        "--check",
+        "--color",
+        "never",
+        forged.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let printed = text(&o);
+    assert!(
+        !printed.lines().any(|l| l.starts_with("+++ fake.qpol")),
+        "{printed}"
+    );
+    assert!(printed.contains("z\\u{A}+++ fake.qpol"), "{printed}");
+    // The snippet header of a diagnostic.
+    let broken = dir.path().join("nl\nx.qpol");
+    std::fs::write(&broken, "instance a {\n").unwrap();
+    let o = qpol(&["check", "--color", "never", broken.to_str().unwrap()]);
+    let printed = text(&o);
+    assert!(printed.contains("nl\\u{A}x.qpol:"), "{printed}");
+    // An unreadable file, and a written one.
+    let missing = dir.path().join("no\tsuch.qpol");
+    let printed = text(&qpol(&["check", missing.to_str().unwrap()]));
+    assert!(printed.contains("no\\u{9}such.qpol"), "{printed}");
+    let good = dir.path().join("good.qpol");
+    std::fs::write(&good, "instance a {\n  plan lite;\n  region us-east;\n}\n").unwrap();
+    let out = dir.path().join("o\nut");
+    let printed = text(&qpol(&[
+        "compile",
+        good.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    assert!(
+        printed.contains("wrote ") && printed.contains("o\\u{A}ut"),
+        "{printed}"
+    );
+    for line in printed.lines() {
+        assert!(!line.starts_with("ut/"), "{printed}");
+    }
+    // JSON keeps the exact name.
+    let o = qpol(&["--format", "json", "check", broken.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        doc["diagnostics"][0]["primary"]["file"],
+        broken.to_str().unwrap()
+    );
+}

@@ -174,3 +174,121 @@ fn explain_json_is_one_document() {
         .unwrap()
         .contains("did you mean `Q201`"));
 }
+
+/// stderr is exactly one JSON document.
+fn err_document(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&stderr(o))
+        .unwrap_or_else(|e| panic!("stderr is not one JSON document ({e}):\n{}", stderr(o)))
+}
+
+#[test]
+fn compile_to_stdout_keeps_every_report_on_stderr() {
+    // An unreadable policy: the io_errors document on stderr, stdout empty.
+    for format in ["json", "human"] {
+        let o = qpol(&["--format", format, "compile", "no/such.qpol", "-o", "-"]);
+        assert_eq!(o.status.code(), Some(2), "{format}");
+        assert_eq!(stdout(&o), "", "{format}");
+        assert!(stderr(&o).contains("no/such.qpol"), "{format}");
+    }
+    let o = qpol(&["--format", "json", "compile", "no/such.qpol", "-o", "-"]);
+    assert_eq!(err_document(&o)["io_errors"][0]["path"], "no/such.qpol");
+    // A compiled run: stdout is the Terraform file, the report is on stderr.
+    let o = qpol(&[
+        "--format",
+        "json",
+        "compile",
+        "policies/org.qpol",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(document(&o)["resource"].is_object());
+    assert_eq!(err_document(&o)["output"], "-");
+}
+
+#[test]
+fn compile_to_a_full_stdout_reports_it_in_the_one_document() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    let o = support::run::command(&[
+        "--format",
+        "json",
+        "compile",
+        "policies/org.qpol",
+        "-o",
+        "-",
+    ])
+    .stdin(std::process::Stdio::null())
+    .stdout(full)
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let doc = err_document(&o);
+    assert_eq!(doc["output"], serde_json::Value::Null);
+    assert_eq!(doc["io_errors"][0]["path"], "-");
+    assert!(doc["io_errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot write to standard output"));
+}
+
+#[test]
+fn fmt_stdin_keeps_diagnostics_off_stdout() {
+    let o = qpol_in(&["--color", "never", "fmt", "-"], "instance a {\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert!(stderr(&o).contains("error[Q"), "{}", stderr(&o));
+    // JSON keeps its one document on stdout.
+    let o = qpol_in(&["--format", "json", "fmt", "-"], "instance a {\n");
+    assert_eq!(document(&o)["files"][0]["status"], "syntax_errors");
+}
+
+#[test]
+fn fmt_check_stdin_hints_at_fmt_dash() {
+    let o = qpol_in(&["fmt", "--check", "-"], MESSY);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("format it with `qpol fmt -`"), "{err}");
+    assert!(!err.contains("qpol fmt <stdin>"), "{err}");
+}
+
+#[test]
+fn o_messages_say_what_the_path_is_and_what_o_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+    let loop1 = dir.path().join("loop1");
+    let loop2 = dir.path().join("loop2");
+    std::os::unix::fs::symlink(&loop2, &loop1).unwrap();
+    std::os::unix::fs::symlink(&loop1, &loop2).unwrap();
+    for out in [&dangling, &loop1] {
+        let o = qpol(&["compile", "policies/org.qpol", "-o", s(out)]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            !err.contains("File exists") && !err.contains("cannot read"),
+            "{err}"
+        );
+        assert!(err.contains("symlink that leads to no folder"), "{err}");
+        assert!(err.contains("-o names a folder"), "{err}");
+    }
+    // A FIFO (where /dev/stdout leads when it is a pipe).
+    let fifo = dir.path().join("pipe");
+    let c = std::ffi::CString::new(s(&fifo)).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let link = dir.path().join("stdout");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let o = qpol(&[
+        "compile",
+        "policies/org.qpol",
+        "-t",
+        "ibm-api",
+        "-o",
+        s(&link),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains("leads to no file"), "{err}");
+    assert!(err.contains("a FIFO") && err.contains("`-o -`"), "{err}");
+}

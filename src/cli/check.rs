@@ -29,14 +29,14 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         };
         let old = checks::check(baseline);
         if !old.passed() {
-            let shown = baseline_path.display();
+            let shown = crate::diag::escape::path(baseline_path);
             output::report(
                 &old.diagnostics,
                 &old.sources,
                 global,
                 &[],
                 &[IoError::new(
-                    &shown,
+                    baseline_path.display(),
                     format!("the baseline `{shown}` has errors; it must check clean"),
                 )],
                 output::Stream::Stdout,

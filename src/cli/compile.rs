@@ -9,6 +9,7 @@ use super::output::{IoError, Stream};
 use super::{files, note, output, Global, OutputFormat, PathArg, EXIT_USAGE};
 use crate::backends::{self, Target};
 use crate::checks;
+use crate::diag::escape;
 use crate::policy::load;
 use std::path::{Path, PathBuf};
 
@@ -41,27 +42,41 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
         Ok(d) => d,
         Err(e) => return output::fail(global, &[e], &null()),
     };
+    let stream = match destination {
+        Destination::Stdout => Stream::Stderr,
+        Destination::File(_) => Stream::Stdout,
+    };
     let policy = match load(&args.path) {
         Ok(p) => p,
-        Err(e) => return output::fail(global, &IoError::from_load(&e), &null()),
+        Err(e) => return output::fail_to(global, &IoError::from_load(&e), &null(), stream),
     };
     let result = checks::check(policy);
     let compiled = backends::compile(&result, args.target);
     let code = output::exit_code(&compiled.diagnostics, global);
     let mut io_errors = Vec::new();
-    let (stream, shown) = match &destination {
-        Destination::Stdout => (Stream::Stderr, "-".to_string()),
-        Destination::File(file) => (Stream::Stdout, file.display().to_string()),
+    let shown = match &destination {
+        Destination::Stdout => "-".to_string(),
+        Destination::File(file) => file.display().to_string(),
     };
     // A failed run (errors, or warnings under `--deny warnings`) writes nothing.
     let written = compiled.deployment.is_some()
         && code == 0
         && match &destination {
-            Destination::Stdout => super::write_stdout(|w| {
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, w);
-                compiled.write_to(&mut out)?;
-                std::io::Write::flush(&mut out)
-            }),
+            Destination::Stdout => {
+                let ok = super::write_stdout(|w| {
+                    let mut out = std::io::BufWriter::with_capacity(1 << 20, w);
+                    compiled.write_to(&mut out)?;
+                    std::io::Write::flush(&mut out)
+                }) && super::write_stdout(|w| w.flush());
+                // The failure belongs in this run's one report.
+                if let Some(e) = super::take_stdout_error() {
+                    io_errors.push(IoError::new(
+                        "-",
+                        format!("cannot write to standard output: {e}"),
+                    ));
+                }
+                ok
+            }
             Destination::File(file) => match write_output(file, &compiled) {
                 Ok(()) => true,
                 Err(message) => {
@@ -89,7 +104,7 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
     if global.format == OutputFormat::Human && io_errors.is_empty() {
         if written {
             if matches!(destination, Destination::File(_)) {
-                note(format!("wrote {shown}"));
+                note(format!("wrote {}", escape::inline(&shown)));
             }
         } else if compiled.deployment.is_some() {
             note("nothing written: warnings are denied (`--deny warnings`); fix them and compile again");
@@ -114,46 +129,80 @@ fn destination(args: &CompileArgs) -> Result<Destination, IoError> {
         return Ok(Destination::Stdout);
     }
     let file = output_file(args);
-    let shown = file.display().to_string();
+    let exact = file.display().to_string();
+    let shown = escape::path(&file);
+    let expects = match args.target {
+        Target::Terraform => "with `--target terraform`, -o names a folder (main.tf.json is written into it) or a `*.tf.json` file, or `-` for standard output",
+        Target::IbmApi => "with `--target ibm-api`, -o names a regular file to write, or `-` for standard output",
+    };
     if let (Some(dir), Target::Terraform) = (&args.output, args.target) {
         let meta = std::fs::metadata(dir).ok().filter(|m| !m.is_dir());
         if let (Some(meta), false) = (meta, file == *dir) {
             return Err(IoError::new(
                 dir.display(),
                 format!(
-                    "`-o {}` is {}: with `--target terraform`, -o names a folder (main.tf.json is written into it) or a `*.tf.json` file",
-                    dir.display(),
+                    "`-o {}` is {}: {expects}",
+                    escape::path(dir),
                     crate::policy::file_kind_or_file(&meta)
                 ),
             ));
         }
     }
-    // The first folder that exists above the file must be a folder.
+    // The first entry that exists above the file must be a folder, or a
+    // symlink that leads to one.
     if let Some(parent) = file.parent() {
         let existing = parent
             .ancestors()
             .filter(|a| !a.as_os_str().is_empty())
-            .find_map(|a| std::fs::metadata(a).ok().map(|m| (a, m)));
-        if let Some((above, meta)) = existing.filter(|(_, m)| !m.is_dir()) {
-            return Err(IoError::new(
-                &shown,
-                format!(
-                    "cannot write `{shown}`: `{}` is {}, not a folder; -o must name a file in a folder, or a new folder",
-                    above.display(),
-                    crate::policy::file_kind_or_file(&meta)
-                ),
-            ));
+            .find_map(|a| std::fs::symlink_metadata(a).ok().map(|m| (a, m)));
+        if let Some((above, link)) = existing {
+            let above_shown = escape::path(above);
+            match std::fs::metadata(above) {
+                Err(e) => {
+                    return Err(IoError::new(
+                        &exact,
+                        format!(
+                            "cannot write `{shown}`: `{above_shown}` is {} that leads to no folder ({e}); {expects}: remove the link or point it at a folder",
+                            if link.file_type().is_symlink() { "a symlink" } else { "an entry" }
+                        ),
+                    ))
+                }
+                Ok(meta) if !meta.is_dir() => {
+                    return Err(IoError::new(
+                        &exact,
+                        format!(
+                            "cannot write `{shown}`: `{above_shown}` is {}, not a folder; {expects}",
+                            crate::policy::file_kind_or_file(&meta)
+                        ),
+                    ))
+                }
+                Ok(_) => {}
+            }
         }
     }
-    let (_, meta) = files::target(&file).map_err(|m| IoError::new(&shown, m))?;
+    // A path that leads to a pipe or a terminal (`/dev/stdout`) is not a file to replace.
+    if let Some(meta) = std::fs::metadata(&file)
+        .ok()
+        .filter(|m| !m.is_file() && !m.is_dir())
+    {
+        return Err(IoError::new(
+            &exact,
+            format!(
+                "`{shown}` leads to {}, not a regular file; {expects} (for standard output use `-o -`)",
+                crate::policy::file_kind(&meta)
+            ),
+        ));
+    }
+    let (_, meta) =
+        files::target(&file).map_err(|m| IoError::new(&exact, format!("{m}; {expects}")))?;
     if let Some(meta) = meta {
         let inputs = input_files(&args.path);
         if let Some(input) = inputs.iter().find(|(_, key)| *key == files::key(&meta)) {
             return Err(IoError::new(
-                &shown,
+                &exact,
                 format!(
                     "refusing to write `{shown}`: it is the policy file `{}` (the same file); name another output",
-                    input.0.display()
+                    escape::path(&input.0)
                 ),
             ));
         }
@@ -194,7 +243,7 @@ fn output_file(args: &CompileArgs) -> PathBuf {
 fn write_output(file: &Path, compiled: &backends::Compiled) -> Result<(), String> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create the folder `{}`: {e}", dir.display()))?;
+            .map_err(|e| format!("cannot create the folder `{}`: {e}", escape::path(dir)))?;
     }
     files::write_with(file, |out| compiled.write_to(out))
 }

@@ -6,8 +6,10 @@
 //! file are kept, a read-only file is refused, and a file with several hard
 //! links is rewritten in place so that every link keeps the new content.
 //! Temporaries still being written are removed on SIGINT and SIGTERM
-//! (exit 130 and 143), and those of processes that no longer run are removed
-//! by the next write into the same folder.
+//! (exit 130 and 143), which then name on stderr the files already written
+//! in full (each output is either untouched or whole, never half written);
+//! temporaries of processes that no longer run are removed by the next
+//! write into the same folder.
 
 use std::collections::BTreeSet;
 use std::fs::{File, Metadata, OpenOptions};
@@ -16,17 +18,40 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-/// Temporaries being written now. The signal handler holds this lock while
-/// it removes them and exits, so a rename or an in-place copy done under the
-/// lock is never cut in half by SIGINT or SIGTERM.
-static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Temporaries being written now, and the files this run has written in
+/// full (recorded under the lock that wrote them). The signal handler holds
+/// this lock while it removes the temporaries, names the written files and
+/// exits, so a rename or an in-place copy done under the lock is never cut
+/// in half by SIGINT or SIGTERM, and never left unsaid.
+static LIVE: Mutex<Live> = Mutex::new(Live {
+    temps: Vec::new(),
+    written: Vec::new(),
+});
+
+struct Live {
+    temps: Vec<PathBuf>,
+    /// Written files, as shown to people (escaped).
+    written: Vec<String>,
+}
+
+/// What the signal handler says on stderr before it exits.
+fn interrupted_message(written: &[String]) -> String {
+    if written.is_empty() {
+        return "interrupted; nothing was written".to_string();
+    }
+    let names: Vec<String> = written.iter().map(|w| format!("`{w}`")).collect();
+    format!(
+        "interrupted; {} had already been written in full, every other output is untouched",
+        names.join(", ")
+    )
+}
 /// Folders whose stale temporaries this run has already removed.
 static CLEANED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 static HANDLER: OnceLock<()> = OnceLock::new();
 
 const TEMP_MARK: &str = ".qpol-tmp-";
 
-fn live() -> MutexGuard<'static, Vec<PathBuf>> {
+fn live() -> MutexGuard<'static, Live> {
     LIVE.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -40,10 +65,11 @@ fn install_handler() {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                let temps = live();
-                for temp in temps.iter() {
+                let live = live();
+                for temp in &live.temps {
                     let _ = std::fs::remove_file(temp);
                 }
+                super::note(interrupted_message(&live.written));
                 std::process::exit(128 + signal);
             }
         });
@@ -60,7 +86,7 @@ pub fn key(meta: &Metadata) -> (u64, u64) {
 /// a symlink points to, with its metadata when it exists. A dangling
 /// symlink, a symlink loop and anything but a regular file are refused.
 pub fn target(path: &Path) -> Result<(PathBuf, Option<Metadata>), String> {
-    let shown = path.display();
+    let shown = crate::diag::escape::path(path);
     let real = match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((path.to_path_buf(), None)),
         Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
@@ -85,7 +111,7 @@ pub fn write_with(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {
     let (real, old) = target(path)?;
-    let shown = path.display();
+    let shown = crate::diag::escape::path(path);
     if let Some(meta) = &old {
         // By mode, not by a failing open: root can open anything.
         if meta.permissions().mode() & 0o222 == 0 {
@@ -113,15 +139,15 @@ pub fn write_with(
         .unwrap_or_default();
     let temp = dir.join(format!(".{file_name}{TEMP_MARK}{}", std::process::id()));
     install_handler();
-    live().push(temp.clone());
+    live().temps.push(temp.clone());
     let result = write_temp(&temp, old.as_ref(), fill)
-        .and_then(|in_place| finish(&temp, &real, in_place))
+        .and_then(|in_place| finish(&temp, &real, in_place, &shown))
         .map_err(|e| format!("cannot write `{shown}`: {e}"));
-    let mut temps = live();
+    let mut live = live();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    temps.retain(|t| t != &temp);
+    live.temps.retain(|t| t != &temp);
     result
 }
 
@@ -168,16 +194,22 @@ fn write_temp(
 /// SIGTERM wait until the target is whole. (Only SIGKILL or a crash during
 /// an in-place copy can leave a hard-linked file half written; the
 /// temporary is complete by then, and atomic rename cannot keep links.)
-fn finish(temp: &Path, real: &Path, in_place: bool) -> std::io::Result<()> {
-    let _guard = live();
-    if !in_place {
-        return std::fs::rename(temp, real);
+/// The file is recorded as written under the same lock, so a signal handled
+/// right after says so.
+fn finish(temp: &Path, real: &Path, in_place: bool, shown: &str) -> std::io::Result<()> {
+    let mut live = live();
+    if in_place {
+        let mut from = File::open(temp)?;
+        let mut to = OpenOptions::new().write(true).truncate(true).open(real)?;
+        std::io::copy(&mut from, &mut to)?;
+        to.sync_all()?;
+        live.written.push(shown.to_string());
+        std::fs::remove_file(temp)
+    } else {
+        std::fs::rename(temp, real)?;
+        live.written.push(shown.to_string());
+        Ok(())
     }
-    let mut from = File::open(temp)?;
-    let mut to = OpenOptions::new().write(true).truncate(true).open(real)?;
-    std::io::copy(&mut from, &mut to)?;
-    to.sync_all()?;
-    std::fs::remove_file(temp)
 }
 
 /// Remove the `.NAME.qpol-tmp-PID` files of `dir` whose process no longer
@@ -214,5 +246,28 @@ pub fn remove_stale(dir: &Path) {
         if regular && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_finished_write_is_recorded_for_the_signal_handler() {
+        let dir = std::env::temp_dir().join(format!("qpol-files-test-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("a\nb.json");
+        let result = super::write_with(&file, |out| out.write_all(b"{}"));
+        assert_eq!(result, Ok(()));
+        let written = super::live().written.clone();
+        let shown = crate::diag::escape::path(&file);
+        assert!(written.contains(&shown), "{written:?}");
+        let message = super::interrupted_message(&written);
+        assert!(message.contains(&format!("`{shown}` had already been written in full")));
+        assert!(!message.contains('\n'));
+        assert_eq!(
+            super::interrupted_message(&[]),
+            "interrupted; nothing was written"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

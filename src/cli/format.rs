@@ -2,16 +2,17 @@
 //! symlink's target is formatted, owner, mode and hard links are kept, a
 //! read-only file is refused), or with `--check` show a diff and exit 1
 //! when a file is not formatted. `-` reads standard input and writes
-//! standard output (with `--check`, its diff). A file with syntax errors is
+//! standard output (with `--check`, its diff; its syntax errors go to
+//! stderr). A file with syntax errors is
 //! refused and left untouched. With `--format json` the whole run is one
 //! document: each file's `status` (and its `diff`, or for `-` its
 //! `formatted` text) under `files`, syntax errors under `diagnostics`.
 
 use super::output::{self, IoError};
 use super::{files, usage_error, Global, OutputFormat, EXIT_FINDINGS, EXIT_USAGE};
+use crate::diag::escape::inline;
 use crate::fmt::{format_text, FormatError};
 use crate::policy::Policy;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +62,8 @@ impl Run {
     }
 
     /// A file with syntax errors (or not UTF-8): its diagnostics, exit 1.
+    /// For people they go to stdout, or to stderr for `-`, whose stdout
+    /// carries only the formatted text (or its diff).
     fn broken(&mut self, name: &str, bytes: Vec<u8>, why: &str) -> u8 {
         let id = self.broken.add_bytes(name, bytes);
         let found: Vec<_> = self
@@ -75,12 +78,20 @@ impl Run {
             self.file(name, "syntax_errors", None);
             self.diagnostics.extend(found);
         } else {
-            output::print(&found, &self.broken.sources, self.global, &[]);
-            super::note(format_args!("error: `{name}` {why}"));
+            let stream = if name == STDIN {
+                output::Stream::Stderr
+            } else {
+                output::Stream::Stdout
+            };
+            output::report(&found, &self.broken.sources, self.global, &[], &[], stream);
+            super::note(format_args!("error: `{}` {why}", inline(name)));
         }
         EXIT_FINDINGS
     }
 }
+
+/// The name standard input goes by in reports.
+const STDIN: &str = "<stdin>";
 
 pub fn run(args: &FmtArgs, global: Global) -> u8 {
     let mut run = Run {
@@ -106,7 +117,8 @@ pub fn run(args: &FmtArgs, global: Global) -> u8 {
                 }
                 Err(e) => {
                     let name = path.display().to_string();
-                    code = code.max(run.io_error(&name, format!("cannot read `{name}`: {e}")));
+                    let message = format!("cannot read `{}`: {e}", inline(&name));
+                    code = code.max(run.io_error(&name, message));
                 }
             }
         } else {
@@ -134,16 +146,17 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
     let stdin = path.as_os_str() == "-";
     let check = run.check;
     let name = if stdin {
-        "<stdin>".to_string()
+        STDIN.to_string()
     } else {
         path.display().to_string()
     };
+    // The name in text for people: one line, whatever the file is called.
+    let shown = inline(&name).into_owned();
     let bytes = if stdin {
-        let mut buf = Vec::new();
-        if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
-            return run.io_error(&name, format!("cannot read standard input: {e}"));
+        match crate::policy::read_stdin() {
+            Ok(bytes) => bytes,
+            Err(e) => return run.io_error(&name, format!("cannot read standard input: {e}")),
         }
-        buf
     } else {
         // A file to rewrite must be a regular one: refuse a FIFO before
         // reading it blocks (`--check` may read a pipe, `<(...)`).
@@ -153,18 +166,18 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         let read = if in_folder {
             crate::policy::read_regular(path)
         } else {
-            std::fs::read(path)
+            crate::policy::read_named(path)
         };
         match read {
             Ok(b) => b,
-            Err(e) => return run.io_error(&name, format!("cannot read `{name}`: {e}")),
+            Err(e) => return run.io_error(&name, format!("cannot read `{shown}`: {e}")),
         }
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return run.broken(&name, e.into_bytes(), "was not formatted"),
     };
-    let format = if check && !stdin {
+    let format = if check {
         crate::fmt::format_for_check
     } else {
         format_text
@@ -175,7 +188,7 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
             let why = "has syntax errors and was not formatted";
             return run.broken(&name, text.into_bytes(), why);
         }
-        Err(e @ FormatError::Unsound(_)) => return run.io_error(&name, format!("`{name}`: {e}")),
+        Err(e @ FormatError::Unsound(_)) => return run.io_error(&name, format!("`{shown}`: {e}")),
     };
     if stdin && !check {
         if run.json() {
@@ -195,15 +208,26 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         return 0;
     }
     if check {
-        let diff =
-            crate::fmt::diff::unified(&text, &formatted, &name, &format!("{name} (formatted)"));
         if run.json() {
+            let diff =
+                crate::fmt::diff::unified(&text, &formatted, &name, &format!("{name} (formatted)"));
             run.file(&name, "unformatted", Some(("diff", &diff)));
         } else {
+            // The headers name the file escaped: a name cannot forge a line.
+            let diff = crate::fmt::diff::unified(
+                &text,
+                &formatted,
+                &shown,
+                &format!("{shown} (formatted)"),
+            );
             super::out_human(&diff);
-            super::note(format_args!(
-                "`{name}` is not formatted; run `qpol fmt {name}`"
-            ));
+            if stdin {
+                super::note("`<stdin>` is not formatted; format it with `qpol fmt -`");
+            } else {
+                super::note(format_args!(
+                    "`{shown}` is not formatted; run `qpol fmt {shown}`"
+                ));
+            }
         }
         return EXIT_FINDINGS;
     }
@@ -211,7 +235,7 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         Ok(()) => {
             run.file(&name, "formatted", None);
             if !run.json() {
-                super::note(format_args!("formatted {name}"));
+                super::note(format_args!("formatted {shown}"));
             }
             0
         }

@@ -147,6 +147,22 @@ pub fn write_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Resu
     }
 }
 
+/// Take the remembered stdout error, so that the caller reports it itself
+/// (in its report's `io_errors`) and [`finish_stdout`] stays quiet. A closed
+/// pipe is left in place: it ends the run quietly with exit 141.
+pub fn take_stdout_error() -> Option<std::io::Error> {
+    let mut failed = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if failed
+        .as_ref()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    {
+        return None;
+    }
+    failed.take()
+}
+
 /// Write to stdout (see [`write_stdout`]).
 pub fn out(text: impl std::fmt::Display) {
     write_stdout(|w| write!(w, "{text}"));

@@ -56,14 +56,17 @@ pub fn print(
 /// A run that failed before it had diagnostics: the errors on stderr and,
 /// with `--format json`, a document carrying them. Returns exit code 2.
 pub fn fail(global: Global, io_errors: &[IoError], extra: &[(&str, serde_json::Value)]) -> u8 {
-    report(
-        &[],
-        &SourceMap::default(),
-        global,
-        extra,
-        io_errors,
-        Stream::Stdout,
-    );
+    fail_to(global, io_errors, extra, Stream::Stdout)
+}
+
+/// [`fail`], the report on `stream` (stderr when stdout was to carry a file).
+pub fn fail_to(
+    global: Global,
+    io_errors: &[IoError],
+    extra: &[(&str, serde_json::Value)],
+    stream: Stream,
+) -> u8 {
+    report(&[], &SourceMap::default(), global, extra, io_errors, stream);
     EXIT_USAGE
 }
 
@@ -108,6 +111,10 @@ pub fn report(
         Stream::Stderr => {
             let _ = write(&mut std::io::stderr().lock());
         }
+    }
+    // On stderr, a JSON report stays the one document there.
+    if global.format == OutputFormat::Json && stream == Stream::Stderr {
+        return;
     }
     for error in io_errors {
         super::note(format_args!("error: {}", error.message));

@@ -154,6 +154,31 @@ pub fn for_humans(text: &str) -> Cow<'_, str> {
     Cow::Owned(escape_mapped(text).text)
 }
 
+/// A name (a file name, say) for one line of text a person reads: every
+/// control character, line ends and tabs included, and every hidden one as
+/// `\u{XXXX}`, so a name can never start a line of its own or forge one.
+pub fn inline(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() || hidden(c).is_some()) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() || hidden(c).is_some() {
+                    visible(c)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A path for a person, as [`inline`] shows names.
+pub fn path(path: &std::path::Path) -> String {
+    inline(&path.display().to_string()).into_owned()
+}
+
 /// Text escaped for people, and where each of its offsets went.
 #[derive(Debug, Clone, Default)]
 pub struct Escaped {
@@ -225,5 +250,12 @@ mod tests {
         // In source lines a lone carriage return ends a line, as LF does.
         assert!(!source_needs_escape("a\rb\r\nc\n"));
         assert_eq!(escape_source("a\rb\u{202E}").text, "a\rb\\u{202E}");
+    }
+
+    #[test]
+    fn inline_names_escape_line_ends_and_tabs() {
+        assert_eq!(inline("z\n+++ f\t\r.qpol"), "z\\u{A}+++ f\\u{9}\\u{D}.qpol");
+        assert_eq!(inline("a\u{202E}b"), "a\\u{202E}b");
+        assert!(matches!(inline("plain name.qpol"), Cow::Borrowed(_)));
     }
 }

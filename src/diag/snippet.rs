@@ -60,7 +60,7 @@ struct Clip {
 impl Window {
     /// The window on `file` that can show every span of `spans` (file offsets).
     pub(super) fn new(sources: &SourceMap, file: FileId, spans: &[(usize, usize)]) -> Window {
-        let name = super::escape::for_humans(sources.name(file)).into_owned();
+        let name = super::escape::inline(sources.name(file)).into_owned();
         let Some(original) = sources.get(file) else {
             return Window {
                 name,
