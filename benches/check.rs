@@ -3,7 +3,9 @@
 //! projects / 100,000 users and prints wall time (median of 3), throughput,
 //! peak memory (the child's max RSS) and the growth ratio, and verifies that
 //! every planted substring overlap is reported (Q201); then `compile` and
-//! `fmt --check` / `fmt` figures (2k, 5k, 20k projects and a 50 MB file).
+//! `fmt --check` / `fmt` figures (2k, 5k, 20k projects and a 50 MB file),
+//! and `check` / `compile` of chains of 16,000 and 100,000 nested groups
+//! (only those: `cargo bench --bench check -- chain`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,6 +26,11 @@ fn main() {
     ];
     let dir = std::env::temp_dir().join(format!("qpol-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    if std::env::args().any(|a| a == "chain") {
+        deep_chain_figures(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     println!(
         "{:<10} {:>9} {:>8} {:>9} {:>9} {:>8} {:>9} {:>8} {:>11}",
         "org", "projects", "users", "input MB", "check s", "MB/s", "peak MB", "diags", "planted"
@@ -60,6 +67,7 @@ fn main() {
     }
     compile_figures(&dir, &sizes_for_compile());
     fmt_figures(&dir);
+    deep_chain_figures(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     if !ok {
         eprintln!("some planted overlaps were not reported");
@@ -214,5 +222,61 @@ fn fmt_figures(dir: &std::path::Path) {
             spec.projects,
             text.len() as f64 / 1e6
         );
+    }
+}
+
+/// `check` and `compile` of a chain `g0 { groups g1; } ... gN { projects p; }`
+/// ending in one project: median wall time, peak memory, growth (linear
+/// since nested groups' policies are merged bottom-up).
+#[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
+fn deep_chain_figures(dir: &std::path::Path) {
+    println!(
+        "\n{:<12} {:>9} {:>9} {:>11} {:>9}",
+        "group chain", "check s", "peak MB", "compile s", "peak MB"
+    );
+    let mut times = Vec::new();
+    for depth in [16_000, 100_000] {
+        let mut text = String::from(
+            "instance QR-a { plan standard; region us-east; }\n\
+             project p { instances QR-a; members user \"p@example.com\"; role reader; }\n",
+        );
+        for i in 0..depth {
+            text.push_str(&format!(
+                "group g{i} {{ groups g{}; members user \"u{i}@example.com\"; }}\n",
+                i + 1
+            ));
+        }
+        text.push_str(&format!(
+            "group g{depth} {{ projects p; members user \"u@example.com\"; }}\n"
+        ));
+        let path = dir.join(format!("chain-{depth}.qpol"));
+        std::fs::write(&path, &text).unwrap();
+        let out = dir.join(format!("chain-{depth}.tf.json"));
+        let time = |args: &[&str]| {
+            let mut runs: Vec<(f64, f64)> = (0..RUNS)
+                .map(|_| {
+                    let started = Instant::now();
+                    let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+                        .args(args)
+                        .arg(&path)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .unwrap();
+                    let (status, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
+                    assert_eq!(status, 0, "{args:?} failed on the chain of {depth}");
+                    (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
+                })
+                .collect();
+            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            runs[RUNS / 2]
+        };
+        let (check, check_peak) = time(&["check"]);
+        let (compile, compile_peak) = time(&["compile", "-o", out.to_str().unwrap()]);
+        println!("{depth:<12} {check:>9.3} {check_peak:>9.1} {compile:>11.3} {compile_peak:>9.1}");
+        times.push(compile);
+    }
+    if let [t1, t2] = times[..] {
+        println!("compile growth for x6.25 depth: time x{:.1}", t2 / t1);
     }
 }

@@ -156,6 +156,36 @@ impl Graph {
         out
     }
 
+    /// Projects and groups in strongly connected components of `Contains`
+    /// (one unit each unless groups form a cycle, Q211), every component
+    /// after the components it contains: a bottom-up order in which what a
+    /// group reaches is the union of what its children reach, computed once.
+    pub fn units_bottom_up(&self) -> Vec<Vec<UnitId>> {
+        let contains = EdgeFiltered::from_fn(&self.graph, |e| *e.weight() == Edge::Contains);
+        petgraph::algo::kosaraju_scc(&contains)
+            .into_iter()
+            .map(|component| {
+                let mut units: Vec<UnitId> =
+                    component.iter().filter_map(|n| self.unit_of(*n)).collect();
+                units.sort_unstable();
+                units
+            })
+            .filter(|units| !units.is_empty())
+            .collect()
+    }
+
+    /// The projects and groups a unit contains directly.
+    pub fn children(&self, unit: UnitId) -> Vec<UnitId> {
+        let Some(&node) = self.units.get(unit) else {
+            return Vec::new();
+        };
+        self.graph
+            .edges_directed(node, Direction::Outgoing)
+            .filter(|e| *e.weight() == Edge::Contains)
+            .filter_map(|e| self.unit_of(e.target()))
+            .collect()
+    }
+
     /// Groups that contain a unit, itself included, transitively.
     pub fn ancestors(&self, unit: UnitId) -> Vec<UnitId> {
         let Some(&start) = self.units.get(unit) else {

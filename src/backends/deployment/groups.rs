@@ -8,6 +8,53 @@ use crate::model::{self, MemberRef, RoleId, UnitId};
 use crate::syntax::ast::{CondValue, Operator};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The scopes a project or group reaches through the units under it.
+#[derive(Debug, Default, Clone)]
+struct Reach {
+    /// Every scope, for an access group with a role of its own.
+    all: BTreeSet<Scope>,
+    /// Each scope with the roles of the units under it that scope it and
+    /// name a role, for an access group with no role of its own.
+    by_role: BTreeMap<Scope, BTreeSet<RoleId>>,
+}
+
+impl Reach {
+    fn insert(&mut self, scope: Scope, role: Option<RoleId>) {
+        self.all.insert(scope);
+        if let Some(role) = role {
+            self.by_role.entry(scope).or_default().insert(role);
+        }
+    }
+
+    fn extend(&mut self, other: &Reach) {
+        self.all.extend(other.all.iter().copied());
+        for (scope, roles) in &other.by_role {
+            self.by_role
+                .entry(*scope)
+                .or_default()
+                .extend(roles.iter().copied());
+        }
+    }
+
+    /// The policies of an access group with this reach: its own role on
+    /// every scope, or failing that, each scope's roles. Sorted by scope.
+    fn policies(&self, own_role: Option<RoleId>) -> Vec<Policy> {
+        let policy = |scope: Scope, roles: Vec<RoleId>| Policy {
+            key: String::new(),
+            scope,
+            roles,
+        };
+        match own_role {
+            Some(role) => self.all.iter().map(|s| policy(*s, vec![role])).collect(),
+            None => self
+                .by_role
+                .iter()
+                .map(|(s, roles)| policy(*s, roles.iter().copied().collect()))
+                .collect(),
+        }
+    }
+}
+
 impl Builder<'_> {
     /// One access group per project or group and role of its member sets.
     pub(super) fn access_groups(&mut self) {
@@ -18,6 +65,7 @@ impl Builder<'_> {
         let mut keys = Namespace::new("_", None);
         let mut rule_keys = Namespace::new("_", None);
         let mut policy_keys = Namespace::new("_", None);
+        let reach = self.reach();
         for u in by_name(&self.model.units, |u| &u.name.value) {
             let Some(unit) = self.model.units.get(u) else {
                 continue;
@@ -45,7 +93,11 @@ impl Builder<'_> {
                         self.role_name(*own_role)
                     ))
                 };
-                let group = self.access_group(u, *own_role, name, &mut keys);
+                let mut group = self.access_group(u, *own_role, name, &mut keys);
+                group.policies = reach
+                    .get(u)
+                    .map(|r| r.policies(*own_role))
+                    .unwrap_or_default();
                 self.push_group(group, &mut rule_keys, &mut policy_keys);
             }
         }
@@ -120,7 +172,6 @@ impl Builder<'_> {
         }
         group.users = users.into_iter().collect();
         group.service_ids = service_ids.into_iter().collect();
-        group.policies = self.policies(unit_id, own_role);
         group
     }
 
@@ -190,43 +241,60 @@ impl Builder<'_> {
         }
     }
 
-    /// Policies of an access group: for every project or group under the
-    /// unit (itself included), its instances and resource groups, with the
-    /// member sets' role or, failing that, the scope's own role.
-    pub(super) fn policies(&self, unit_id: UnitId, own_role: Option<RoleId>) -> Vec<Policy> {
-        let mut scopes: BTreeMap<Scope, BTreeSet<RoleId>> = BTreeMap::new();
-        for through in self.access.graph.descendants(unit_id) {
-            let Some(scope_unit) = self.model.units.get(through) else {
-                continue;
-            };
-            let Some(role) = own_role.or(scope_unit.role.as_ref().map(|r| r.value)) else {
-                continue;
-            };
-            for i in &scope_unit.instances {
-                if let Some(&index) = self.instance_index.get(&i.value) {
-                    scopes
-                        .entry(Scope::Instance(index))
-                        .or_default()
-                        .insert(role);
+    /// What every project or group reaches, by unit id: the scopes of the
+    /// units under it (itself included), each unit's own instances and
+    /// resource groups. Computed bottom-up, each unit once from its
+    /// children's, so a chain of N nested groups costs O(N), not O(N²).
+    fn reach(&self) -> Vec<Reach> {
+        let mut reach: Vec<Reach> = vec![Reach::default(); self.model.units.len()];
+        let graph = &self.access.graph;
+        for component in graph.units_bottom_up() {
+            let mut merged = Reach::default();
+            for &u in &component {
+                self.add_own_scopes(u, &mut merged);
+                for child in graph.children(u) {
+                    // Components are in bottom-up order: a child outside this
+                    // one is complete; one inside it adds its own scopes here.
+                    if component.binary_search(&child).is_err() {
+                        if let Some(below) = reach.get(child) {
+                            merged.extend(below);
+                        }
+                    }
                 }
             }
-            for rg in &scope_unit.resource_groups {
-                if let Some(&index) = self.rg_index.get(&rg.value) {
-                    scopes
-                        .entry(Scope::ResourceGroup(Some(index)))
-                        .or_default()
-                        .insert(role);
+            if let Some((&last, rest)) = component.split_last() {
+                for &u in rest {
+                    if let Some(r) = reach.get_mut(u) {
+                        r.clone_from(&merged);
+                    }
+                }
+                if let Some(r) = reach.get_mut(last) {
+                    *r = merged;
                 }
             }
         }
-        scopes
-            .into_iter()
-            .map(|(scope, roles)| Policy {
-                key: String::new(),
-                scope,
-                roles: roles.into_iter().collect(),
-            })
-            .collect()
+        reach
+    }
+
+    /// A unit's own instances and resource groups, with its role if it names one.
+    fn add_own_scopes(&self, unit_id: UnitId, reach: &mut Reach) {
+        let Some(unit) = self.model.units.get(unit_id) else {
+            return;
+        };
+        let role = unit.role.as_ref().map(|r| r.value);
+        let instances = unit
+            .instances
+            .iter()
+            .filter_map(|i| self.instance_index.get(&i.value))
+            .map(|&index| Scope::Instance(index));
+        let resource_groups = unit
+            .resource_groups
+            .iter()
+            .filter_map(|rg| self.rg_index.get(&rg.value))
+            .map(|&index| Scope::ResourceGroup(Some(index)));
+        for scope in instances.chain(resource_groups) {
+            reach.insert(scope, role);
+        }
     }
 
     /// Name the group's rules and policies, then keep it.
