@@ -38,6 +38,18 @@ impl<'a> Settings<'a> {
             match item {
                 Item::Setting(s) => {
                     let key = s.key.value.as_str();
+                    if key == "members" && allowed.members {
+                        // A `members` clause that did not parse as one: say what it needs.
+                        diags.push(
+                            Diagnostic::new(
+                                Code::UnknownSetting,
+                                "`members` needs a source: `where ...`, `user ...` or `service_id ...`",
+                                Label::new(s.span, "not a members clause"),
+                            )
+                            .with_help("write `members where CLAIM OPERATOR \"value\"`, `members user \"EMAIL\"` or `members service_id NAME`"),
+                        );
+                        continue;
+                    }
                     if !allowed.keys.contains(&key) {
                         let extra: &[&str] = match (allowed.members, allowed.attributes) {
                             (true, _) => &["members"],
@@ -58,7 +70,13 @@ impl<'a> Settings<'a> {
                             d.help = Some(format!(
                                 "{} takes: {}",
                                 article(allowed.kind),
-                                allowed.keys.join(", ")
+                                allowed
+                                    .keys
+                                    .iter()
+                                    .chain(extra)
+                                    .copied()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ));
                         }
                         diags.push(d);

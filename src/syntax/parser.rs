@@ -244,8 +244,25 @@ fn syntax_error(
                 &[]
             };
         d = d.with_suggestion(did_you_mean(word, keywords.iter().copied()));
+        let in_block = ![Rule::statement, Rule::decl_kind, Rule::block]
+            .iter()
+            .any(|r| positives.contains(r));
+        if d.help.is_none() && in_block {
+            match keyword_typo(text, at + found.len()) {
+                // The misspelt word is the one the error points at: a quick fix.
+                Some((pos, _, meant)) if pos == at => d = d.with_suggestion(Some(meant)),
+                Some((_, typo, meant)) => {
+                    d.help = Some(format!(
+                        "`{typo}` is not a keyword here: did you mean `{meant}`?"
+                    ));
+                }
+                None => {}
+            }
+        }
         if d.help.is_none() {
-            d.help = Some(help_for(positives, found));
+            d.help = unquoted_at(text, at, found)
+                .or_else(|| symbol_operator(positives, text, at))
+                .or_else(|| Some(help_for(positives, found)));
         }
     }
     d
@@ -279,6 +296,114 @@ fn unclosed_string(file: FileId, text: &str, at: usize) -> Option<Diagnostic> {
         .with_help("add the closing `\"` before the end of the line")
     };
     Some(d)
+}
+
+/// `user a@example.com`: an email (or any text with `@`) left unquoted.
+fn unquoted_at(text: &str, at: usize, found: &str) -> Option<String> {
+    if found != "@" {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut start = at;
+    while start > 0
+        && bytes
+            .get(start - 1)
+            .is_some_and(|&b| lexical::is_ident_byte(b))
+    {
+        start -= 1;
+    }
+    let mut end = at;
+    while bytes
+        .get(end)
+        .is_some_and(|&b| lexical::is_ident_byte(b) || b == b'@' || b == b'+')
+    {
+        end += 1;
+    }
+    let token = text.get(start..end)?;
+    (start < at).then(|| {
+        format!(
+            "quote it: `\"{}\"` (emails and IAM ids are strings)",
+            printable(token)
+        )
+    })
+}
+
+/// `where project = "ml"`: operators are words.
+fn symbol_operator(positives: &[Rule], text: &str, at: usize) -> Option<String> {
+    if !positives.contains(&Rule::operator) {
+        return None;
+    }
+    let rest = text.get(at..)?;
+    let (symbol, word) = if rest.starts_with("!=") {
+        ("!=", "not_equals")
+    } else if rest.starts_with("==") {
+        ("==", "equals")
+    } else if rest.starts_with('=') {
+        ("=", "equals")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "operators are words: write `{word}` instead of `{symbol}`, e.g. `project {word} \"ml\"`"
+    ))
+}
+
+/// Words of a block's items that can start or continue a `members` clause.
+const ITEM_KEYWORDS: &[&str] = &[
+    "members",
+    "user",
+    "role",
+    "service_id",
+    "where",
+    "from",
+    "and",
+    "attributes",
+];
+
+/// A misspelt keyword in the item that failed, up to `end` (`memebrs user
+/// "a"`, `members usr "a"`, `... rol reader`): the word nearest the error
+/// that is close to a keyword and not a name (after `user`, `role`, ...).
+fn keyword_typo(text: &str, end: usize) -> Option<(usize, &str, &'static str)> {
+    let bytes = text.as_bytes();
+    let mut start = end;
+    while start > 0 && !bytes.get(start - 1).is_some_and(|b| b";{}<>".contains(b)) {
+        start -= 1;
+    }
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut pos = start;
+    while pos < end {
+        match bytes.get(pos) {
+            Some(b'"') => {
+                // A string is a name's value too: the word after it is free.
+                words.push((pos, "\""));
+                pos = lexical::skip_string(bytes, pos).max(pos + 1);
+            }
+            Some(&b) if lexical::is_ident_byte(b) => {
+                let word = word_at(text, pos);
+                words.push((pos, word));
+                pos += word.len().max(1);
+            }
+            _ => pos += 1,
+        }
+    }
+    let takes_name = ["user", "service_id", "role", "from", "where", "and"];
+    let mut candidates: Vec<(usize, &str, Option<&str>)> = Vec::new();
+    let mut previous = None;
+    for (pos, word) in words {
+        candidates.push((pos, word, previous));
+        previous = Some(word);
+    }
+    candidates
+        .into_iter()
+        .rev()
+        .filter(|(_, word, previous)| {
+            *word != "\""
+                && !ITEM_KEYWORDS.contains(word)
+                && !previous.is_some_and(|p| takes_name.contains(&p))
+        })
+        .find_map(|(pos, word, _)| {
+            did_you_mean(word, ITEM_KEYWORDS.iter().copied()).map(|meant| (pos, word, meant))
+        })
 }
 
 const OPERATORS: &[&str] = &[
@@ -315,6 +440,8 @@ fn help_for(positives: &[Rule], found: &str) -> String {
         "write `assert SUBJECT can|cannot ACTION on INSTANCE;`".into()
     } else if expects(Rule::string) && is_word {
         format!("values here are strings: write `\"{found}\"`; lists of names in settings need no brackets (`instances a, b;`)")
+    } else if found.starts_with(['-', '.']) {
+        format!("`{found}` cannot start with `{}`: names and values start with a letter, a digit or `_`", found.get(..1).unwrap_or(""))
     } else {
         "end each setting with `;` and close the block with the bracket that opened it".into()
     }
