@@ -348,6 +348,9 @@ fn symbol_operator(positives: &[Rule], text: &str, at: usize) -> Option<String> 
     ))
 }
 
+/// How far back [`keyword_typo`] looks for the start of the failed item.
+const MAX_ITEM_LOOKBACK: usize = 512;
+
 /// Words of a block's items that can start or continue a `members` clause.
 const ITEM_KEYWORDS: &[&str] = &[
     "members",
@@ -365,8 +368,11 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// that is close to a keyword and not a name (after `user`, `role`, ...).
 fn keyword_typo(text: &str, end: usize) -> Option<(usize, &str, &'static str)> {
     let bytes = text.as_bytes();
+    // Items are short: looking back a few hundred bytes is enough, and keeps
+    // each of up to 200 errors cheap in a huge file with no `;`.
+    let floor = end.saturating_sub(MAX_ITEM_LOOKBACK);
     let mut start = end;
-    while start > 0 && !bytes.get(start - 1).is_some_and(|b| b";{}<>".contains(b)) {
+    while start > floor && !bytes.get(start - 1).is_some_and(|b| b";{}<>".contains(b)) {
         start -= 1;
     }
     let mut words: Vec<(usize, &str)> = Vec::new();
