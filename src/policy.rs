@@ -157,12 +157,17 @@ pub fn max_input_bytes() -> u64 {
         .unwrap_or(MAX_INPUT_BYTES)
 }
 
-/// The limit as people read it: "1 GiB", or a number of bytes.
+/// The limit as people read it: the largest unit that divides it exactly
+/// ("1 GiB", "3 MiB", "5 KiB"), else bytes ("0 bytes", "1 byte", "1000 bytes").
 fn limit_shown(limit: u64) -> String {
-    if limit.is_multiple_of(1 << 30) {
-        format!("{} GiB", limit >> 30)
-    } else {
-        format!("{limit} bytes")
+    let units = [(30, "GiB"), (20, "MiB"), (10, "KiB")];
+    let unit = units
+        .iter()
+        .find(|(shift, _)| limit > 0 && limit.is_multiple_of(1u64 << shift));
+    match unit {
+        Some((shift, name)) => format!("{} {name}", limit >> shift),
+        None if limit == 1 => "1 byte".to_string(),
+        None => format!("{limit} bytes"),
     }
 }
 
@@ -327,8 +332,22 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             error.as_deref(),
-            Some("it is larger than 1048576 bytes, not a policy")
+            Some("it is larger than 1 MiB, not a policy")
         );
         assert_eq!(super::limit_shown(super::MAX_INPUT_BYTES), "1 GiB");
+    }
+
+    #[test]
+    fn the_limit_is_shown_in_a_unit_right_for_any_value() {
+        let shown = |n| super::limit_shown(n);
+        assert_eq!(shown(0), "0 bytes");
+        assert_eq!(shown(1), "1 byte");
+        assert_eq!(shown(13), "13 bytes");
+        assert_eq!(shown(1000), "1000 bytes");
+        assert_eq!(shown(1 << 10), "1 KiB");
+        assert_eq!(shown(5 << 20), "5 MiB");
+        assert_eq!(shown((1 << 30) + (1 << 20)), "1025 MiB");
+        assert_eq!(shown(3 << 30), "3 GiB");
+        assert_eq!(shown(u64::MAX), "18446744073709551615 bytes");
     }
 }

@@ -335,6 +335,40 @@ fn deny_warnings_compile_writes_nothing() {
 const DEAD_PID: u32 = 4_194_999;
 
 #[test]
+fn only_temporaries_of_the_exact_form_for_the_target_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = [
+        ".notes.qpol-tmp-999998".to_string(),
+        ".x.qpol-tmp-0".to_string(),
+        ".x.qpol-tmp-00999997".to_string(),
+        ".plan.json.qpol-tmp-0".to_string(),
+        format!(".plan.json.qpol-tmp-0{DEAD_PID}"),
+        format!(".plan.json.qpol-tmp-+{DEAD_PID}"),
+        format!("..plan.json.qpol-tmp-{DEAD_PID}"),
+        format!(".xplan.json.qpol-tmp-{DEAD_PID}"),
+    ];
+    for name in &foreign {
+        std::fs::write(dir.path().join(name), "not qpol's").unwrap();
+    }
+    let ours = dir.path().join(format!(".plan.json.qpol-tmp-{DEAD_PID}"));
+    std::fs::write(&ours, "partial").unwrap();
+    let plan = dir.path().join("plan.json");
+    let o = qpol(&[
+        "compile",
+        "policies/org.qpol",
+        "-t",
+        "ibm-api",
+        "-o",
+        s(&plan),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!ours.exists());
+    for name in &foreign {
+        assert!(dir.path().join(name).exists(), "{name} was removed");
+    }
+}
+
+#[test]
 fn stale_temporaries_of_dead_processes_are_removed() {
     let dir = tempfile::tempdir().unwrap();
     let stale = dir.path().join(format!(".plan.json.qpol-tmp-{DEAD_PID}"));
@@ -355,12 +389,12 @@ fn stale_temporaries_of_dead_processes_are_removed() {
         s(&plan),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        !stale.exists() && !other.exists(),
-        "{:?}",
-        temps(dir.path())
-    );
+    assert!(!stale.exists(), "{:?}", temps(dir.path()));
     assert!(alive.exists(), "a live process's temporary is kept");
+    assert!(
+        other.exists(),
+        "another target's temporary is not ours to remove"
+    );
 
     let policy = dir.path().join("p.qpol");
     std::fs::write(&policy, MESSY).unwrap();

@@ -132,11 +132,11 @@ pub fn write_with(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    remove_stale(&dir);
     let file_name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale(&dir, &file_name);
     let temp = dir.join(format!(".{file_name}{TEMP_MARK}{}", std::process::id()));
     install_handler();
     live().temps.push(temp.clone());
@@ -212,16 +212,19 @@ fn finish(temp: &Path, real: &Path, in_place: bool, shown: &str) -> std::io::Res
     }
 }
 
-/// Remove the `.NAME.qpol-tmp-PID` files of `dir` whose process no longer
-/// runs (once per folder and run). Liveness is read from /proc; without it
-/// nothing is removed. A process of another PID namespace writing into the
-/// same folder would look dead: such sharing is not supported.
-pub fn remove_stale(dir: &Path) {
+/// Remove the temporaries `.NAME.qpol-tmp-PID` of `dir` left for the file
+/// `name` by processes that no longer run (once per file and run): exactly
+/// the names qpol writes, PID a positive decimal without leading zeros, so
+/// no file qpol did not create is touched. Liveness is read from /proc;
+/// without it nothing is removed. A process of another PID namespace
+/// writing into the same folder would look dead: such sharing is not
+/// supported.
+pub fn remove_stale(dir: &Path, name: &str) {
     {
         let mut cleaned = CLEANED
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !cleaned.insert(dir.to_path_buf()) {
+        if !cleaned.insert(dir.join(name)) {
             return;
         }
     }
@@ -231,14 +234,13 @@ pub fn remove_stale(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    let prefix = format!(".{name}{TEMP_MARK}");
     for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.rsplit_once(TEMP_MARK))
-            .map(|(_, pid)| pid)
-            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        let entry_name = entry.file_name();
+        let Some(pid) = entry_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix.as_str()))
+            .filter(|pid| is_pid(pid))
         else {
             continue;
         };
@@ -247,6 +249,14 @@ pub fn remove_stale(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// A PID as qpol writes it: a positive decimal without leading zeros.
+fn is_pid(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('0')
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && text.parse::<u32>().is_ok()
 }
 
 #[cfg(test)]
