@@ -522,6 +522,31 @@ fn a_closed_stdout_pipe_is_not_success() {
     assert_eq!(stderr(&o), "");
 }
 
+/// `compile -o -` into a closed pipe: exit 141 quietly, in every format,
+/// never "warnings are denied" nor `"output": null` with no error.
+#[test]
+fn compile_to_a_closed_pipe_exits_141_quietly() {
+    for format in ["human", "json"] {
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        unsafe { libc::close(fds[0]) };
+        let write_end = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[1]) };
+        let args = [
+            "compile",
+            "policies/org.qpol",
+            "-t",
+            "ibm-api",
+            "-o",
+            "-",
+            "--format",
+            format,
+        ];
+        let o = command(&args).stdout(write_end).output().unwrap();
+        assert_eq!(o.status.code(), Some(141), "{format}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{format}");
+    }
+}
+
 /// A device named directly is refused, never read: `/dev/zero` never ends.
 #[test]
 fn a_device_named_directly_is_refused() {

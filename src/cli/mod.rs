@@ -163,6 +163,16 @@ pub fn take_stdout_error() -> Option<std::io::Error> {
     failed.take()
 }
 
+/// Whether stdout was closed by its reader (`qpol ... | head`): the run
+/// then ends quietly with [`EXIT_CLOSED_PIPE`].
+pub fn stdout_closed() -> bool {
+    STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 /// Write to stdout (see [`write_stdout`]).
 pub fn out(text: impl std::fmt::Display) {
     write_stdout(|w| write!(w, "{text}"));
