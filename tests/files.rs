@@ -625,3 +625,58 @@ fn a_fifo_is_read_and_every_read_is_capped() {
         stderr(&o)
     );
 }
+
+/// A signal before any write (qpol blocked reading a FIFO nobody writes)
+/// still says so and exits 128 + signal.
+#[test]
+fn a_signal_before_any_write_says_nothing_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("p.qpol");
+    mkfifo(&fifo);
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let child = command(&["check", s(&fifo)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Time for qpol to start and block opening the FIFO.
+        std::thread::sleep(Duration::from_millis(700));
+        let pid = i32::try_from(child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "interrupted; nothing was written\n");
+    }
+}
+
+/// `compile -o -` interrupted while streaming: the handler says the
+/// standard output is incomplete.
+#[test]
+fn a_signal_mid_stream_says_stdout_is_incomplete() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = qpol::synth::generate(&qpol::synth::OrgSpec::new(2000, 20000, 0));
+    let big = dir.path().join("big.qpol");
+    std::fs::write(&big, &synthetic.text).unwrap();
+    let mut child = command(&["compile", s(&big), "-t", "ibm-api", "-o", "-"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first bytes: qpol is now writing, and blocks on the full pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("interrupted; the standard output is incomplete"),
+        "{}",
+        stderr(&o)
+    );
+    drop(stdout);
+}

@@ -9,13 +9,16 @@
 //! (exit 130 and 143), which then name on stderr the files already written
 //! in full (each output is either untouched or whole, never half written);
 //! temporaries of processes that no longer run are removed by the next
-//! write into the same folder.
+//! write of the same file. The handler is installed at the start of every
+//! command, and the end of a run takes its lock for good (see
+//! [`end_of_run`]): a run either completes or is reported interrupted.
 
 use std::collections::BTreeSet;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Temporaries being written now, and the files this run has written in
@@ -34,18 +37,46 @@ struct Live {
     written: Vec<String>,
 }
 
-/// What the signal handler says on stderr before it exits.
-fn interrupted_message(written: &[String]) -> String {
-    if written.is_empty() {
-        return "interrupted; nothing was written".to_string();
-    }
-    let names: Vec<String> = written.iter().map(|w| format!("`{w}`")).collect();
-    format!(
-        "interrupted; {} had already been written in full, every other output is untouched",
-        names.join(", ")
-    )
+/// Whether anything was written to stdout (a stream cut by a signal is
+/// incomplete).
+static STDOUT_USED: AtomicBool = AtomicBool::new(false);
+
+/// Record that stdout is being written to.
+pub fn stdout_used() {
+    STDOUT_USED.store(true, Ordering::SeqCst);
 }
-/// Folders whose stale temporaries this run has already removed.
+
+/// What the signal handler says on stderr before it exits.
+fn interrupted_message(written: &[String], stdout: bool) -> String {
+    let mut parts = Vec::new();
+    if stdout {
+        parts.push("the standard output is incomplete".to_string());
+    }
+    if !written.is_empty() {
+        let names: Vec<String> = written.iter().map(|w| format!("`{w}`")).collect();
+        parts.push(format!(
+            "{} had already been written in full, every other output is untouched",
+            names.join(", ")
+        ));
+    } else if !stdout {
+        parts.push("nothing was written".to_string());
+    }
+    format!("interrupted; {}", parts.join("; "))
+}
+
+/// The end of a run: take the lock the signal handler holds, and keep it
+/// until the process exits. A handler already running finishes first (the
+/// process exits 130 or 143 through it, its message said); a signal caught
+/// after this point finds the run complete and says nothing.
+pub fn end_of_run() {
+    std::mem::forget(end_of_run_guard());
+}
+
+fn end_of_run_guard() -> MutexGuard<'static, Live> {
+    live()
+}
+
+/// Files whose stale temporaries this run has already removed.
 static CLEANED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 static HANDLER: OnceLock<()> = OnceLock::new();
 
@@ -57,7 +88,9 @@ fn live() -> MutexGuard<'static, Live> {
 }
 
 /// Remove the live temporaries on SIGINT or SIGTERM, then exit 128 + signal.
-fn install_handler() {
+/// Installed at the start of every command, so a signal while reading or
+/// checking says "nothing was written" too.
+pub fn install_handler() {
     HANDLER.get_or_init(|| {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
@@ -69,7 +102,10 @@ fn install_handler() {
                 for temp in &live.temps {
                     let _ = std::fs::remove_file(temp);
                 }
-                super::note(interrupted_message(&live.written));
+                super::note(interrupted_message(
+                    &live.written,
+                    STDOUT_USED.load(Ordering::SeqCst),
+                ));
                 std::process::exit(128 + signal);
             }
         });
@@ -271,13 +307,40 @@ mod tests {
         let written = super::live().written.clone();
         let shown = crate::diag::escape::path(&file);
         assert!(written.contains(&shown), "{written:?}");
-        let message = super::interrupted_message(&written);
+        let message = super::interrupted_message(&written, false);
         assert!(message.contains(&format!("`{shown}` had already been written in full")));
         assert!(!message.contains('\n'));
         assert_eq!(
-            super::interrupted_message(&[]),
+            super::interrupted_message(&[], false),
             "interrupted; nothing was written"
         );
+        assert_eq!(
+            super::interrupted_message(&[], true),
+            "interrupted; the standard output is incomplete"
+        );
+        let both = super::interrupted_message(&["a".to_string()], true);
+        assert_eq!(both, "interrupted; the standard output is incomplete; `a` had already been written in full, every other output is untouched");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The end of a run waits for a handler that holds the lock, then
+    /// holds it itself (so a later signal cannot say "interrupted").
+    #[test]
+    fn the_end_of_a_run_waits_for_the_handler_then_keeps_its_lock() {
+        let handler = super::live();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let main = std::thread::spawn(move || {
+            let guard = super::end_of_run_guard();
+            let _ = tx.send(());
+            let held = super::LIVE.try_lock().is_err();
+            drop(guard);
+            held
+        });
+        let waited = rx
+            .recv_timeout(std::time::Duration::from_millis(300))
+            .is_err();
+        drop(handler);
+        assert!(waited, "the end of the run did not wait for the handler");
+        assert!(main.join().unwrap_or(false));
     }
 }

@@ -110,6 +110,8 @@ pub fn main() -> ExitCode {
         },
         deny_warnings: cli.deny.is_some(),
     };
+    // Cheap, and a signal while reading or checking is reported too.
+    files::install_handler();
     let code = match &cli.command {
         Command::Check(args) => check::run(args, global),
         Command::Compile(args) => compile::run(args, global),
@@ -117,7 +119,10 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => format::run(args, global),
         Command::Explain(args) => explain::run(args, global),
     };
-    ExitCode::from(finish_stdout(code))
+    let code = finish_stdout(code);
+    // A signal handler already running ends the process (130/143) first.
+    files::end_of_run();
+    ExitCode::from(code)
 }
 
 /// The first error writing stdout; later writes are skipped and the exit
@@ -138,6 +143,7 @@ pub fn write_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Resu
     if failed.is_some() {
         return false;
     }
+    files::stdout_used();
     match write(&mut std::io::stdout().lock()) {
         Ok(()) => true,
         Err(e) => {
@@ -182,11 +188,14 @@ pub fn out(text: impl std::fmt::Display) {
 /// [`EXIT_CLOSED_PIPE`], any other write error (a full disk) is reported
 /// and exits 2; otherwise `code`.
 fn finish_stdout(code: u8) -> u8 {
-    write_stdout(|w| w.flush());
-    let failed = STDOUT_ERROR
+    let mut failed = STDOUT_ERROR
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if failed.is_none() {
+        // A flush writes nothing new: stdout is not marked as used.
+        *failed = std::io::Write::flush(&mut std::io::stdout().lock()).err();
+    }
+    let failed = failed.take();
     match failed {
         None => code,
         Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLOSED_PIPE,
