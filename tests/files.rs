@@ -680,3 +680,34 @@ fn a_signal_mid_stream_says_stdout_is_incomplete() {
     );
     drop(stdout);
 }
+
+/// `fmt <(...)`: the path is a pipe behind a /dev/fd symlink. In place,
+/// qpol says it is a FIFO (not "a symlink that leads to no file") and
+/// suggests `qpol fmt -`; `--check` suggests `qpol fmt - < FILE`, never
+/// `qpol fmt /dev/fd/63` (which fails).
+#[test]
+fn fmt_of_a_pipe_says_so_and_suggests_fmt_dash() {
+    let bin = env!("CARGO_BIN_EXE_qpol");
+    let run = |flags: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "\"$0\" fmt {flags} <(printf 'instance   X existing;\\n')"
+            ))
+            .arg(bin)
+            .env_remove("QPOL_FORMAT")
+            .output()
+            .unwrap()
+    };
+    let o = run("");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("symlink"), "{err}");
+    assert!(err.contains("is a FIFO"), "{err}");
+    assert!(err.contains("`qpol fmt -`"), "{err}");
+    let o = run("--check");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("`qpol fmt - < FILE`"), "{err}");
+    assert!(!err.contains("run `qpol fmt /dev/fd"), "{err}");
+}

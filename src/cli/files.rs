@@ -126,9 +126,16 @@ pub fn target(path: &Path) -> Result<(PathBuf, Option<Metadata>), String> {
     let real = match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((path.to_path_buf(), None)),
         Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
-            format!("`{shown}` is a symlink that leads to no file ({e}); remove it or point it at a regular file")
-        })?,
+        Ok(m) if m.file_type().is_symlink() => match std::fs::canonicalize(path) {
+            Ok(real) => real,
+            // `/dev/fd/63` of `<(...)` leads to a pipe that has no path.
+            Err(_) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => {
+                path.to_path_buf()
+            }
+            Err(e) => return Err(format!(
+                "`{shown}` is a symlink that leads to no file ({e}); remove it or point it at a regular file"
+            )),
+        },
         Ok(_) => path.to_path_buf(),
     };
     let meta = std::fs::metadata(&real).map_err(|e| format!("cannot read `{shown}`: {e}"))?;

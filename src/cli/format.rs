@@ -161,6 +161,12 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
         // A file to rewrite must be a regular one: refuse a FIFO before
         // reading it blocks (`--check` may read a pipe, `<(...)`).
         if let (false, Err(message)) = (check, files::target(path)) {
+            let stream = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+            let message = if stream {
+                format!("{message}; to format a stream, pipe it through `qpol fmt -` (`qpol fmt - < FILE` prints the formatted text)")
+            } else {
+                message
+            };
             return run.io_error(&name, message);
         }
         let read = if in_folder {
@@ -223,9 +229,14 @@ fn format_one(run: &mut Run, path: &Path, in_folder: bool) -> u8 {
             super::out_human(&diff);
             if stdin {
                 super::note("`<stdin>` is not formatted; format it with `qpol fmt -`");
-            } else {
+            } else if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
                 super::note(format_args!(
                     "`{shown}` is not formatted; run `qpol fmt {shown}`"
+                ));
+            } else {
+                // A pipe or a device cannot be rewritten in place.
+                super::note(format_args!(
+                    "`{shown}` is not formatted; it is not a regular file, so format its text with `qpol fmt - < FILE`"
                 ));
             }
         }
