@@ -18,6 +18,8 @@ pub struct Policy {
 pub enum LoadError {
     #[error("cannot read `{}`: {reason}", inline(path))]
     Io { path: String, reason: String },
+    #[error("cannot read standard input: {reason}")]
+    Stdin { reason: String },
     #[error("`{}` holds no `*.qpol` files", inline(path))]
     NoPolicyFiles { path: String },
     /// `*.qpol` entries of a folder that are not readable regular files.
@@ -40,6 +42,7 @@ impl LoadError {
             LoadError::Io { path, .. } | LoadError::NoPolicyFiles { path } => {
                 vec![(path.clone(), self.to_string())]
             }
+            LoadError::Stdin { .. } => vec![(STDIN.to_string(), self.to_string())],
             LoadError::Entries(errors) => errors
                 .iter()
                 .map(|e| (e.path.clone(), e.to_string()))
@@ -268,8 +271,16 @@ impl Policy {
     }
 }
 
-/// Read a policy from a file or a folder (its `*.qpol` files, sorted by name,
-/// not recursive).
+/// The name standard input goes by in diagnostics and reports.
+pub const STDIN: &str = "<stdin>";
+
+/// Whether a command-line path means standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Read a policy from a file, a folder (its `*.qpol` files, sorted by name,
+/// not recursive), or standard input (`-`, named `<stdin>`).
 pub fn load(path: &Path) -> Result<Policy, LoadError> {
     load_after(path, SourceMap::default())
 }
@@ -281,6 +292,17 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
         path: p.display().to_string(),
         reason: e.to_string(),
     };
+    if is_stdin(path) {
+        let bytes = read_stdin().map_err(|e| LoadError::Stdin {
+            reason: e.to_string(),
+        })?;
+        let mut policy = Policy {
+            sources,
+            files: Vec::new(),
+        };
+        policy.add_bytes(STDIN, bytes);
+        return Ok(policy);
+    }
     let folder = path.is_dir();
     let files: Vec<PathBuf> = if folder {
         let (found, errors) = folder_files(path).map_err(|e| io(path, e))?;

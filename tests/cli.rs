@@ -326,3 +326,58 @@ fn compile_into_an_unwritable_place_is_a_usage_error_naming_it() {
     assert!(err.contains(target.to_str().unwrap()), "{err}");
     assert!(err.contains("cannot write"), "{err}");
 }
+
+/// `-` reads the policy from standard input (named `<stdin>` in
+/// diagnostics, capped like every read) for check, test and compile, and
+/// for `--baseline`; standard input cannot be read twice in one run.
+#[test]
+fn dash_reads_standard_input() {
+    let org = std::fs::read_to_string("policies/org.qpol").unwrap();
+    let o = qpol_in(&["check", "-"], &org);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = qpol_in(&["test", "-"], &org);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("passed"), "{}", stdout(&o));
+    let o = qpol_in(&["compile", "-", "-t", "ibm-api", "-o", "-"], &org);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with('{'), "{}", stdout(&o));
+    let o = qpol_in(
+        &[
+            "check",
+            "policies/org.qpol",
+            "--baseline",
+            "-",
+            "--format",
+            "json",
+        ],
+        &org,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let o = qpol_in(&["check", "-"], "instance x {\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("<stdin>:"), "{}", stdout(&o));
+
+    let o = support::run::command(&["check", "-"])
+        .env("QPOL_MAX_INPUT_BYTES", "4")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"instance x {}\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read standard input: it is larger than 4 bytes"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = qpol_in(&["check", "-", "--baseline", "-"], &org);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("standard input"), "{}", stderr(&o));
+}

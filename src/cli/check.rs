@@ -7,14 +7,22 @@ use crate::policy::load;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// A policy file, or a folder of *.qpol files read as one policy
+    /// A policy file, a folder of *.qpol files read as one policy, or `-` for standard input
     pub path: PathArg,
-    /// The policy as applied now: report instances this change would delete or move
+    /// The policy as applied now (a file, a folder or `-`): report instances this change would delete or move
     #[arg(long)]
     pub baseline: Option<PathArg>,
 }
 
 pub fn run(args: &CheckArgs, global: Global) -> u8 {
+    let stdin = crate::policy::is_stdin;
+    if stdin(&args.path) && args.baseline.as_deref().is_some_and(stdin) {
+        let error = IoError::new(
+            "-",
+            "standard input can be read only once: `-` names the policy or the baseline, not both; name the other one by its file",
+        );
+        return output::fail(global, &[error], &[]);
+    }
     let policy = match load(&args.path) {
         Ok(p) => p,
         Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),

@@ -18,7 +18,7 @@ pub const DEFAULT_OUT_DIR: &str = "out";
 
 #[derive(Debug, clap::Args)]
 pub struct CompileArgs {
-    /// A policy file, or a folder of *.qpol files read as one policy
+    /// A policy file, a folder of *.qpol files read as one policy, or `-` for standard input
     pub path: PathArg,
     /// What to produce
     #[arg(long, short, value_enum, default_value = "terraform")]

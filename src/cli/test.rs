@@ -9,7 +9,7 @@ use crate::policy::load;
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// A policy file, or a folder of *.qpol files read as one policy
+    /// A policy file, a folder of *.qpol files read as one policy, or `-` for standard input
     pub path: super::PathArg,
 }
 
