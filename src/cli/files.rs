@@ -48,20 +48,25 @@ pub fn stdout_used() {
 
 /// What the signal handler says on stderr before it exits.
 fn interrupted_message(written: &[String], stdout: bool) -> String {
-    let mut parts = Vec::new();
+    let cut = if stdout {
+        "the standard output is incomplete"
+    } else {
+        ""
+    };
+    if written.is_empty() {
+        return if stdout {
+            format!("interrupted; {cut}; no file was written")
+        } else {
+            "interrupted; nothing was written".to_string()
+        };
+    }
+    let names: Vec<String> = written.iter().map(|w| format!("`{w}`")).collect();
+    let names = names.join(", ");
     if stdout {
-        parts.push("the standard output is incomplete".to_string());
+        format!("interrupted; {names} had already been written in full, every other file is untouched; {cut}")
+    } else {
+        format!("interrupted; {names} had already been written in full, every other output is untouched")
     }
-    if !written.is_empty() {
-        let names: Vec<String> = written.iter().map(|w| format!("`{w}`")).collect();
-        parts.push(format!(
-            "{} had already been written in full, every other output is untouched",
-            names.join(", ")
-        ));
-    } else if !stdout {
-        parts.push("nothing was written".to_string());
-    }
-    format!("interrupted; {}", parts.join("; "))
 }
 
 /// The end of a run: take the lock the signal handler holds, and keep it
@@ -323,10 +328,10 @@ mod tests {
         );
         assert_eq!(
             super::interrupted_message(&[], true),
-            "interrupted; the standard output is incomplete"
+            "interrupted; the standard output is incomplete; no file was written"
         );
         let both = super::interrupted_message(&["a".to_string()], true);
-        assert_eq!(both, "interrupted; the standard output is incomplete; `a` had already been written in full, every other output is untouched");
+        assert_eq!(both, "interrupted; `a` had already been written in full, every other file is untouched; the standard output is incomplete");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
