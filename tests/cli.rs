@@ -381,3 +381,16 @@ fn dash_reads_standard_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("standard input"), "{}", stderr(&o));
 }
+
+/// Standard input is read once: `fmt - -` is refused before anything is read.
+#[test]
+fn fmt_refuses_dash_twice() {
+    let o = qpol_in(&["fmt", "-", "-"], "instance   X existing;\n");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("standard input can be read only once"),
+        "{}",
+        stderr(&o)
+    );
+}

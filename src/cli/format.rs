@@ -102,6 +102,21 @@ pub fn run(args: &FmtArgs, global: Global) -> u8 {
         files: Vec::new(),
         io_errors: Vec::new(),
     };
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        let message = "standard input can be read only once: name `-` once";
+        let code = run.io_error(STDIN, message.to_string());
+        if run.json() {
+            output::report(
+                &[],
+                &run.broken.sources,
+                global,
+                &[("files", serde_json::Value::from(run.files))],
+                &run.io_errors,
+                output::Stream::Stdout,
+            );
+        }
+        return code;
+    }
     let mut code = 0;
     let mut found = Vec::new();
     for path in &args.paths {
