@@ -12,7 +12,7 @@ use super::output::{self, IoError};
 use super::{files, usage_error, Global, OutputFormat, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::escape::inline;
 use crate::fmt::{format_text, FormatError};
-use crate::policy::Policy;
+use crate::policy::{Policy, STDIN};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -89,9 +89,6 @@ impl Run {
         EXIT_FINDINGS
     }
 }
-
-/// The name standard input goes by in reports.
-const STDIN: &str = "<stdin>";
 
 pub fn run(args: &FmtArgs, global: Global) -> u8 {
     let mut run = Run {
