@@ -314,8 +314,9 @@ pub fn check_tenant(tenant: &Located<Text>, diags: &mut Vec<Diagnostic>) {
 }
 
 /// An identity provider's realm, the issuer IAM compares with the token's:
-/// a non-empty `https://` URL (App ID, or a SAML entity id), or for SAML
-/// also a `urn:` name; never a space, control, quote, `#` or `${`.
+/// a non-empty `https://` URL (App ID, or a SAML entity id) whose host is
+/// ASCII (a look-alike letter names another host), or for SAML also a
+/// `urn:` name; never a space, control, hidden character, quote, `#` or `${`.
 pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic>) {
     let r = realm.value.as_str();
     let saml = kind == "saml";
@@ -333,6 +334,11 @@ pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic
         Some("it is empty".to_string())
     } else if let Some(bad) = bad {
         Some(format!("it contains {}", shown(bad)))
+    } else if let Some(c) = https_host(r).and_then(|host| host.chars().find(|c| !c.is_ascii())) {
+        Some(format!(
+            "its host contains `{c}` ({}), and qpol takes a realm's host in ASCII (an international domain in its `xn--` form)",
+            crate::diag::escape::name(c)
+        ))
     } else if r.contains("${") {
         Some("it contains `${`".to_string())
     } else if !scheme_ok {
@@ -359,6 +365,12 @@ pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic
             .with_help(help),
         );
     }
+}
+
+/// The host of an `https://` URL (what lies before its first `/`, `?` or `#`).
+fn https_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    rest.split(['/', '?', '#']).next()
 }
 
 /// A character as a message shows it: `a space`, `U+0007 ...`, or `` `/` ``.
