@@ -276,6 +276,58 @@ pub fn check_identity(id: &Located<Text>, what: &str, diags: &mut Vec<Diagnostic
     }
 }
 
+/// How IAM uses a decoded string value: compared with a token's claim (a
+/// rule value), or shown to people in the console (a display name, a
+/// description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueUse {
+    Compared,
+    Shown,
+}
+
+/// A hidden character (see [`crate::diag::escape::hidden`]; a NUL is one)
+/// that a string holds once its `\u{..}` escapes are decoded: in a value
+/// IAM compares it is an error (Q008), since the value can never match what
+/// a reviewer reads; in a value people read in the console, a warning (Q009).
+pub fn check_hidden_value(
+    value: &str,
+    span: crate::diag::Span,
+    what: &str,
+    used: ValueUse,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some((c, kind)) = value
+        .chars()
+        .find_map(|c| crate::diag::escape::hidden(c).map(|h| (c, h)))
+    else {
+        return;
+    };
+    let (code, consequence, help) = match used {
+        ValueUse::Compared => (
+            Code::HiddenInComparedValue,
+            "IAM compares it character by character, so the rule never matches the value a reviewer reads",
+            "retype the value without it",
+        ),
+        ValueUse::Shown => (
+            Code::HiddenInShownValue,
+            "the IBM Cloud console shows it to people, who would not read what was reviewed",
+            "remove it, unless the text really needs it",
+        ),
+    };
+    diags.push(
+        Diagnostic::new(
+            code,
+            format!(
+                "the {what} holds {}, {}: {consequence}",
+                crate::diag::escape::name(c),
+                kind.describe()
+            ),
+            Label::new(span, "hidden character once decoded"),
+        )
+        .with_help(help),
+    );
+}
+
 /// Does Unicode compatibility normalization (NFKC) change `c`?
 fn changed_by_nfkc(c: char) -> bool {
     use unicode_normalization::UnicodeNormalization;
