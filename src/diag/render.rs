@@ -40,7 +40,7 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: Style) -> Stri
             "{}[{}]: {}\n",
             diagnostic.severity,
             diagnostic.code.id(),
-            diagnostic.message
+            inline(&diagnostic.message)
         );
     }
     out
