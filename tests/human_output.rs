@@ -221,3 +221,60 @@ fn file_names_with_line_ends_are_escaped_inline() {
         broken.to_str().unwrap()
     );
 }
+
+/// A line of human output that a decoded `\n` in a policy value forged.
+fn forged_lines(printed: &str) -> Vec<&str> {
+    printed
+        .lines()
+        .filter(|l| l.trim_start().starts_with("error[Q999]"))
+        .collect()
+}
+
+#[test]
+fn decoded_line_ends_and_tabs_in_values_never_forge_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = [
+        "account { id \"x\\ty\\nerror[Q999] forged\"; }\n",
+        "instance QR-ml { plan standard; region us-east; }\n\
+         project ml { instances QR-ml; members user \"a\\nerror[Q999] forged@example.com\"; role reader; }\n",
+        "idp v { kind saml; attribute p; realm \"https://x.example.com/\\nerror[Q999] forged\"; }\n",
+        "idp v { kind appid; region us-south; tenant \"t\\nerror[Q999] forged\"; attribute p; }\n",
+    ];
+    for (i, policy) in policies.iter().enumerate() {
+        let path = write(dir.path(), &format!("p{i}.qpol"), policy);
+        let out = qpol(&[
+            "check".as_ref(),
+            "--color".as_ref(),
+            "never".as_ref(),
+            path.as_os_str(),
+        ]);
+        let printed = text(&out);
+        assert!(printed.contains("error["), "{printed}");
+        assert!(!printed.contains('\t'), "{}", printed.escape_debug());
+        assert_eq!(forged_lines(&printed), Vec::<&str>::new(), "{printed}");
+        // JSON keeps the exact text.
+        let out = qpol(&[
+            "check".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            path.as_os_str(),
+        ]);
+        let json = String::from_utf8_lossy(&out.stdout);
+        assert!(json.contains("\\nerror[Q999] forged"), "{json}");
+    }
+    let path = write(
+        dir.path(),
+        "t.qpol",
+        "instance QR-ml { plan standard; region us-east; }\n\
+         project ml { instances QR-ml; members user \"a@example.com\"; role reader; }\n\
+         assert user \"x\\nerror[Q999] forged\\t@example.com\" can job.read on QR-ml;\n",
+    );
+    let out = qpol(&[
+        "test".as_ref(),
+        "--color".as_ref(),
+        "never".as_ref(),
+        path.as_os_str(),
+    ]);
+    let printed = text(&out);
+    assert_eq!(forged_lines(&printed), Vec::<&str>::new(), "{printed}");
+}

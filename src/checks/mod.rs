@@ -64,7 +64,22 @@ pub fn check(policy: Policy) -> CheckResult {
         trees.push(parsed.file.statements);
     }
     let (model, lowering) = model::lower_owned(trees, broken);
-    diagnostics.extend(lowering);
+    // A value whose hidden character is written raw has Q007 already: its
+    // decoded form is not reported again (Q008, Q009).
+    let raw: Vec<Span> = diagnostics
+        .iter()
+        .filter(|d| d.code == Code::HiddenCharacterInText)
+        .map(|d| d.primary.span)
+        .collect();
+    diagnostics.extend(lowering.into_iter().filter(|d| {
+        !matches!(
+            d.code,
+            Code::HiddenInComparedValue | Code::HiddenInShownValue
+        ) || !raw.iter().any(|r| {
+            let s = d.primary.span;
+            r.file == s.file && s.start() <= r.start() && r.end() <= s.end()
+        })
+    }));
     if declares_nothing && diagnostics.is_empty() {
         diagnostics.push(
             Diagnostic::new(

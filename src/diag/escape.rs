@@ -15,6 +15,10 @@ pub enum Hidden {
     Control,
     Bidi,
     Invisible,
+    /// A noncharacter (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF): never text.
+    Noncharacter,
+    /// A private-use character: each font draws it its own way, or not at all.
+    PrivateUse,
 }
 
 impl Hidden {
@@ -23,13 +27,18 @@ impl Hidden {
             Hidden::Control => "a control character",
             Hidden::Bidi => "a bidirectional control",
             Hidden::Invisible => "an invisible character",
+            Hidden::Noncharacter => "a noncharacter",
+            Hidden::PrivateUse => "a private-use character",
         }
     }
 }
 
-/// The kind of hidden character `c` is, if it is one. Tab, newline and
-/// carriage return are not (a lone carriage return is handled by
-/// [`for_humans`]).
+/// The kind of hidden character `c` is, if it is one: a control, a
+/// bidirectional control, every other format character (Unicode category
+/// Cf), a blank-looking or invisible one (Hangul fillers, U+2800 BRAILLE
+/// PATTERN BLANK, variation selectors, U+FFFC), a noncharacter or a
+/// private-use character. Tab, newline and carriage return are not (a lone
+/// carriage return is handled by [`for_humans`]).
 pub fn hidden(c: char) -> Option<Hidden> {
     match c {
         '\t' | '\n' | '\r' => None,
@@ -41,6 +50,12 @@ pub fn hidden(c: char) -> Option<Hidden> {
         | '\u{2066}'..='\u{2069}' => Some(Hidden::Bidi),
         '\u{00AD}'
         | '\u{034F}'
+        | '\u{0600}'..='\u{0605}'
+        | '\u{06DD}'
+        | '\u{070F}'
+        | '\u{0890}'
+        | '\u{0891}'
+        | '\u{08E2}'
         | '\u{115F}'
         | '\u{1160}'
         | '\u{17B4}'
@@ -49,16 +64,25 @@ pub fn hidden(c: char) -> Option<Hidden> {
         | '\u{200B}'..='\u{200D}'
         | '\u{2028}'
         | '\u{2029}'
-        | '\u{2060}'..='\u{2064}'
+        | '\u{2060}'..='\u{2065}'
         | '\u{206A}'..='\u{206F}'
+        | '\u{2800}'
         | '\u{3164}'
         | '\u{FE00}'..='\u{FE0F}'
         | '\u{FEFF}'
         | '\u{FFA0}'
-        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{FFF9}'..='\u{FFFC}'
+        | '\u{110BD}'
+        | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}'
         | '\u{1BCA0}'..='\u{1BCA3}'
         | '\u{1D173}'..='\u{1D17A}'
         | '\u{E0000}'..='\u{E0FFF}' => Some(Hidden::Invisible),
+        '\u{FDD0}'..='\u{FDEF}' => Some(Hidden::Noncharacter),
+        c if u32::from(c) & 0xFFFE == 0xFFFE => Some(Hidden::Noncharacter),
+        '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..='\u{FFFFD}' | '\u{100000}'..='\u{10FFFD}' => {
+            Some(Hidden::PrivateUse)
+        }
         _ => None,
     }
 }
@@ -87,6 +111,9 @@ pub fn name(c: char) -> String {
         '\u{2069}' => "POP DIRECTIONAL ISOLATE",
         '\u{FEFF}' => "BYTE ORDER MARK",
         '\u{00AD}' => "SOFT HYPHEN",
+        '\u{2800}' => "BRAILLE PATTERN BLANK",
+        '\u{FFFC}' => "OBJECT REPLACEMENT CHARACTER",
+        '\u{13430}' => "EGYPTIAN HIEROGLYPH VERTICAL JOINER",
         _ => "",
     };
     let code = format!("U+{:04X}", u32::from(c));
@@ -250,6 +277,53 @@ mod tests {
         // In source lines a lone carriage return ends a line, as LF does.
         assert!(!source_needs_escape("a\rb\r\nc\n"));
         assert_eq!(escape_source("a\rb\u{202E}").text, "a\rb\\u{202E}");
+    }
+
+    #[test]
+    fn format_blank_noncharacter_and_private_use_are_hidden() {
+        for c in [
+            '\u{0600}',
+            '\u{0605}',
+            '\u{06DD}',
+            '\u{070F}',
+            '\u{0890}',
+            '\u{0891}',
+            '\u{08E2}',
+            '\u{180E}',
+            '\u{110BD}',
+            '\u{110CD}',
+            '\u{13430}',
+            '\u{1343F}',
+            '\u{E0001}',
+            '\u{2800}',
+            '\u{FFFC}',
+            '\u{FDD0}',
+            '\u{FDEF}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{1FFFE}',
+            '\u{10FFFF}',
+            '\u{E000}',
+            '\u{F8FF}',
+            '\u{F0000}',
+            '\u{FFFFD}',
+            '\u{100000}',
+            '\u{10FFFD}',
+        ] {
+            assert!(hidden(c).is_some(), "{}", name(c));
+            assert_eq!(for_humans(&c.to_string()), visible(c));
+        }
+        for c in [
+            'a',
+            '\u{0430}',
+            '\u{00E9}',
+            '\u{FFFD}',
+            '\u{F900}',
+            '\u{1F600}',
+            '\u{2801}',
+        ] {
+            assert!(hidden(c).is_none(), "{}", name(c));
+        }
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Renders diagnostics for people (miette's graphical report) and for
-//! machines (a stable JSON form).
+//! machines (a stable JSON form). For people, messages and label texts are
+//! one line each: every control character in them (line ends and tabs, from
+//! a policy value's decoded `\n`, `\t`, included) and every hidden one is
+//! shown as `\u{XXXX}`, so no value can forge a line; help texts keep their
+//! own line breaks. JSON keeps the exact text.
 
-use super::escape::for_humans;
+use super::escape::{for_humans, inline};
 use super::snippet::Window;
 use super::{Diagnostic, Label, Severity, SourceMap};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
@@ -36,7 +40,7 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: Style) -> Stri
             "{}[{}]: {}\n",
             diagnostic.severity,
             diagnostic.code.id(),
-            diagnostic.message
+            inline(&diagnostic.message)
         );
     }
     out
@@ -196,7 +200,7 @@ impl Report {
                 let window = Window::new(sources, l.span.file, &[(l.span.start(), l.span.end())]);
                 related.push(Report {
                     code: String::new(),
-                    message: for_humans(&l.message).into_owned(),
+                    message: inline(&l.message).into_owned(),
                     severity: Severity::Note,
                     help: None,
                     labels: vec![labeled(&window, l, true)],
@@ -216,7 +220,7 @@ impl Report {
         };
         Report {
             code: format!("{}[{}]", d.severity, d.code.id()),
-            message: for_humans(&d.message).into_owned(),
+            message: inline(&d.message).into_owned(),
             severity: d.severity,
             help,
             source,
@@ -236,7 +240,7 @@ fn labeled(window: &Window, label: &Label, primary: bool) -> LabeledSpan {
             .local(label.span.end())
             .max(window.local(label.span.start())),
     );
-    let text = (!label.message.is_empty()).then(|| for_humans(&label.message).into_owned());
+    let text = (!label.message.is_empty()).then(|| inline(&label.message).into_owned());
     if primary {
         LabeledSpan::new_primary_with_span(text, (start, end - start))
     } else {

@@ -257,6 +257,15 @@ impl Lowerer {
                 .with_help("list at least one value"),
             );
         }
+        for v in &values {
+            super::values::check_hidden_value(
+                v.as_str(),
+                c.value.span,
+                "rule value",
+                super::values::ValueUse::Compared,
+                &mut self.diags,
+            );
+        }
         for v in values {
             if v.is_empty() && matches!(op, Operator::Contains | Operator::Has) {
                 self.diags.push(

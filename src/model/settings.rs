@@ -153,7 +153,22 @@ impl<'a> Settings<'a> {
         let s = self.get(key)?;
         single(s, diags)?;
         match s.values.first() {
-            Some(Value::Str(v)) => Some(Located::new(v.value.clone(), v.span)),
+            Some(Value::Str(v)) => {
+                if let Some(what) = match key {
+                    "display_name" => Some("display name"),
+                    "description" => Some("description"),
+                    _ => None,
+                } {
+                    super::values::check_hidden_value(
+                        v.value.as_str(),
+                        v.span,
+                        what,
+                        super::values::ValueUse::Shown,
+                        diags,
+                    );
+                }
+                Some(Located::new(v.value.clone(), v.span))
+            }
             Some(other) => {
                 diags.push(wrong_type(key, "a string", other));
                 None

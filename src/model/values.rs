@@ -276,6 +276,58 @@ pub fn check_identity(id: &Located<Text>, what: &str, diags: &mut Vec<Diagnostic
     }
 }
 
+/// How IAM uses a decoded string value: compared with a token's claim (a
+/// rule value), or shown to people in the console (a display name, a
+/// description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueUse {
+    Compared,
+    Shown,
+}
+
+/// A hidden character (see [`crate::diag::escape::hidden`]; a NUL is one)
+/// that a string holds once its `\u{..}` escapes are decoded: in a value
+/// IAM compares it is an error (Q008), since the value can never match what
+/// a reviewer reads; in a value people read in the console, a warning (Q009).
+pub fn check_hidden_value(
+    value: &str,
+    span: crate::diag::Span,
+    what: &str,
+    used: ValueUse,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some((c, kind)) = value
+        .chars()
+        .find_map(|c| crate::diag::escape::hidden(c).map(|h| (c, h)))
+    else {
+        return;
+    };
+    let (code, consequence, help) = match used {
+        ValueUse::Compared => (
+            Code::HiddenInComparedValue,
+            "IAM compares it character by character, so the rule never matches the value a reviewer reads",
+            "retype the value without it",
+        ),
+        ValueUse::Shown => (
+            Code::HiddenInShownValue,
+            "the IBM Cloud console shows it to people, who would not read what was reviewed",
+            "remove it, unless the text really needs it",
+        ),
+    };
+    diags.push(
+        Diagnostic::new(
+            code,
+            format!(
+                "the {what} holds {}, {}: {consequence}",
+                crate::diag::escape::name(c),
+                kind.describe()
+            ),
+            Label::new(span, "hidden character once decoded"),
+        )
+        .with_help(help),
+    );
+}
+
 /// Does Unicode compatibility normalization (NFKC) change `c`?
 fn changed_by_nfkc(c: char) -> bool {
     use unicode_normalization::UnicodeNormalization;
@@ -314,8 +366,9 @@ pub fn check_tenant(tenant: &Located<Text>, diags: &mut Vec<Diagnostic>) {
 }
 
 /// An identity provider's realm, the issuer IAM compares with the token's:
-/// a non-empty `https://` URL (App ID, or a SAML entity id), or for SAML
-/// also a `urn:` name; never a space, control, quote, `#` or `${`.
+/// a non-empty `https://` URL (App ID, or a SAML entity id) whose host is
+/// ASCII (a look-alike letter names another host), or for SAML also a
+/// `urn:` name; never a space, control, hidden character, quote, `#` or `${`.
 pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic>) {
     let r = realm.value.as_str();
     let saml = kind == "saml";
@@ -333,6 +386,11 @@ pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic
         Some("it is empty".to_string())
     } else if let Some(bad) = bad {
         Some(format!("it contains {}", shown(bad)))
+    } else if let Some(c) = https_host(r).and_then(|host| host.chars().find(|c| !c.is_ascii())) {
+        Some(format!(
+            "its host contains `{c}` ({}), and qpol takes a realm's host in ASCII (an international domain in its `xn--` form)",
+            crate::diag::escape::name(c)
+        ))
     } else if r.contains("${") {
         Some("it contains `${`".to_string())
     } else if !scheme_ok {
@@ -359,6 +417,12 @@ pub fn check_realm(realm: &Located<Text>, kind: &str, diags: &mut Vec<Diagnostic
             .with_help(help),
         );
     }
+}
+
+/// The host of an `https://` URL (what lies before its first `/`, `?` or `#`).
+fn https_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    rest.split(['/', '?', '#']).next()
 }
 
 /// A character as a message shows it: `a space`, `U+0007 ...`, or `` `/` ``.
