@@ -2,8 +2,9 @@
 //! is not a regular file (or is an input), keep symlinks, hard links, owner
 //! and mode, refuse read-only files; a folder's unreadable `*.qpol` entries
 //! are errors; a failed run writes nothing; temporaries are removed by the
-//! next run when their process is dead (signals: tests/signals.rs); devices are refused and reads capped; stdout
-//! write errors are not ignored. These tests run as root.
+//! next run when their process is dead (signals: tests/signals.rs); devices
+//! are refused and reads capped; stdout write errors are not ignored. These
+//! tests run as root.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,33 +13,16 @@
 )]
 
 mod support;
+use support::fs::{mkfifo, s, temps};
 use support::run::{command, qpol, stderr};
 
-use std::ffi::CString;
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn mkfifo(path: &Path) {
-    let c = CString::new(s(path)).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-}
-
 const MESSY: &str = "instance a{plan lite;region us-east}\n";
 const TIDY: &str = "instance a {\n  plan lite;\n  region us-east;\n}\n";
-
-fn temps(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".qpol-tmp-"))
-        .collect()
-}
 
 #[test]
 fn compile_refuses_targets_that_are_not_regular_files() {

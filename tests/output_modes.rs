@@ -9,19 +9,15 @@
 )]
 
 mod support;
+use support::fs::s;
 use support::run::{qpol, qpol_in, stderr, stdout};
 
-use std::path::Path;
 use std::process::Output;
 
 /// stdout is exactly one JSON document (`from_str` refuses trailing text).
 fn document(o: &Output) -> serde_json::Value {
     serde_json::from_str(&stdout(o))
         .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", stdout(o)))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 const MESSY: &str = "instance a{plan lite;region us-east}\n";

@@ -10,29 +10,12 @@
 )]
 
 mod support;
+use support::fs::{mkfifo, s, temps};
 use support::run::{command, stderr};
 
-use std::ffi::CString;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn mkfifo(path: &Path) {
-    let c = CString::new(s(path)).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-}
-
-fn temps(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".qpol-tmp-"))
-        .collect()
-}
 
 /// Start `args`, wait until a temporary appears in `dir`, send `signal`.
 /// `None` when the run finished before a temporary was seen.

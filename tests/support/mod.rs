@@ -4,5 +4,6 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod api_plan;
+pub mod fs;
 pub mod run;
 pub mod tf_schema;
