@@ -124,7 +124,7 @@ pub fn report(
 /// 1 if there are errors, or warnings under `--deny warnings`; else 0.
 pub fn exit_code(diagnostics: &[Diagnostic], global: Global) -> u8 {
     let failing = diagnostics.iter().any(|d| {
-        d.severity == Severity::Error || (global.deny_warnings && d.severity == Severity::Warning)
+        d.counts_as(Severity::Error) || (global.deny_warnings && d.counts_as(Severity::Warning))
     });
     if failing {
         EXIT_FINDINGS

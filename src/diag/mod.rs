@@ -233,6 +233,30 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Did-you-mean replacement for the primary span.
     pub suggestion: Option<String>,
+    /// The model entities the finding is about, beyond the declaration its
+    /// primary span lies in (an `allow CODE on ...` matches either).
+    pub subjects: Vec<Entity>,
+    /// Set when an `allow CODE ...` acknowledges the finding: it is then
+    /// not printed for people and counts toward nothing.
+    pub suppressed: Option<Suppression>,
+}
+
+/// A model entity a finding concerns, by its index in the model's list of
+/// that kind (units are projects and groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Entity {
+    Unit(usize),
+    Instance(usize),
+    User(usize),
+    Role(usize),
+}
+
+/// The acknowledgement that suppresses a finding: its reason and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub reason: String,
+    pub at: Span,
 }
 
 impl Diagnostic {
@@ -246,7 +270,26 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             suggestion: None,
+            subjects: Vec::new(),
+            suppressed: None,
         }
+    }
+
+    /// The same finding with another severity than its code's default.
+    pub fn with_severity(mut self, severity: Severity) -> Diagnostic {
+        self.severity = severity;
+        self
+    }
+
+    /// Adds the model entities the finding is about.
+    pub fn about(mut self, subjects: impl IntoIterator<Item = Entity>) -> Diagnostic {
+        self.subjects.extend(subjects);
+        self
+    }
+
+    /// Counts toward the run's errors, warnings or notes (not acknowledged).
+    pub fn counts_as(&self, severity: Severity) -> bool {
+        self.severity == severity && self.suppressed.is_none()
     }
 
     pub fn with_label(mut self, label: Label) -> Diagnostic {
@@ -268,8 +311,9 @@ impl Diagnostic {
         self
     }
 
+    /// An error that no acknowledgement suppresses.
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.counts_as(Severity::Error)
     }
 }
 

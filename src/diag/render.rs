@@ -60,7 +60,7 @@ pub fn write_human(
     sources: &SourceMap,
     style: Style,
 ) -> std::io::Result<()> {
-    for d in diagnostics {
+    for d in diagnostics.iter().filter(|d| d.suppressed.is_none()) {
         w.write_all(human(d, sources, style).as_bytes())?;
         w.write_all(b"\n")?;
     }
@@ -84,7 +84,7 @@ pub fn json_value(diagnostic: &Diagnostic, sources: &SourceMap) -> serde_json::V
             "message": l.message,
         })
     };
-    serde_json::json!({
+    let mut value = serde_json::json!({
         "code": diagnostic.code.id(),
         "severity": diagnostic.severity,
         "message": diagnostic.message,
@@ -92,7 +92,16 @@ pub fn json_value(diagnostic: &Diagnostic, sources: &SourceMap) -> serde_json::V
         "secondary": diagnostic.secondary.iter().map(label).collect::<Vec<_>>(),
         "help": diagnostic.help,
         "suggestion": diagnostic.suggestion,
-    })
+    });
+    // Only an acknowledged finding has the key: the acknowledgement's reason and place.
+    if let (Some(s), Some(map)) = (&diagnostic.suppressed, value.as_object_mut()) {
+        let at = label(&Label::new(s.at, "acknowledged here"));
+        map.insert(
+            "suppressed".into(),
+            serde_json::json!({ "reason": s.reason, "at": at }),
+        );
+    }
+    value
 }
 
 /// Every diagnostic and the counts, as pretty JSON, plus `extra` top-level
@@ -138,12 +147,7 @@ impl serde::Serialize for Lazy<'_> {
 impl serde::Serialize for JsonDoc<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let count = |sev: Severity| {
-            self.diagnostics
-                .iter()
-                .filter(|d| d.severity == sev)
-                .count()
-        };
+        let count = |sev: Severity| self.diagnostics.iter().filter(|d| d.counts_as(sev)).count();
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("diagnostics", &Lazy(self.diagnostics, self.sources))?;
         map.serialize_entry("errors", &count(Severity::Error))?;
@@ -156,12 +160,22 @@ impl serde::Serialize for JsonDoc<'_> {
     }
 }
 
-/// `N errors, N warnings, N notes` (empty when there is nothing to say).
+/// `N errors, N warnings, N notes`, and `(N acknowledged)` when `allow`
+/// statements suppressed findings (those count toward nothing else).
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
-    let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
+    let count = |s: Severity| diagnostics.iter().filter(|d| d.counts_as(s)).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let acknowledged = diagnostics
+        .iter()
+        .filter(|d| d.suppressed.is_some())
+        .count();
+    let tail = if acknowledged > 0 {
+        format!(" ({acknowledged} acknowledged)")
+    } else {
+        String::new()
+    };
     format!(
-        "{}, {}, {}",
+        "{}, {}, {}{tail}",
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         plural(count(Severity::Note), "note")
