@@ -23,7 +23,7 @@ fn exit_codes() {
     );
     // Warnings alone pass, unless denied.
     assert_eq!(
-        qpol(&["check", "tests/fixtures/err/overlapping_rules.qpol"])
+        qpol(&["check", "tests/fixtures/err/overlap_covered.qpol"])
             .status
             .code(),
         Some(0)
@@ -33,7 +33,7 @@ fn exit_codes() {
             "check",
             "--deny",
             "warnings",
-            "tests/fixtures/err/overlapping_rules.qpol"
+            "tests/fixtures/err/overlap_covered.qpol"
         ])
         .status
         .code(),

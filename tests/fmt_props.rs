@@ -132,7 +132,15 @@ fn statement() -> impl Strategy<Value = String> {
         1 => (name(), Just("resource_group")).prop_map(|(n, k)| format!("{k} {n};")),
         1 => (prop_oneof![name(), string().prop_map(|s| format!("user {s}")), name().prop_map(|n| format!("service_id {n}"))], any::<bool>(), name(), name())
             .prop_map(|(who, can, action, instance)| format!("assert {who} {} {action} on {instance};", if can { "can" } else { "cannot" })),
-        1 => (prop_oneof![Just("delete"), Just("move")], name()).prop_map(|(c, n)| format!("allow {c} {n};")),
+        1 => (prop_oneof![Just("delete"), Just("move")], name(), prop::option::of(string()))
+            .prop_map(|(c, n, reason)| format!("allow {c} {n}{};", reason.map(|r| format!(" {r}")).unwrap_or_default())),
+        // Acknowledgements: a code, an optional scope, the reason.
+        1 => ("Q[0-9]{3}", prop::option::of((prop_oneof![Just("project"), Just("group"), Just("instance"), Just("user"), Just("role")], name())), prop::option::of(string()))
+            .prop_map(|(code, scope, reason)| {
+                let scope = scope.map(|(kind, n)| format!(" on {kind}   {n}")).unwrap_or_default();
+                let reason = reason.map(|r| format!("\n  {r}")).unwrap_or_default();
+                format!("allow {code}{scope}{reason};")
+            }),
     ]
 }
 

@@ -239,29 +239,40 @@ impl<'m> Access<'m> {
     pub fn grants(&self, subject: &Subject) -> Vec<Grant> {
         let mut out = Vec::new();
         for membership in self.memberships(subject) {
-            let Some(unit) = self.model.units.get(membership.unit) else {
+            for (instance, role, through) in self.set_grants(membership.unit, membership.set) {
+                out.push(Grant {
+                    instance,
+                    role,
+                    membership: membership.clone(),
+                    through,
+                });
+            }
+        }
+        out
+    }
+
+    /// What the members of one member set get: `(instance, role, through)`
+    /// for every instance in the scope of its unit and of every unit below
+    /// it, with the set's role, else its unit's, else the scope's own.
+    pub fn set_grants(&self, unit_id: UnitId, set: usize) -> Vec<(InstanceId, RoleId, UnitId)> {
+        let mut out = Vec::new();
+        let Some(unit) = self.model.units.get(unit_id) else {
+            return out;
+        };
+        let set_role = unit
+            .member_sets
+            .get(set)
+            .and_then(|s| s.role.as_ref())
+            .map(|r| r.value);
+        let own_role = set_role.or(unit.role.as_ref().map(|r| r.value));
+        for through in self.graph.descendants(unit_id) {
+            let Some(scope) = self.model.units.get(through) else {
                 continue;
             };
-            let set_role = unit
-                .member_sets
-                .get(membership.set)
-                .and_then(|s| s.role.as_ref())
-                .map(|r| r.value);
-            let own_role = set_role.or(unit.role.as_ref().map(|r| r.value));
-            for through in self.graph.descendants(membership.unit) {
-                let Some(scope) = self.model.units.get(through) else {
-                    continue;
-                };
-                let role = own_role.or(scope.role.as_ref().map(|r| r.value));
-                let Some(role) = role else { continue };
-                for instance in self.model.direct_instances(scope) {
-                    out.push(Grant {
-                        instance,
-                        role,
-                        membership: membership.clone(),
-                        through,
-                    });
-                }
+            let role = own_role.or(scope.role.as_ref().map(|r| r.value));
+            let Some(role) = role else { continue };
+            for instance in self.model.direct_instances(scope) {
+                out.push((instance, role, through));
             }
         }
         out

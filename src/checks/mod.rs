@@ -2,6 +2,7 @@
 //! [`CheckResult`]. One module per family; each check's code and
 //! explanation live in `diag::codes`.
 
+mod acknowledge;
 mod audit;
 pub mod baseline;
 mod deployable;
@@ -36,7 +37,7 @@ impl CheckResult {
     fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
-            .filter(|d| d.severity == severity)
+            .filter(|d| d.counts_as(severity))
             .count()
     }
 
@@ -110,6 +111,8 @@ pub fn check(policy: Policy) -> CheckResult {
     diagnostics.extend(hierarchy);
     audit::check(&model, &mut diagnostics);
     deployable::check(&model, &mut diagnostics);
+    // Last: every finding an `allow CODE` may cover is known.
+    acknowledge::apply(&model, &mut diagnostics);
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
     drop(access);

@@ -6,13 +6,19 @@
 //! expected value is scanned once, so the check is linear in the total
 //! length of the values, not quadratic in the number of rules.
 //!
+//! Q201's severity follows the consequence: an error when the admitted
+//! users gain an action on an instance that the rules expecting their value
+//! (their own member sets, and what lies below those) do not give them; a
+//! warning when those already give everything. Each member set's grants are
+//! computed once, so the verdict adds work per admitted value, not per user.
+//!
 //! Q202 and Q203 look at the declared users: admitted only because a value
 //! occurs inside a longer word, or never admitted by a `has` rule because
 //! their attribute is a plain string.
 
 use crate::access::{Access, Via};
-use crate::diag::{Code, Diagnostic, Label, Span};
-use crate::model::{Condition, Model};
+use crate::diag::{Code, Diagnostic, Entity, Label, Severity, Span};
+use crate::model::{Condition, InstanceId, Model};
 use crate::syntax::ast::{AttrValue, CondValue, Operator};
 use aho_corasick::AhoCorasick;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,11 +36,18 @@ struct Entry<'m> {
 }
 
 pub fn check(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
-    rule_overlaps(access.model, out);
+    rule_overlaps(access, out);
     user_traps(access, out);
 }
 
-fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
+/// A member set, by unit and index.
+type SetRef = (usize, usize);
+
+/// What a member set's members may do: `(instance, action)` pairs.
+type Grants<'m> = BTreeSet<(InstanceId, &'m str)>;
+
+fn rule_overlaps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
+    let model = access.model;
     // Per claim: CONTAINS values (attackers) and every value a rule expects users to carry (victims).
     let mut attackers: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
     let mut victims: BTreeMap<&str, Vec<(Entry<'_>, String)>> = BTreeMap::new();
@@ -76,6 +89,7 @@ fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    let mut grants = GrantCache::new(access);
     for (claim, attacking) in &attackers {
         let Some(victims) = victims.get(claim) else {
             continue;
@@ -83,6 +97,14 @@ fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
         let Ok(automaton) = AhoCorasick::new(attacking.iter().map(|e| e.value)) else {
             continue;
         };
+        // carried value -> the member sets that expect it (the users' own grants)
+        let mut expecting: BTreeMap<&str, BTreeSet<SetRef>> = BTreeMap::new();
+        for (victim, carried) in victims {
+            expecting
+                .entry(carried.as_str())
+                .or_default()
+                .insert((victim.unit, victim.set));
+        }
         // attacker index -> victims it admits (by carried value, first rule carrying it)
         let mut hits: BTreeMap<usize, BTreeMap<&str, &Entry<'_>>> = BTreeMap::new();
         for (victim, carried) in victims {
@@ -107,8 +129,111 @@ fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
             let Some(attacker) = attacking.get(a) else {
                 continue;
             };
-            out.push(overlap_diagnostic(model, attacker, &admitted));
+            let verdicts: Vec<Admitted<'_, '_>> = admitted
+                .into_iter()
+                .map(|(carried, victim)| {
+                    let own = expecting.get(carried).into_iter().flatten();
+                    let gained = grants.gained((attacker.unit, attacker.set), own);
+                    Admitted {
+                        carried,
+                        victim,
+                        gained,
+                    }
+                })
+                .collect();
+            let subjects = grants.subjects((attacker.unit, attacker.set));
+            out.push(overlap_diagnostic(model, attacker, verdicts).about(subjects));
         }
+    }
+}
+
+/// One value an attacking rule admits, and what its users gain by it.
+struct Admitted<'a, 'm> {
+    carried: &'a str,
+    victim: &'a Entry<'m>,
+    /// An action on an instance the rule gives them and their own rules do not.
+    gained: Option<(InstanceId, &'m str)>,
+}
+
+/// Member sets' grants, each computed once.
+struct GrantCache<'a, 'm> {
+    access: &'a Access<'m>,
+    /// `(weight, instance, action)`, sorted: the most telling grant first.
+    sets: BTreeMap<SetRef, Vec<(u8, InstanceId, &'m str)>>,
+}
+
+impl<'a, 'm> GrantCache<'a, 'm> {
+    fn new(access: &'a Access<'m>) -> Self {
+        GrantCache {
+            access,
+            sets: BTreeMap::new(),
+        }
+    }
+
+    fn of(&mut self, set: SetRef) -> &[(u8, InstanceId, &'m str)] {
+        let access = self.access;
+        self.sets.entry(set).or_insert_with(|| {
+            let model = access.model;
+            let mut out = Vec::new();
+            for (instance, role, _) in access.set_grants(set.0, set.1) {
+                if let Some(role) = model.roles.get(role) {
+                    out.extend(
+                        role.actions
+                            .iter()
+                            .map(|a| (weight(&a.value), instance, a.value.as_str())),
+                    );
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+    }
+
+    /// The attacker's most telling grant that none of `own` gives: a delete
+    /// before another write, a write before a read, then by instance and
+    /// action. Every grant skipped is one of `own`'s, so the cost is linear
+    /// in the size of `own`'s grants, however much the attacker grants.
+    fn gained<'s>(
+        &mut self,
+        attacker: SetRef,
+        own: impl Iterator<Item = &'s SetRef>,
+    ) -> Option<(InstanceId, &'m str)> {
+        let mut have = Grants::new();
+        for set in own {
+            have.extend(self.of(*set).iter().map(|g| (g.1, g.2)));
+        }
+        self.of(attacker)
+            .iter()
+            .map(|g| (g.1, g.2))
+            .find(|g| !have.contains(g))
+    }
+
+    /// The finding concerns the attacker's unit, its role and the instances it reaches.
+    fn subjects(&mut self, attacker: SetRef) -> Vec<Entity> {
+        let mut out = vec![Entity::Unit(attacker.0)];
+        let model = self.access.model;
+        let role = model.units.get(attacker.0).and_then(|u| {
+            u.member_sets
+                .get(attacker.1)
+                .and_then(|s| s.role.as_ref())
+                .or(u.role.as_ref())
+        });
+        out.extend(role.map(|r| Entity::Role(r.value)));
+        let instances: BTreeSet<InstanceId> = self.of(attacker).iter().map(|g| g.1).collect();
+        out.extend(instances.into_iter().map(Entity::Instance));
+        out
+    }
+}
+
+/// How little an action can do: 0 deletes, 1 other writes, 2 reads and lists.
+fn weight(action: &str) -> u8 {
+    if action.ends_with(".delete") {
+        0
+    } else if action.ends_with(".read") || action.ends_with(".list") {
+        2
+    } else {
+        1
     }
 }
 
@@ -134,16 +259,19 @@ fn unit_label(model: &Model, unit: usize) -> String {
     })
 }
 
+/// Q201: an error when some admitted users gain access (named), else a warning.
 fn overlap_diagnostic(
     model: &Model,
     attacker: &Entry<'_>,
-    admitted: &BTreeMap<&str, &Entry<'_>>,
+    mut admitted: Vec<Admitted<'_, '_>>,
 ) -> Diagnostic {
     let claim = &attacker.condition.claim.value;
+    // Values whose users gain access first, so that they are named.
+    admitted.sort_by_key(|a| (a.gained.is_none(), a.carried));
     let named: Vec<String> = admitted
         .iter()
         .take(MAX_VICTIMS)
-        .map(|(carried, victim)| format!("`{carried}` ({})", unit_label(model, victim.unit)))
+        .map(|a| format!("`{}` ({})", a.carried, unit_label(model, a.victim.unit)))
         .collect();
     let more = admitted.len().saturating_sub(MAX_VICTIMS);
     let tail = if more > 0 {
@@ -151,27 +279,44 @@ fn overlap_diagnostic(
     } else {
         String::new()
     };
+    let escalation = admitted.iter().find_map(|a| Some((a, a.gained?)));
+    let verdict = match escalation {
+        Some((a, (instance, action))) => {
+            let victim = unit_label(model, a.victim.unit);
+            let instance = model
+                .instances
+                .get(instance)
+                .map_or("?", |i| i.name.value.as_str());
+            format!("users of {victim} would get `{action}` on {instance}, which {victim}'s grants do not give")
+        }
+        None => "their own grants already give everything this rule gives".to_string(),
+    };
     let mut d = Diagnostic::new(
         Code::OverlappingRule,
         format!(
-            "rule `{claim} contains {:?}` of {} also admits users whose {claim} is {}{tail}",
+            "rule `{claim} contains {:?}` of {} also admits users whose {claim} is {}{tail}: {verdict}",
             attacker.value,
             unit_label(model, attacker.unit),
             named.join(", ")
         ),
         Label::new(attacker.condition.value.span, format!("{:?} is a substring of each of them", attacker.value)),
     )
+    .with_severity(if escalation.is_some() {
+        Severity::Error
+    } else {
+        Severity::Warning
+    })
     .with_help(format!(
-        "rename so that no value is a substring of another, match whole values with `{claim} equals {:?}`, or use `{claim} has {:?}`, which qpol compiles to delimited values",
-        attacker.value, attacker.value
+        "rename so that no value is a substring of another, match whole values with `{claim} equals {:?}`, or use `{claim} has {:?}`, which qpol compiles to delimited values; if the overlap is meant, acknowledge it: `allow Q201 on {} \"why\";`",
+        attacker.value, attacker.value, unit_label(model, attacker.unit)
     ));
-    for (_, victim) in admitted.iter().take(MAX_VICTIMS) {
+    for a in admitted.iter().take(MAX_VICTIMS) {
         d = d.with_label(Label::new(
-            victim.condition.value.span,
+            a.victim.condition.value.span,
             format!(
                 "{} expects {claim} {:?}",
-                unit_label(model, victim.unit),
-                victim.value
+                unit_label(model, a.victim.unit),
+                a.victim.value
             ),
         ));
     }
@@ -221,7 +366,8 @@ fn user_traps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
                             Label::new(attr_span, format!("`{v}` inside `{word}`")),
                         )
                         .with_label(Label::new(c.span, "this rule admits the user"))
-                        .with_help(format!("if the user does not belong to {}, rename one of the values or use `has`", unit_label(model, m.unit))),
+                        .with_help(format!("if the user does not belong to {}, rename one of the values or use `has`", unit_label(model, m.unit)))
+                        .about([Entity::User(user_id), Entity::Unit(m.unit)]),
                     );
                 }
             }

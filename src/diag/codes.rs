@@ -50,6 +50,8 @@ pub enum Code {
     AmbiguousRoleName,
     NotInTarget,
     IdpNotCreated,
+    UnusedAcknowledgement,
+    NotAcknowledgeable,
 }
 
 /// One row of the table.
@@ -109,8 +111,8 @@ pub const TABLE: &[CodeInfo] = &[
         explanation: "A name is too long (more than 100 characters) or a value cannot be used where it is written, such as a `has` value containing the delimiter `,`." },
     CodeInfo { code: LookalikeNames, id: "Q113", severity: Warning, title: "names that look alike",
         explanation: "Two declared names (or two role display names) differ but look the same: their confusable skeletons (Unicode Technical Standard #39) are equal, as for `QR-mI` and `QR-ml`, `rn` and `m`, or a Cyrillic `м` for a Latin `m`. A reviewer cannot tell which one a statement names. Rename one of them." },
-    CodeInfo { code: OverlappingRule, id: "Q201", severity: Warning, title: "dynamic rule admits another project's users",
-        explanation: "IAM's CONTAINS on a string attribute is a plain, case-sensitive substring test, so `project contains \"ml\"` also admits users whose project is `chemlab` or `ml-reader`. The warning names the other rule whose users are admitted. Use names that are not substrings of each other, `equals`, or qpol's `has`, which compiles to delimited values (`,ml,`)." },
+    CodeInfo { code: OverlappingRule, id: "Q201", severity: Error, title: "dynamic rule admits another project's users",
+        explanation: "IAM's CONTAINS on a string attribute is a plain, case-sensitive substring test, so `project contains \"ml\"` also admits users whose project is `chemlab` or `ml-reader`. The finding names the other rules whose users are admitted. Its severity follows the consequence. It is an error when the admitted users gain access: the rule's role gives them an action on an instance that the rules expecting their value (their own project's or group's member sets, with everything below those in the hierarchy) do not give them; the message names one such action and instance. It is a warning when their own grants already give every action the rule gives on every instance. Fix it with names that are not substrings of each other, `equals`, or qpol's `has`, which compiles to delimited values (`,ml,`). An overlap that is meant (a parent project that includes its sub-projects) is acknowledged in the policy: `allow Q201 on project ml \"ml-* sub-projects share QR-ml by design\";` (a finding concerns the project or group whose rule admits too much, its role and the instances the rule reaches)." },
     CodeInfo { code: AccidentalMember, id: "Q202", severity: Warning, title: "user admitted through a substring",
         explanation: "A declared user's attribute matches a CONTAINS rule only because the value occurs inside a longer word (`html-tools` contains `ml`). The user gains the project's access although no word of the attribute names it." },
     CodeInfo { code: UndelimitedAttribute, id: "Q203", severity: Warning, title: "`has` rule cannot match a plain string attribute",
@@ -147,6 +149,10 @@ pub const TABLE: &[CodeInfo] = &[
         explanation: "Part of the policy has no request in the chosen target (the ibm-api plan covers the IAM, resource controller, catalog and user management APIs; the audit's Activity Tracker route is not among them). It is left out of that output; the terraform target includes it." },
     CodeInfo { code: IdpNotCreated, id: "Q504", severity: Warning, title: "identity provider neither created nor given",
         explanation: "An `appid` identity provider that is not `existing` is created as an App ID instance (service `appid`) in its `region`, and its rules name that instance's realm. Without a region qpol cannot create it, and without `realm` or `tenant` it cannot name an existing one: the realm becomes an input at apply time (`idp_realm_NAME`). Give the region to create it, or mark it `existing` and give its `tenant` and `region` (or `realm`)." },
+    CodeInfo { code: UnusedAcknowledgement, id: "Q120", severity: Warning, title: "acknowledgement suppresses nothing",
+        explanation: "An `allow CODE ...` statement acknowledges findings of that code (in its scope), but the policy has none: the finding was fixed, or the scope names another project, group, instance, user or role than the finding concerns. Remove the statement, or correct its scope, so that a future finding is not acknowledged by accident. Like Rust's `#[expect]`." },
+    CodeInfo { code: NotAcknowledgeable, id: "Q121", severity: Error, title: "finding cannot be acknowledged",
+        explanation: "`allow CODE` acknowledges Q201 and warnings. Other errors (an undefined name, an invalid value, a failed assertion, an instance that would be deleted) describe a policy that IAM would refuse or that does not mean what it says: fix them instead. Notes need no acknowledgement (they never fail a run), and Q120 cannot acknowledge itself. `allow delete INSTANCE;` and `allow move INSTANCE;` are the way to accept Q302 and Q301." },
 ];
 
 const UNLISTED: CodeInfo = CodeInfo {

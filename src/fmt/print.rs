@@ -121,7 +121,19 @@ impl<'s> Printer<'s> {
             }
             Statement::Allow(a) => {
                 self.leading_comments(span.end(), "");
-                let text = format!("allow {} {};", a.change.value, a.instance.value);
+                let mut text = format!("allow {}", a.change.value);
+                if let Some(instance) = &a.instance {
+                    text.push(' ');
+                    text.push_str(&instance.value);
+                }
+                if let Some(scope) = &a.scope {
+                    text.push_str(&format!(" on {} {}", scope.kind.value, scope.name.value));
+                }
+                if let Some(reason) = &a.reason {
+                    text.push(' ');
+                    text.push_str(&quote(&reason.value));
+                }
+                text.push(';');
                 self.line("", &text, span.start(), span.end());
             }
         }

@@ -373,21 +373,31 @@ impl Lowerer {
         let change = match a.change.value.as_str() {
             "delete" => Change::Delete,
             "move" => Change::Move,
+            code if super::lower_allow::looks_like_code(code) => {
+                self.acknowledgement(a);
+                return;
+            }
             other => {
                 self.diags.push(
                     Diagnostic::new(
                         Code::InvalidValue,
                         format!("`allow {other}` is not a change qpol knows"),
-                        Label::new(a.change.span, "expected `delete` or `move`"),
+                        Label::new(
+                            a.change.span,
+                            "expected `delete`, `move` or a code such as Q201",
+                        ),
                     )
                     .with_suggestion(did_you_mean(other, ["delete", "move"])),
                 );
                 return;
             }
         };
+        let Some(instance) = self.change_target(a) else {
+            return;
+        };
         self.model.allows.push(Allow {
             change,
-            instance: super::lower::located(&a.instance),
+            instance: super::lower::located(instance),
             span: a.span,
         });
     }

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod graph;
 mod lower;
+mod lower_allow;
 mod lower_decls;
 mod lower_units;
 mod settings;
@@ -63,6 +64,8 @@ pub struct Model {
     pub audit: Option<Audit>,
     pub assertions: Vec<Assertion>,
     pub allows: Vec<Allow>,
+    /// `allow CODE on KIND NAME "reason";`
+    pub acknowledgements: Vec<Acknowledgement>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -347,6 +350,22 @@ pub struct Allow {
     pub instance: Located<Text>,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// `allow Q201 on project ml "reason";`: findings of `code` about `scope`
+/// (every finding of the code without one) are acknowledged, not reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Acknowledgement {
+    #[serde(serialize_with = "code_id")]
+    pub code: crate::diag::Code,
+    pub scope: Option<Located<crate::diag::Entity>>,
+    pub reason: Located<Text>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+fn code_id<S: serde::Serializer>(code: &crate::diag::Code, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.id())
 }
 
 impl Model {

@@ -308,10 +308,23 @@ impl Subject {
     }
 }
 
-/// `allow delete QR-old;` / `allow move QR-ml;`
+/// `allow delete QR-old;` / `allow move QR-ml;`, or an acknowledgement
+/// `allow Q201 on project ml "reason";` (`change` is then the code).
 #[derive(Debug, Clone)]
 pub struct Allow {
     pub change: Name,
-    pub instance: Name,
+    /// The instance of `allow delete|move`; absent in an acknowledgement.
+    pub instance: Option<Name>,
+    /// `on KIND NAME`.
+    pub scope: Option<AllowScope>,
+    pub reason: Option<Spanned<Text>>,
+    pub span: Span,
+}
+
+/// `on project ml`: what an acknowledgement is limited to.
+#[derive(Debug, Clone)]
+pub struct AllowScope {
+    pub kind: Name,
+    pub name: Name,
     pub span: Span,
 }

@@ -295,12 +295,30 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let mut parts = pair.into_inner().skip(1);
         let change = self.name(parts.next()?);
-        let instance = self.name(parts.next()?);
-        Some(Allow {
+        let mut allow = Allow {
             change,
-            instance,
+            instance: None,
+            scope: None,
+            reason: None,
             span,
-        })
+        };
+        for part in parts {
+            match part.as_rule() {
+                Rule::name => allow.instance = Some(self.name(part)),
+                Rule::string => allow.reason = Some(self.string(part)),
+                Rule::allow_scope => {
+                    let scope_span = self.span(&part);
+                    let mut words = part.into_inner().skip(1); // kw_on
+                    allow.scope = Some(AllowScope {
+                        kind: self.name(words.next()?),
+                        name: self.name(words.next()?),
+                        span: scope_span,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Some(allow)
     }
 }
 

@@ -1,0 +1,231 @@
+//! Lowering of `allow` acknowledgements: `allow CODE on KIND NAME "reason";`
+//! (the scope optional, the reason required). Only Q201 and warning codes
+//! can be acknowledged; `allow delete|move INSTANCE;` stays in `lower_units`.
+
+use super::lower::Lowerer;
+use super::*;
+use crate::diag::codes::TABLE;
+use crate::diag::{did_you_mean, Code, Diagnostic, Entity, Label, Severity};
+use crate::syntax::ast::{self, DeclKind};
+
+/// The scope kinds an acknowledgement takes, as written after `on`.
+const SCOPES: [&str; 5] = ["project", "group", "instance", "user", "role"];
+
+/// `Q201`, `q222`: a word that is meant as a diagnostic code.
+pub(super) fn looks_like_code(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some('Q' | 'q'))
+        && word.len() > 1
+        && chars.all(|c| c.is_ascii_alphanumeric())
+        && word.chars().skip(1).any(|c| c.is_ascii_digit())
+}
+
+/// Can findings of this code be acknowledged? Q201 and warnings, except
+/// Q120 (an unused acknowledgement cannot acknowledge itself).
+pub fn acknowledgeable(code: Code) -> bool {
+    code == Code::OverlappingRule
+        || (code.severity() == Severity::Warning && code != Code::UnusedAcknowledgement)
+}
+
+const EXAMPLE: &str = "allow Q201 on project ml \"ml-* sub-projects share QR-ml by design\";";
+
+impl Lowerer {
+    /// The instance of `allow delete|move INSTANCE;`, or a reported error.
+    pub(super) fn change_target<'a>(&mut self, a: &'a ast::Allow) -> Option<&'a ast::Name> {
+        let change = &a.change.value;
+        if let Some(scope) = &a.scope {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`allow {change}` names an instance, not a scope"),
+                    Label::new(scope.span, "no scope here"),
+                )
+                .with_help(format!("write `allow {change} INSTANCE;`")),
+            );
+            return None;
+        }
+        if a.instance.is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::MissingSetting,
+                    format!("`allow {change}` does not name the instance"),
+                    Label::new(a.span, "which instance?"),
+                )
+                .with_help(format!("write `allow {change} INSTANCE;`")),
+            );
+        }
+        a.instance.as_ref()
+    }
+
+    /// `allow CODE [on KIND NAME] "reason";` into the model, or errors.
+    pub(super) fn acknowledgement(&mut self, a: &ast::Allow) {
+        let word = a.change.value.as_str();
+        let Some(code) = Code::from_id(word) else {
+            let ids = TABLE.iter().map(|row| row.id);
+            let upper = word.to_ascii_uppercase();
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{word}` is not a qpol diagnostic code"),
+                    Label::new(a.change.span, "unknown code"),
+                )
+                .with_suggestion(did_you_mean(&upper, ids)),
+            );
+            if let Some(d) = self.diags.last_mut() {
+                if d.help.is_none() {
+                    d.help = Some("`qpol explain` lists the codes".into());
+                }
+            }
+            return;
+        };
+        if !acknowledgeable(code) {
+            let (id, title) = (code.id(), code.info().title);
+            let message = match code.severity() {
+                _ if code == Code::UnusedAcknowledgement => {
+                    "Q120 cannot acknowledge itself: remove the acknowledgement that suppresses nothing".to_string()
+                }
+                Severity::Note => format!(
+                    "{id} ({title}) is a note, which never fails a run: there is nothing to acknowledge"
+                ),
+                _ => format!(
+                    "{id} ({title}) is an error, and of errors only Q201 can be acknowledged: fix what it reports"
+                ),
+            };
+            let mut d = Diagnostic::new(
+                Code::NotAcknowledgeable,
+                message,
+                Label::new(a.change.span, "not acknowledgeable"),
+            )
+            .with_help("`allow CODE` takes Q201 and warning codes; `qpol explain Q121` says why");
+            if matches!(code, Code::InstanceDeleted | Code::InstanceMoved) {
+                let change = if code == Code::InstanceDeleted {
+                    "delete"
+                } else {
+                    "move"
+                };
+                d = d.with_help(format!(
+                    "to accept {}, write `allow {change} INSTANCE;`",
+                    code.id()
+                ));
+            }
+            self.diags.push(d);
+            return;
+        }
+        if let Some(name) = &a.instance {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!(
+                        "`{}` after `allow {word}` needs `on` and a kind",
+                        name.value
+                    ),
+                    Label::new(name.span, "a scope is `on KIND NAME`"),
+                )
+                .with_help(format!(
+                    "write `allow {word} on project {} \"reason\";` (kinds: {})",
+                    name.value,
+                    SCOPES.join(", ")
+                )),
+            );
+            return;
+        }
+        let reason = match &a.reason {
+            Some(r) if !r.value.trim().is_empty() => r,
+            other => {
+                let at = other.as_ref().map_or(a.span, |r| r.span);
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::MissingSetting,
+                        format!("`allow {word}` needs a reason: why is the finding intended?"),
+                        Label::new(at, "no reason given"),
+                    )
+                    .with_help(format!(
+                        "end the statement with the reason as a string, e.g. `{EXAMPLE}`"
+                    )),
+                );
+                return;
+            }
+        };
+        let scope = match &a.scope {
+            None => None,
+            Some(scope) => match self.scope(scope) {
+                Some(entity) => Some(Located::new(entity, scope.span)),
+                None => return,
+            },
+        };
+        self.model.acknowledgements.push(Acknowledgement {
+            code,
+            scope,
+            reason: Located::new(reason.value.clone(), reason.span),
+            span: a.span,
+        });
+    }
+
+    /// `on KIND NAME` resolved to the entity, or reported (unknown kind, undefined name).
+    fn scope(&mut self, scope: &ast::AllowScope) -> Option<Entity> {
+        let kind = scope.kind.value.as_str();
+        let decl = match kind {
+            "project" => DeclKind::Project,
+            "group" => DeclKind::Group,
+            "instance" => DeclKind::Instance,
+            "user" => DeclKind::User,
+            "role" => DeclKind::Role,
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("an acknowledgement cannot be scoped on `{kind}`"),
+                        Label::new(
+                            scope.kind.span,
+                            format!("expected one of {}", SCOPES.join(", ")),
+                        ),
+                    )
+                    .with_suggestion(did_you_mean(kind, SCOPES)),
+                );
+                if let Some(d) = self.diags.last_mut() {
+                    if d.help.is_none() {
+                        d.help = Some(format!(
+                            "scopes are `on KIND NAME` with KIND one of {}",
+                            SCOPES.join(", ")
+                        ));
+                    }
+                }
+                return None;
+            }
+        };
+        let id = self.resolve(decl, &super::lower::located(&scope.name))?;
+        let Some(unit) = self
+            .model
+            .units
+            .get(id)
+            .filter(|_| decl == DeclKind::Project || decl == DeclKind::Group)
+        else {
+            return Some(match decl {
+                DeclKind::Instance => Entity::Instance(id),
+                DeclKind::User => Entity::User(id),
+                _ => Entity::Role(id),
+            });
+        };
+        let expected = if decl == DeclKind::Group {
+            UnitKind::Group
+        } else {
+            UnitKind::Project
+        };
+        if unit.kind != expected {
+            let actual = unit.kind.word();
+            let d = Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{}` is a {actual}, not a {kind}", unit.name.value),
+                Label::new(
+                    scope.kind.span,
+                    format!("`{}` is a {actual}", unit.name.value),
+                ),
+            )
+            .with_label(Label::new(unit.name.span, "declared here"))
+            .with_suggestion(Some(actual));
+            self.diags.push(d);
+            return None;
+        }
+        Some(Entity::Unit(id))
+    }
+}

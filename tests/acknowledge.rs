@@ -1,0 +1,256 @@
+//! Q201 by consequence and `allow CODE` acknowledgements, as a user sees
+//! them: severities, exit codes, what human and JSON output show, and which
+//! findings a scope covers (by the entity the finding concerns).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+use support::run::{qpol, stdout};
+
+use qpol::diag::{Code, Diagnostic, Severity};
+
+fn check(text: &str) -> Vec<Diagnostic> {
+    qpol::checks::check(qpol::Policy::from_texts([("p.qpol", text)])).diagnostics
+}
+
+fn json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = qpol(&all);
+    (
+        out.status.code(),
+        serde_json::from_str(&stdout(&out)).unwrap(),
+    )
+}
+
+fn q201(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| d.code == Code::OverlappingRule)
+        .collect()
+}
+
+#[test]
+fn an_overlap_that_escalates_is_an_error_naming_an_action_and_instance() {
+    let (code, doc) = json(&["tests/fixtures/err/overlap_escalates.qpol"]);
+    assert_eq!(code, Some(1));
+    let d = &doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "Q201")
+        .unwrap();
+    assert_eq!(d["severity"], "error");
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("users of project chemlab would get `job.delete` on QR-ml, which project chemlab's grants do not give"),
+        "{message}"
+    );
+    assert_eq!(doc["errors"], 1);
+}
+
+#[test]
+fn an_overlap_the_victims_own_grants_cover_is_a_warning() {
+    let (code, doc) = json(&["tests/fixtures/err/overlap_covered.qpol"]);
+    assert_eq!(code, Some(0));
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "Q201");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(doc["warnings"], 1);
+}
+
+#[test]
+fn every_rule_expecting_the_victims_value_and_what_lies_below_it_are_their_own_grants() {
+    // A group expecting `chemlab` holds a project with QR-ml and the writer role:
+    // chemlab's users already have everything `ml`'s reader gives there.
+    let base = r#"
+idp org-users { kind appid; region us-south; attribute project; }
+instance QR-ml { plan standard; region us-east; }
+project ml { instances QR-ml; members where project contains "ml"; role reader; }
+project ml-jobs { instances QR-ml; role writer; }
+"#;
+    let covered = format!(
+        "{base}group chemlab {{ projects ml-jobs; members where project equals \"chemlab\"; }}\n"
+    );
+    let found = check(&covered);
+    let q = q201(&found);
+    assert_eq!(q.len(), 1, "{found:?}");
+    assert_eq!(q[0].severity, Severity::Warning, "{}", q[0].message);
+    // Without the group, chemlab's users gain everything: an error.
+    let bare = format!(
+        "{base}project chemlab {{ instances QR-ml; members where project equals \"chemlab\"; role reader-less; }}\nrole reader-less {{ actions device.read; }}\n"
+    );
+    let found = check(&bare);
+    let q = q201(&found);
+    assert_eq!(q.len(), 1, "{found:?}");
+    assert_eq!(q[0].severity, Severity::Error);
+    assert!(q[0].message.contains("on QR-ml"), "{}", q[0].message);
+}
+
+#[test]
+fn acknowledged_findings_are_hidden_from_people_and_count_toward_nothing() {
+    let path = "tests/fixtures/ok/acknowledged.qpol";
+    for args in [
+        vec!["check", path],
+        vec!["check", "--deny", "warnings", path],
+    ] {
+        let out = qpol(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        let text = stdout(&out);
+        assert!(!text.contains("Q201"), "{text}");
+        assert!(
+            text.ends_with("0 errors, 0 warnings, 0 notes (4 acknowledged)\n"),
+            "{text}"
+        );
+    }
+    let (code, doc) = json(&[path]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        (doc["errors"].clone(), doc["warnings"].clone()),
+        (0.into(), 0.into())
+    );
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 4);
+    let overlap = diagnostics.iter().find(|d| d["code"] == "Q201").unwrap();
+    assert_eq!(overlap["severity"], "error");
+    assert_eq!(
+        overlap["suppressed"]["reason"],
+        "ml-* sub-projects share QR-ml by design"
+    );
+    assert_eq!(overlap["suppressed"]["at"]["line"], 12);
+    assert_eq!(overlap["suppressed"]["at"]["file"], path);
+    assert!(diagnostics.iter().all(|d| d["suppressed"].is_object()));
+}
+
+#[test]
+fn an_acknowledgement_that_suppresses_nothing_is_a_warning() {
+    let (code, doc) = json(&["tests/fixtures/err/unused_acknowledgement.qpol"]);
+    assert_eq!(code, Some(0));
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["Q120", "Q120", "Q120"]);
+    let denied = qpol(&[
+        "check",
+        "--deny",
+        "warnings",
+        "tests/fixtures/err/unused_acknowledgement.qpol",
+    ]);
+    assert_eq!(denied.status.code(), Some(1));
+}
+
+#[test]
+fn errors_other_than_q201_cannot_be_acknowledged() {
+    let found = check(
+        "instance QR-ml { plan standard; region us-east; }\nallow Q101 \"not declared on purpose\";\n",
+    );
+    let refused = found
+        .iter()
+        .find(|d| d.code == Code::NotAcknowledgeable)
+        .unwrap();
+    assert!(refused.is_error());
+    assert!(refused.message.contains("only Q201"), "{}", refused.message);
+}
+
+const TWO_OVERLAPS: &str = r#"
+idp org-users { kind appid; region us-south; attribute project, team; }
+role runner { actions device.read, job.read, job.create, session.create; }
+instance QR-ml { plan standard; region us-east; }
+instance QR-qa { plan standard; region us-east; }
+instance QR-chem { plan standard; region us-east; }
+project ml { instances QR-ml; members where project contains "ml"; role writer; }
+project qa { instances QR-qa; members where team contains "qa"; role runner; }
+project chemlab { instances QR-chem; members where project equals "chemlab", where team equals "qatar"; role reader; }
+"#;
+
+/// Which Q201 findings (by the project whose rule admits) an acknowledgement leaves.
+fn left_by(ack: &str) -> Vec<String> {
+    let found = check(&format!("{TWO_OVERLAPS}{ack}\n"));
+    q201(&found)
+        .iter()
+        .filter(|d| d.suppressed.is_none())
+        .map(|d| {
+            let of = d.message.split(" of ").nth(1).unwrap();
+            of.split(' ').take(2).collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn a_scope_covers_the_findings_about_its_entity_only() {
+    assert_eq!(left_by(""), ["project ml", "project qa"]);
+    assert!(left_by("allow Q201 \"both are meant\";").is_empty());
+    assert_eq!(
+        left_by("allow Q201 on project ml \"meant\";"),
+        ["project qa"]
+    );
+    assert_eq!(
+        left_by("allow Q201 on instance QR-qa \"meant\";"),
+        ["project ml"]
+    );
+    assert_eq!(
+        left_by("allow Q201 on role runner \"meant\";"),
+        ["project ml"]
+    );
+    // chemlab's rules are the ones whose users are admitted: the findings are not about chemlab.
+    let found = check(&format!(
+        "{TWO_OVERLAPS}allow Q201 on project chemlab \"x\";\n"
+    ));
+    assert_eq!(
+        q201(&found)
+            .iter()
+            .filter(|d| d.suppressed.is_none())
+            .count(),
+        2
+    );
+    assert!(found.iter().any(|d| d.code == Code::UnusedAcknowledgement));
+    // A message that names the scope's text does not make a match: `QR-chem` is
+    // in no finding's entities, though chemlab is in both messages.
+    assert_eq!(
+        left_by("allow Q201 on instance QR-chem \"x\";"),
+        ["project ml", "project qa"]
+    );
+}
+
+#[test]
+fn acknowledging_a_user_covers_the_findings_about_that_user() {
+    let text = r#"
+idp org-users { kind appid; region us-south; attribute project; }
+instance QR-ml { plan standard; region us-east; }
+project ml { instances QR-ml; members where project contains "ml"; role writer; }
+user Ravi { idp org-users; attributes { project "html-tools" } }
+user Mia { idp org-users; attributes { project "xml-team" } }
+allow Q202 on user Ravi "Ravi works with the ml team";
+"#;
+    let found = check(text);
+    let q202: Vec<_> = found
+        .iter()
+        .filter(|d| d.code == Code::AccidentalMember)
+        .collect();
+    assert_eq!(q202.len(), 2);
+    let open: Vec<_> = q202.iter().filter(|d| d.suppressed.is_none()).collect();
+    assert_eq!(open.len(), 1);
+    assert!(open[0].message.contains("`Mia`"), "{}", open[0].message);
+}
+
+#[test]
+fn explain_q201_states_the_verdict_rule() {
+    let out = qpol(&["explain", "Q201"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("It is an error when the admitted users gain access"),
+        "{text}"
+    );
+    assert!(
+        text.contains("It is a warning when their own grants"),
+        "{text}"
+    );
+    assert!(text.contains("allow Q201 on project ml"), "{text}");
+}
