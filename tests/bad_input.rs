@@ -242,3 +242,31 @@ fn a_chain_of_ninety_thousand_groups_checks() {
     assert!(code <= 1);
     let (_, _, _) = run_binary(&["compile", "-o", "out"], &text);
 }
+
+#[test]
+fn malformed_acknowledgements_are_errors_with_a_hint_never_panics() {
+    for text in [
+        "allow;",
+        "allow Q201;",
+        "allow Q201 on;",
+        "allow Q201 on project;",
+        "allow Q201 on project ml;",
+        "allow Q201 on project ml reason;",
+        "allow Q999 \"no such code\";",
+        "allow Q \"half a code\";",
+        "allow Q201 on \"x\" ml \"kind is a string\";",
+        "allow Q201 on project ml \"\u{0}\";",
+        "allow delete;",
+        "allow delete on project x \"scope on a change\";",
+        "allow Q201 on instance QR-x \"unknown instance\";",
+        "allow Q201 on role nope \"unknown role\";",
+        "allow Q201 on user nobody \"unknown user\";",
+    ] {
+        let result = check_bytes(text.as_bytes());
+        assert!(result.errors() > 0, "{text:?} must be an error");
+        for d in &result.diagnostics {
+            assert!(d.primary.span.end() <= text.len(), "{text:?}: {d:?}");
+            assert!(d.help.is_some(), "{text:?}: {} has no hint", d.message);
+        }
+    }
+}

@@ -389,6 +389,11 @@ impl Lowerer {
                     )
                     .with_suggestion(did_you_mean(other, ["delete", "move"])),
                 );
+                if let Some(d) = self.diags.last_mut() {
+                    if d.help.is_none() {
+                        d.help = Some("write `allow delete INSTANCE;`, `allow move INSTANCE;` or `allow CODE on KIND NAME \"reason\";`".into());
+                    }
+                }
                 return;
             }
         };
