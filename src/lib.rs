@@ -23,5 +23,6 @@ pub mod model;
 pub mod policy;
 pub mod syntax;
 pub mod synth;
+pub mod text;
 
 pub use policy::{load, Policy};

@@ -8,7 +8,7 @@
 //! candidates. Candidates are then checked in full by `Access::rule_admits`.
 
 use crate::model::Model;
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
+use crate::model::{AttrValue, CondValue, Operator};
 use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;

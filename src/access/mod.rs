@@ -12,8 +12,8 @@ pub mod assertions;
 pub mod index;
 
 use crate::model::graph::Graph;
+use crate::model::{AttrValue, CondValue, Operator, Text};
 use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
-use crate::syntax::ast::{AttrValue, CondValue, Operator, Text};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 

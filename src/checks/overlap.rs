@@ -12,8 +12,8 @@
 
 use crate::access::{Access, Via};
 use crate::diag::{Code, Diagnostic, Label, Span};
+use crate::model::{AttrValue, CondValue, Operator};
 use crate::model::{Condition, Model};
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
 use aho_corasick::AhoCorasick;
 use std::collections::{BTreeMap, BTreeSet};
 

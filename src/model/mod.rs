@@ -12,14 +12,16 @@ pub mod graph;
 mod lower;
 mod lower_decls;
 mod lower_units;
+mod lower_values;
+mod rule_values;
 mod settings;
 mod values;
 
 pub use lower::{lower, lower_owned};
 
 use crate::diag::Span;
-pub use crate::syntax::ast::Text;
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
+pub use crate::text::Text;
+pub use rule_values::{AttrValue, CondValue, Operator};
 use serde::Serialize;
 
 pub type IdpId = usize;

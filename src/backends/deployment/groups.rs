@@ -5,7 +5,7 @@
 use super::{by_name, AccessGroup, Builder, Policy, Rule, RuleCondition, Scope, ServiceMember};
 use crate::backends::names::{self, Namespace};
 use crate::model::{self, MemberRef, RoleId, UnitId};
-use crate::syntax::ast::{CondValue, Operator};
+use crate::model::{CondValue, Operator};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The scopes a project or group reaches through the units under it.

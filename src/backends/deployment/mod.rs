@@ -13,8 +13,8 @@ mod roles;
 
 use super::names::{self, Namespace};
 use crate::access::Access;
+use crate::model::AttrValue;
 use crate::model::{self, Model, RoleId};
-use crate::syntax::ast::AttrValue;
 use std::collections::BTreeMap;
 
 /// The platform role every access group gets beside its custom role, so its

@@ -20,7 +20,7 @@ pub use bodies::Body;
 pub use build::plan;
 pub use text::{literal, Text};
 
-use crate::syntax::ast::AttrValue;
+use crate::model::AttrValue;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
