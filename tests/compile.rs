@@ -374,7 +374,7 @@ fn an_app_id_neither_created_nor_named_is_a_warning_and_an_input() {
 fn the_request_plan_is_reachable_from_the_library_in_file_order() {
     let result = qpol::checks::check(policy_of(Path::new("policies/org.qpol")));
     assert!(result.passed());
-    let deployment = backends::deployment::build(&result.model);
+    let deployment = backends::deployment::build(result.access());
     let plan = backends::ibm_api::plan(&deployment);
     let file: Value =
         serde_json::from_str(&backends::compile(&result, Target::IbmApi).text().unwrap()).unwrap();

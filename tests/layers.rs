@@ -80,3 +80,23 @@ fn the_scan_sees_an_import_of_the_syntax_layer() {
         ]
     );
 }
+
+#[test]
+fn the_access_index_is_built_only_by_the_pipeline() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let builders: Vec<String> = sources(&root)
+        .into_iter()
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .any(|l| l.contains("AccessIndex::build(") && !l.contains("pub fn build("))
+        })
+        .map(|path| path.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    assert_eq!(
+        builders,
+        ["pipeline.rs"],
+        "the access index is built once per run, by pipeline::Analysis; use `analysis.access()`"
+    );
+}

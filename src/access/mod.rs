@@ -43,8 +43,11 @@ pub struct Grant {
     pub through: UnitId,
 }
 
-pub struct Access<'m> {
-    pub model: &'m Model,
+/// What the effective-access model precomputes for one model: the graph,
+/// the rule index, the claims written delimited, and (on demand) every
+/// user's rule memberships. It owns no reference to the model, so it lives
+/// beside it (in [`crate::pipeline::Analysis`]); [`Access`] joins the two.
+pub struct AccessIndex {
     pub graph: Graph,
     delimited_claims: BTreeSet<String>,
     rules: index::RuleIndex,
@@ -52,8 +55,17 @@ pub struct Access<'m> {
     user_memberships: std::sync::OnceLock<Vec<Vec<Membership>>>,
 }
 
-impl<'m> Access<'m> {
-    pub fn new(model: &'m Model) -> Access<'m> {
+impl std::fmt::Debug for AccessIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessIndex")
+            .field("delimited_claims", &self.delimited_claims)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessIndex {
+    /// Index `model`; use the index only with that model.
+    pub fn build(model: &Model) -> AccessIndex {
         let delimited_claims = model
             .units
             .iter()
@@ -63,18 +75,37 @@ impl<'m> Access<'m> {
             .filter(|c| c.operator == Operator::Has)
             .map(|c| c.claim.value.to_string())
             .collect();
-        Access {
-            model,
+        AccessIndex {
             graph: Graph::build(model),
             delimited_claims,
             rules: index::RuleIndex::build(model),
             user_memberships: std::sync::OnceLock::new(),
         }
     }
+}
+
+/// The effective-access model: a model and its [`AccessIndex`], borrowed
+/// together (cheap to copy).
+#[derive(Clone, Copy)]
+pub struct Access<'m> {
+    pub model: &'m Model,
+    pub graph: &'m Graph,
+    index: &'m AccessIndex,
+}
+
+impl<'m> Access<'m> {
+    /// `index` must have been built from `model`.
+    pub fn new(model: &'m Model, index: &'m AccessIndex) -> Access<'m> {
+        Access {
+            model,
+            graph: &index.graph,
+            index,
+        }
+    }
 
     /// Does qpol write this claim in the delimited form?
     pub fn is_delimited(&self, claim: &str) -> bool {
-        self.delimited_claims.contains(claim)
+        self.index.delimited_claims.contains(claim)
     }
 
     /// The attribute as qpol writes it to the identity provider.
@@ -101,6 +132,7 @@ impl<'m> Access<'m> {
     /// Member sets whose dynamic rules admit a user (cached for all users).
     pub fn rule_memberships(&self, user_id: usize) -> &[Membership] {
         let all = self
+            .index
             .user_memberships
             .get_or_init(|| self.all_rule_memberships());
         all.get(user_id).map_or(&[], Vec::as_slice)
@@ -145,7 +177,7 @@ impl<'m> Access<'m> {
             .keys()
             .filter_map(|claim| Some((claim.as_str(), self.written_value(user, claim)?)));
         let mut out: Vec<Membership> = Vec::new();
-        for (unit, set, rule) in self.rules.candidates(written) {
+        for (unit, set, rule) in self.index.rules.candidates(written) {
             let admits = self
                 .model
                 .units

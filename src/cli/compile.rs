@@ -8,8 +8,8 @@
 use super::output::{IoError, Stream};
 use super::{files, note, output, Global, OutputFormat, PathArg, EXIT_USAGE};
 use crate::backends::{self, Target};
-use crate::checks;
 use crate::diag::escape;
+use crate::pipeline::Analysis;
 use crate::policy::load;
 use std::path::{Path, PathBuf};
 
@@ -50,7 +50,7 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(e) => return output::fail_to(global, &IoError::from_load(&e), &null(), stream),
     };
-    let result = checks::check(policy);
+    let result = Analysis::new(policy);
     let compiled = backends::compile(&result, args.target);
     let code = output::exit_code(&compiled.diagnostics, global);
     let mut io_errors = Vec::new();

@@ -184,10 +184,10 @@ pub struct Audit {
 /// Build the deployment of a policy that checked without errors (the
 /// checker's `deployable` family guarantees what the cloud needs: members
 /// with ids, unambiguous role display names).
-pub fn build(model: &Model) -> Deployment {
+pub fn build(access: Access<'_>) -> Deployment {
     let mut b = Builder {
-        model,
-        access: Access::new(model),
+        model: access.model,
+        access,
         out: Deployment::default(),
         role_index: BTreeMap::new(),
         instance_index: BTreeMap::new(),
