@@ -100,3 +100,24 @@ fn the_access_index_is_built_only_by_the_pipeline() {
         "the access index is built once per run, by pipeline::Analysis; use `analysis.access()`"
     );
 }
+
+#[test]
+fn the_core_does_not_depend_on_the_command_line_parser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for dir in ["checks", "access", "backends", "model"] {
+        for path in sources(&root.join(dir)) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if !line.trim_start().starts_with("//") && line.contains("clap") {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "map command-line types onto the core's in src/cli instead:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -12,7 +12,7 @@ pub mod assertions;
 pub mod index;
 
 use crate::model::graph::Graph;
-use crate::model::{AttrValue, CondValue, Operator, Text};
+use crate::model::{delimit, AttrValue, CondValue, Operator};
 use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -113,7 +113,7 @@ impl<'m> Access<'m> {
         let value = &user.attributes.get(claim)?.value;
         Some(match value {
             AttrValue::List(items) if self.is_delimited(claim) => {
-                Cow::Owned(AttrValue::Str(delimit(items)))
+                Cow::Owned(AttrValue::Str(delimit(items.iter().map(|i| i.as_str()))))
             }
             other => Cow::Borrowed(other),
         })
@@ -274,12 +274,10 @@ impl<'m> Access<'m> {
             let Some(unit) = self.model.units.get(membership.unit) else {
                 continue;
             };
-            let set_role = unit
-                .member_sets
-                .get(membership.set)
-                .and_then(|s| s.role.as_ref())
-                .map(|r| r.value);
-            let own_role = set_role.or(unit.role.as_ref().map(|r| r.value));
+            let own_role = match unit.member_sets.get(membership.set) {
+                Some(set) => unit.role_of(set),
+                None => unit.role.as_ref().map(|r| r.value),
+            };
             for through in self.graph.descendants(membership.unit) {
                 let Some(scope) = self.model.units.get(through) else {
                     continue;
@@ -300,11 +298,6 @@ impl<'m> Access<'m> {
     }
 }
 
-/// `,ml,finance,`: the delimited form of a list attribute.
-pub fn delimit(items: &[Text]) -> Text {
-    compact_str::format_compact!(",{},", items.join(","))
-}
-
 fn user_has_id(user: &User, id: &str) -> bool {
     user.email.as_ref().is_some_and(|e| e.value == id)
         || user.iam_id.as_ref().is_some_and(|i| i.value == id)
@@ -316,8 +309,8 @@ pub fn condition_matches(op: Operator, expected: &CondValue, actual: &AttrValue)
         match (op, actual) {
             (Operator::Contains, AttrValue::Str(s)) => s.contains(e),
             (Operator::Contains, AttrValue::List(l)) => l.iter().any(|x| x == e),
-            (Operator::Has, AttrValue::Str(s)) => s.contains(&format!(",{e},")),
-            (Operator::Has, AttrValue::List(l)) => l.iter().any(|x| *x == format!(",{e},")),
+            (Operator::Has, AttrValue::Str(s)) => s.contains(delimit([e]).as_str()),
+            (Operator::Has, AttrValue::List(l)) => l.iter().any(|x| *x == delimit([e])),
             (Operator::Equals | Operator::In, AttrValue::Str(s)) => s == e,
             (Operator::NotEquals, AttrValue::Str(s)) => s != e,
             (Operator::EqualsIgnoreCase, AttrValue::Str(s)) => s.to_lowercase() == e.to_lowercase(),

@@ -11,12 +11,12 @@ pub mod terraform;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::pipeline::Analysis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What `compile` produces (the command line maps `--target` onto it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// Terraform JSON (`main.tf.json`) for the IBM-Cloud/ibm provider
     Terraform,
     /// Ordered IBM Cloud API requests (`plan.json`, format qpol-ibm-api-plan/1)
-    #[value(name = "ibm-api")]
     IbmApi,
 }
 

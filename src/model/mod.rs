@@ -21,7 +21,7 @@ pub use lower::{lower, lower_owned};
 
 use crate::diag::Span;
 pub use crate::text::Text;
-pub use rule_values::{AttrValue, CondValue, Operator};
+pub use rule_values::{delimit, AttrValue, CondValue, Operator};
 use serde::Serialize;
 
 pub type IdpId = usize;
@@ -185,6 +185,11 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// The role a member set's members get: the set's own, else the unit's.
+    pub fn role_of(&self, set: &MemberSet) -> Option<RoleId> {
+        set.role.as_ref().or(self.role.as_ref()).map(|r| r.value)
+    }
+
     pub fn has_members(&self) -> bool {
         self.member_sets
             .iter()

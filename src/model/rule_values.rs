@@ -35,6 +35,21 @@ pub enum Operator {
     Has,
 }
 
+/// `,ml,finance,`: the delimited form qpol writes for a list attribute that
+/// a `has` rule reads; of one value, `,ml,`, what `has "ml"` looks for in
+/// it. The one place the delimiter is written.
+pub fn delimit<'a>(items: impl IntoIterator<Item = &'a str>) -> Text {
+    let mut out = Text::from(",");
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out.push(',');
+    out
+}
+
 impl Operator {
     /// The operator as a policy writes it.
     pub fn keyword(self) -> &'static str {
@@ -47,5 +62,29 @@ impl Operator {
             Operator::In => "in",
             Operator::Has => "has",
         }
+    }
+
+    /// The value IAM's rule compares with for `value`: delimited for `has`
+    /// (which compiles to CONTAINS `,value,`), else `value` itself.
+    pub fn iam_value(self, value: &str) -> Text {
+        match self {
+            Operator::Has => delimit([value]),
+            _ => Text::from(value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiting_wraps_and_separates_with_commas() {
+        assert_eq!(delimit(["ml", "finance"]), ",ml,finance,");
+        assert_eq!(delimit(["ml"]), ",ml,");
+        assert_eq!(delimit([]), ",,");
+        assert_eq!(Operator::Has.iam_value("ml"), ",ml,");
+        assert_eq!(Operator::Contains.iam_value("ml"), "ml");
+        assert_eq!(Operator::In.iam_value("ml"), "ml");
     }
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// The platform role every access group gets beside its custom role, so its
 /// members can see the instances (seed guide).
 pub const PLATFORM_ROLE: &str = "Viewer";
-pub const SERVICE: &str = "quantum-computing";
+pub use crate::model::actions::SERVICE;
 /// The catalog name of App ID, the identity provider qpol can create.
 pub const APPID_SERVICE: &str = "appid";
 /// The App ID plan used when the policy names none.
