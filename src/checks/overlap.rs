@@ -58,7 +58,7 @@ fn rule_overlaps(model: &Model, out: &mut Vec<Diagnostic>) {
                             Operator::Contains | Operator::Equals | Operator::In => {
                                 value.to_string()
                             }
-                            Operator::Has => format!(",{value},"),
+                            Operator::Has => c.operator.iam_value(value).to_string(),
                             _ => continue,
                         };
                         if c.operator == Operator::Contains && !value.is_empty() {
@@ -119,11 +119,10 @@ fn same_access(model: &Model, a: &Entry<'_>, b: &Entry<'_>) -> bool {
     }
     let role = |e: &Entry<'_>| {
         let unit = model.units.get(e.unit)?;
-        unit.member_sets
-            .get(e.set)
-            .and_then(|s| s.role.as_ref())
-            .or(unit.role.as_ref())
-            .map(|r| r.value)
+        match unit.member_sets.get(e.set) {
+            Some(set) => unit.role_of(set),
+            None => unit.role.as_ref().map(|r| r.value),
+        }
     };
     a.set == b.set || role(a) == role(b)
 }
