@@ -1,7 +1,7 @@
 //! The layers stay apart: the checks, the access model, the backends and
 //! the model (outside its lowering) use the model's own types and never
 //! reach into the syntax tree.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 
@@ -119,5 +119,52 @@ fn the_core_does_not_depend_on_the_command_line_parser() {
         offenders.is_empty(),
         "map command-line types onto the core's in src/cli instead:\n{}",
         offenders.join("\n")
+    );
+}
+
+/// (first line, length) of each `fn` of `text` that starts at an indentation
+/// of at most four spaces, ending at the `}` at its indentation.
+fn function_lengths(text: &str) -> Vec<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let head = line.trim_start();
+        let is_fn = ["fn ", "pub fn ", "pub(super) fn ", "pub(crate) fn "]
+            .iter()
+            .any(|p| head.starts_with(p));
+        if !is_fn || indent > 4 || head.ends_with(';') {
+            continue;
+        }
+        let close = format!("{}}}", " ".repeat(indent));
+        if let Some(end) = lines[n..].iter().position(|l| *l == close) {
+            out.push((n + 1, end + 1));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_terraform_module_and_the_declaration_pass_are_split_by_kind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    for file in [
+        "backends/terraform/build.rs",
+        "model/lower.rs",
+        "model/lower_declare.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let lengths = function_lengths(&text);
+        assert!(!lengths.is_empty(), "no function found in {file}");
+        for (line, length) in lengths {
+            if length > 100 {
+                long.push(format!("{file}:{line}: {length} lines"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these by resource kind:\n{}",
+        long.join("\n")
     );
 }

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod graph;
 mod lower;
+mod lower_declare;
 mod lower_decls;
 mod lower_units;
 mod lower_values;
