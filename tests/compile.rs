@@ -399,7 +399,7 @@ fn the_request_plan_is_reachable_from_the_library_in_file_order() {
     let result = qpol::checks::check(policy_of(Path::new("policies/org.qpol")));
     assert!(result.passed());
     let deployment = backends::deployment::build(result.access());
-    let plan = backends::ibm_api::plan(&deployment);
+    let plan = backends::ibm_api::plan(&deployment).unwrap();
     let file: Value =
         serde_json::from_str(&backends::compile(&result, Target::IbmApi).text().unwrap()).unwrap();
     let in_file = file["requests"].as_array().unwrap();
@@ -529,4 +529,41 @@ fn the_schema_and_plan_checks_reject_what_the_cloud_would() {
         support::api_plan::placeholders("a ${x.id} b $${y.id} ${var.z}"),
         ["x.id", "var.z"]
     );
+}
+
+/// An inconsistent deployment (a qpol bug) is an error, never a plan that
+/// refers to `${.id}`: here an instance in a resource group that is not there.
+#[test]
+fn a_request_plan_with_a_missing_dependency_is_an_internal_error() {
+    use backends::deployment::{Deployment, Instance};
+    let deployment = Deployment {
+        instances: vec![Instance {
+            name: "QR-ml".into(),
+            key: "qr_ml".into(),
+            service: "quantum-computing",
+            plan: "standard".into(),
+            region: "us-east".into(),
+            resource_group: Some(3),
+            tags: Vec::new(),
+            existing: false,
+        }],
+        main_region: "us-east".into(),
+        ..Deployment::default()
+    };
+    let error = backends::ibm_api::plan(&deployment).err().unwrap();
+    assert_eq!(
+        error.fields,
+        ["the `id` of a request that was never made"],
+        "{error}"
+    );
+    let mut out = Vec::new();
+    let error = backends::ibm_api::write(&deployment, &mut out).unwrap_err();
+    assert!(error.to_string().starts_with("internal error:"), "{error}");
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    let compiled = backends::Compiled {
+        deployment: Some(deployment),
+        target: Target::IbmApi,
+        diagnostics: Vec::new(),
+    };
+    assert_eq!(compiled.text(), None);
 }

@@ -31,18 +31,63 @@ pub fn run(access: Access<'_>, diagnostics: &mut Vec<Diagnostic>) {
     roles::check(model, diagnostics);
     lookalike::check(model, diagnostics);
     // The two families that walk every user run side by side.
-    let (overlaps, hierarchy) = std::thread::scope(|scope| {
-        let overlaps = scope.spawn(|| {
+    let (overlaps, hierarchy) = side_by_side(
+        || {
             let mut found = Vec::new();
             overlap::check(&access, &mut found);
             found
-        });
-        let mut found = Vec::new();
-        hierarchy::check(&access, &mut found);
-        (overlaps.join().unwrap_or_default(), found)
-    });
+        },
+        || {
+            let mut found = Vec::new();
+            hierarchy::check(&access, &mut found);
+            found
+        },
+    );
     diagnostics.extend(overlaps);
     diagnostics.extend(hierarchy);
     audit::check(model, diagnostics);
     deployable::check(model, diagnostics);
+}
+
+/// `a` on a second thread while `b` runs on this one. Should `a`'s thread
+/// panic (a bug), `a` runs again here: its findings are never dropped, and
+/// a panic that recurs reaches the caller instead of vanishing.
+fn side_by_side<A: Send, B>(a: impl Fn() -> A + Sync, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(&a);
+        let b = b();
+        let a = first.join().unwrap_or_else(|_| a());
+        (a, b)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::side_by_side;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_family_whose_thread_panics_runs_again_and_keeps_its_findings() {
+        let calls = AtomicUsize::new(0);
+        let (a, b) = side_by_side(
+            || {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("a bug on the first run");
+                }
+                vec!["Q201"]
+            },
+            || "hierarchy",
+        );
+        assert_eq!((a, b), (vec!["Q201"], "hierarchy"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_panic_that_recurs_reaches_the_caller() {
+        let run = std::panic::catch_unwind(|| {
+            side_by_side(|| -> Vec<&str> { panic!("always") }, || "hierarchy")
+        });
+        assert!(run.is_err(), "the findings must not silently become none");
+    }
 }

@@ -17,7 +17,7 @@ mod order;
 pub mod text;
 
 pub use bodies::Body;
-pub use build::plan;
+pub use build::{plan, MissingDependency};
 pub use text::{literal, Text};
 
 use crate::model::AttrValue;
@@ -85,7 +85,8 @@ impl<'d> Plan<'d> {
 /// Write the request plan of a deployment, pretty-printed, ending with a newline.
 pub fn write(d: &super::deployment::Deployment, out: &mut dyn Write) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &plan(d))?;
+    let plan = plan(d).map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut out, &plan)?;
     out.write_all(b"\n")?;
     out.flush()
 }
