@@ -5,7 +5,7 @@
 
 use super::bodies::*;
 use super::text::{escape, jsonpath_quoted, url_value, Lits, Text};
-use super::{order, Plan, Request};
+use super::{order, MissingDependency, Plan, Request};
 use crate::backends::deployment::{
     Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
 };
@@ -60,18 +60,6 @@ pub fn plan(d: &Deployment) -> Result<Plan<'_>, MissingDependency> {
         variables: b.variables,
         idp_user_attributes: &d.idp_attributes,
     })
-}
-
-/// A request needs a value that no request of the plan yields: a bug in
-/// qpol (the deployment is inconsistent), never written as `${.id}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "internal error: the request plan needs {} that no request yields; nothing was written (a qpol bug: please report it with the policy)",
-    .fields.join(", ")
-)]
-pub struct MissingDependency {
-    /// `the \`id\` of request #7`, `the \`guid\` of a missing request`.
-    pub fields: Vec<String>,
 }
 
 struct Builder<'d> {

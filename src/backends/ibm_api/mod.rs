@@ -17,7 +17,7 @@ mod order;
 pub mod text;
 
 pub use bodies::Body;
-pub use build::{plan, MissingDependency};
+pub use build::plan;
 pub use text::{literal, Text};
 
 use crate::model::AttrValue;
@@ -165,4 +165,16 @@ impl<V: Serialize> Serialize for Pairs<'_, V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
+}
+
+/// A request needs a value that no request of the plan yields: a bug in
+/// qpol (the deployment is inconsistent), never written as `${.id}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "internal error: the request plan needs {} that no request yields; nothing was written (a qpol bug: please report it with the policy)",
+    .fields.join(", ")
+)]
+pub struct MissingDependency {
+    /// `the \`id\` of request #7`, `the \`guid\` of a missing request`.
+    pub fields: Vec<String>,
 }
