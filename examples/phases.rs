@@ -65,7 +65,8 @@ fn main() {
         d.len()
     );
     let t = Instant::now();
-    let access = qpol::access::Access::new(&model);
+    let index = qpol::access::AccessIndex::build(&model);
+    let access = qpol::access::Access::new(&model, &index);
     println!("access  {:>8.3?}  {}", t.elapsed(), memory());
     let t = Instant::now();
     let mut n = 0;
@@ -77,7 +78,7 @@ fn main() {
         t.elapsed(),
         memory()
     );
-    drop(access);
+    drop(index);
     drop(model);
     let t = Instant::now();
     let r = qpol::checks::check(policy);

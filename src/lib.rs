@@ -11,6 +11,9 @@
 //! 5. [`fmt`]: the canonical formatter;
 //! 6. [`cli`]: the command line, a thin caller of the stages above.
 //!
+//! [`pipeline::Analysis`] runs stages 2-4 once per policy (sources, model,
+//! access index, findings); `check`, `test` and `compile` share it.
+//!
 //! [`load`] reads a file or a folder of `*.qpol` files into one [`Policy`].
 
 pub mod access;
@@ -20,8 +23,10 @@ pub mod cli;
 pub mod diag;
 pub mod fmt;
 pub mod model;
+pub mod pipeline;
 pub mod policy;
 pub mod syntax;
 pub mod synth;
+pub mod text;
 
 pub use policy::{load, Policy};

@@ -288,8 +288,26 @@ fn compile_of_a_broken_policy_writes_nothing_and_keeps_old_output() {
     assert!(stdout(&o).contains("Q101"), "{}", stdout(&o));
     assert!(stderr(&o).contains("nothing written"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&old).unwrap(), "previous output\n");
-    // Only the old file: no temporary left behind.
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    let listing = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(listing(dir.path()), ["main.tf.json"]);
+    // A run that writes goes through a temporary beside the target: it is
+    // renamed over the old file, never left behind.
+    let o = qpol(&[
+        "compile",
+        "policies/org.qpol",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(listing(dir.path()), ["main.tf.json"]);
+    assert!(std::fs::read_to_string(&old).unwrap().starts_with('{'));
 
     let o = qpol(&[
         "--format",

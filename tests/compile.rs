@@ -13,6 +13,7 @@
 
 use qpol::backends::{self, Target};
 use qpol::diag::render::{self, Style};
+use qpol::diag::Severity;
 use qpol::Policy;
 use serde_json::Value;
 use std::fs;
@@ -319,21 +320,53 @@ fn a_policy_with_errors_compiles_to_nothing() {
     let paths = qpol_files("tests/fixtures/err");
     let mut with_errors = Vec::new();
     for path in paths {
+        // What the fixture says it reports (`# expect: Q101 Q102`), not
+        // what the checker found: compile is held to the fixture.
+        let source = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        let expected: Vec<qpol::diag::Code> = source
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect:"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|id| qpol::diag::Code::from_id(id).unwrap())
+            .collect();
+        assert!(!expected.is_empty(), "{}: no `# expect:`", path.display());
+        // Assertions are evaluated by `qpol test`, not by compile.
+        let expected: Vec<_> = expected
+            .into_iter()
+            .filter(|c| *c != qpol::diag::Code::AssertionFailed)
+            .collect();
         let result = qpol::checks::check(policy_of(&path));
-        for target in [Target::Terraform, Target::IbmApi] {
-            let compiled = backends::compile(&result, target);
-            assert!(result
+        // Q201's severity is decided per finding (escalation or not); every
+        // other code has the table's.
+        let q201 = qpol::diag::Code::OverlappingRule;
+        let expects_error = expected
+            .iter()
+            .any(|c| *c != q201 && c.severity() == Severity::Error)
+            || result
                 .diagnostics
                 .iter()
-                .all(|d| compiled.diagnostics.contains(d)));
-            assert_eq!(
-                compiled.text().is_none(),
-                !result.passed(),
-                "{} {target:?}",
-                path.display()
-            );
+                .any(|d| d.code == q201 && d.severity == Severity::Error);
+        for target in [Target::Terraform, Target::IbmApi] {
+            let compiled = backends::compile(&result, target);
+            for code in &expected {
+                assert!(
+                    compiled.diagnostics.iter().any(|d| d.code == *code),
+                    "{} {target:?}: compile does not report {}",
+                    path.display(),
+                    code.id()
+                );
+            }
+            if expects_error {
+                assert!(
+                    compiled.text().is_none(),
+                    "{} {target:?}: an error fixture compiled to output",
+                    path.display()
+                );
+            }
         }
-        if !result.passed() {
+        if expects_error && !result.passed() {
             with_errors.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
@@ -374,8 +407,8 @@ fn an_app_id_neither_created_nor_named_is_a_warning_and_an_input() {
 fn the_request_plan_is_reachable_from_the_library_in_file_order() {
     let result = qpol::checks::check(policy_of(Path::new("policies/org.qpol")));
     assert!(result.passed());
-    let deployment = backends::deployment::build(&result.model);
-    let plan = backends::ibm_api::plan(&deployment);
+    let deployment = backends::deployment::build(result.access());
+    let plan = backends::ibm_api::plan(&deployment).unwrap();
     let file: Value =
         serde_json::from_str(&backends::compile(&result, Target::IbmApi).text().unwrap()).unwrap();
     let in_file = file["requests"].as_array().unwrap();
@@ -505,4 +538,41 @@ fn the_schema_and_plan_checks_reject_what_the_cloud_would() {
         support::api_plan::placeholders("a ${x.id} b $${y.id} ${var.z}"),
         ["x.id", "var.z"]
     );
+}
+
+/// An inconsistent deployment (a qpol bug) is an error, never a plan that
+/// refers to `${.id}`: here an instance in a resource group that is not there.
+#[test]
+fn a_request_plan_with_a_missing_dependency_is_an_internal_error() {
+    use backends::deployment::{Deployment, Instance};
+    let deployment = Deployment {
+        instances: vec![Instance {
+            name: "QR-ml".into(),
+            key: "qr_ml".into(),
+            service: "quantum-computing",
+            plan: "standard".into(),
+            region: "us-east".into(),
+            resource_group: Some(3),
+            tags: Vec::new(),
+            existing: false,
+        }],
+        main_region: "us-east".into(),
+        ..Deployment::default()
+    };
+    let error = backends::ibm_api::plan(&deployment).err().unwrap();
+    assert_eq!(
+        error.fields,
+        ["the `id` of a request that was never made"],
+        "{error}"
+    );
+    let mut out = Vec::new();
+    let error = backends::ibm_api::write(&deployment, &mut out).unwrap_err();
+    assert!(error.to_string().starts_with("internal error:"), "{error}");
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    let compiled = backends::Compiled {
+        deployment: Some(deployment),
+        target: Target::IbmApi,
+        diagnostics: Vec::new(),
+    };
+    assert_eq!(compiled.text(), None);
 }

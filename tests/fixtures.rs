@@ -15,7 +15,7 @@
     clippy::panic
 )]
 
-use qpol::access::{assertions, Access};
+use qpol::access::assertions;
 use qpol::diag::render::{self, Style};
 use qpol::Policy;
 use std::fs;
@@ -40,8 +40,7 @@ fn policy_of(path: &Path) -> Policy {
 /// The report a user sees from `qpol test`: diagnostics, summary, results.
 fn report(policy: Policy) -> (String, qpol::checks::CheckResult, assertions::TestOutcome) {
     let result = qpol::checks::check(policy);
-    let access = Access::new(&result.model);
-    let outcome = assertions::run(&access);
+    let outcome = assertions::run(&result.access());
     let mut diagnostics = result.diagnostics.clone();
     diagnostics.extend(outcome.diagnostics.iter().cloned());
     qpol::diag::sort(&mut diagnostics);

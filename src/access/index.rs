@@ -8,7 +8,7 @@
 //! candidates. Candidates are then checked in full by `Access::rule_admits`.
 
 use crate::model::Model;
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
+use crate::model::{AttrValue, CondValue, Operator};
 use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
@@ -60,11 +60,7 @@ impl RuleIndex {
             match c.operator {
                 Operator::Contains | Operator::Has => {
                     for v in values {
-                        let pattern = if c.operator == Operator::Has {
-                            format!(",{v},")
-                        } else {
-                            v.to_string()
-                        };
+                        let pattern = c.operator.iam_value(v).to_string();
                         claim.exact.entry(pattern.clone()).or_default().push(at);
                         let next = claim.patterns.len();
                         let id = *claim.pattern_ids.entry(pattern.clone()).or_insert(next);

@@ -12,8 +12,8 @@ pub mod assertions;
 pub mod index;
 
 use crate::model::graph::Graph;
+use crate::model::{delimit, AttrValue, CondValue, Operator};
 use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
-use crate::syntax::ast::{AttrValue, CondValue, Operator, Text};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
@@ -43,8 +43,11 @@ pub struct Grant {
     pub through: UnitId,
 }
 
-pub struct Access<'m> {
-    pub model: &'m Model,
+/// What the effective-access model precomputes for one model: the graph,
+/// the rule index, the claims written delimited, and (on demand) every
+/// user's rule memberships. It owns no reference to the model, so it lives
+/// beside it (in [`crate::pipeline::Analysis`]); [`Access`] joins the two.
+pub struct AccessIndex {
     pub graph: Graph,
     delimited_claims: BTreeSet<String>,
     rules: index::RuleIndex,
@@ -52,8 +55,17 @@ pub struct Access<'m> {
     user_memberships: std::sync::OnceLock<Vec<Vec<Membership>>>,
 }
 
-impl<'m> Access<'m> {
-    pub fn new(model: &'m Model) -> Access<'m> {
+impl std::fmt::Debug for AccessIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessIndex")
+            .field("delimited_claims", &self.delimited_claims)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessIndex {
+    /// Index `model`; use the index only with that model.
+    pub fn build(model: &Model) -> AccessIndex {
         let delimited_claims = model
             .units
             .iter()
@@ -63,18 +75,37 @@ impl<'m> Access<'m> {
             .filter(|c| c.operator == Operator::Has)
             .map(|c| c.claim.value.to_string())
             .collect();
-        Access {
-            model,
+        AccessIndex {
             graph: Graph::build(model),
             delimited_claims,
             rules: index::RuleIndex::build(model),
             user_memberships: std::sync::OnceLock::new(),
         }
     }
+}
+
+/// The effective-access model: a model and its [`AccessIndex`], borrowed
+/// together (cheap to copy).
+#[derive(Clone, Copy)]
+pub struct Access<'m> {
+    pub model: &'m Model,
+    pub graph: &'m Graph,
+    index: &'m AccessIndex,
+}
+
+impl<'m> Access<'m> {
+    /// `index` must have been built from `model`.
+    pub fn new(model: &'m Model, index: &'m AccessIndex) -> Access<'m> {
+        Access {
+            model,
+            graph: &index.graph,
+            index,
+        }
+    }
 
     /// Does qpol write this claim in the delimited form?
     pub fn is_delimited(&self, claim: &str) -> bool {
-        self.delimited_claims.contains(claim)
+        self.index.delimited_claims.contains(claim)
     }
 
     /// The attribute as qpol writes it to the identity provider.
@@ -82,7 +113,7 @@ impl<'m> Access<'m> {
         let value = &user.attributes.get(claim)?.value;
         Some(match value {
             AttrValue::List(items) if self.is_delimited(claim) => {
-                Cow::Owned(AttrValue::Str(delimit(items)))
+                Cow::Owned(AttrValue::Str(delimit(items.iter().map(|i| i.as_str()))))
             }
             other => Cow::Borrowed(other),
         })
@@ -101,6 +132,7 @@ impl<'m> Access<'m> {
     /// Member sets whose dynamic rules admit a user (cached for all users).
     pub fn rule_memberships(&self, user_id: usize) -> &[Membership] {
         let all = self
+            .index
             .user_memberships
             .get_or_init(|| self.all_rule_memberships());
         all.get(user_id).map_or(&[], Vec::as_slice)
@@ -145,7 +177,7 @@ impl<'m> Access<'m> {
             .keys()
             .filter_map(|claim| Some((claim.as_str(), self.written_value(user, claim)?)));
         let mut out: Vec<Membership> = Vec::new();
-        for (unit, set, rule) in self.rules.candidates(written) {
+        for (unit, set, rule) in self.index.rules.candidates(written) {
             let admits = self
                 .model
                 .units
@@ -259,12 +291,10 @@ impl<'m> Access<'m> {
         let Some(unit) = self.model.units.get(unit_id) else {
             return out;
         };
-        let set_role = unit
-            .member_sets
-            .get(set)
-            .and_then(|s| s.role.as_ref())
-            .map(|r| r.value);
-        let own_role = set_role.or(unit.role.as_ref().map(|r| r.value));
+        let own_role = match unit.member_sets.get(set) {
+            Some(set) => unit.role_of(set),
+            None => unit.role.as_ref().map(|r| r.value),
+        };
         for through in self.graph.descendants(unit_id) {
             let Some(scope) = self.model.units.get(through) else {
                 continue;
@@ -279,11 +309,6 @@ impl<'m> Access<'m> {
     }
 }
 
-/// `,ml,finance,`: the delimited form of a list attribute.
-pub fn delimit(items: &[Text]) -> Text {
-    compact_str::format_compact!(",{},", items.join(","))
-}
-
 fn user_has_id(user: &User, id: &str) -> bool {
     user.email.as_ref().is_some_and(|e| e.value == id)
         || user.iam_id.as_ref().is_some_and(|i| i.value == id)
@@ -295,8 +320,8 @@ pub fn condition_matches(op: Operator, expected: &CondValue, actual: &AttrValue)
         match (op, actual) {
             (Operator::Contains, AttrValue::Str(s)) => s.contains(e),
             (Operator::Contains, AttrValue::List(l)) => l.iter().any(|x| x == e),
-            (Operator::Has, AttrValue::Str(s)) => s.contains(&format!(",{e},")),
-            (Operator::Has, AttrValue::List(l)) => l.iter().any(|x| *x == format!(",{e},")),
+            (Operator::Has, AttrValue::Str(s)) => s.contains(delimit([e]).as_str()),
+            (Operator::Has, AttrValue::List(l)) => l.iter().any(|x| *x == delimit([e])),
             (Operator::Equals | Operator::In, AttrValue::Str(s)) => s == e,
             (Operator::NotEquals, AttrValue::Str(s)) => s != e,
             (Operator::EqualsIgnoreCase, AttrValue::Str(s)) => s.to_lowercase() == e.to_lowercase(),

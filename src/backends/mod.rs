@@ -8,15 +8,15 @@ pub mod ibm_api;
 pub mod names;
 pub mod terraform;
 
-use crate::checks::CheckResult;
 use crate::diag::{Code, Diagnostic, Label};
+use crate::pipeline::Analysis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What `compile` produces (the command line maps `--target` onto it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// Terraform JSON (`main.tf.json`) for the IBM-Cloud/ibm provider
     Terraform,
     /// Ordered IBM Cloud API requests (`plan.json`, format qpol-ibm-api-plan/1)
-    #[value(name = "ibm-api")]
     IbmApi,
 }
 
@@ -62,7 +62,7 @@ impl Compiled {
 }
 
 /// Compile a checked policy. Errors mean no output.
-pub fn compile(result: &CheckResult, target: Target) -> Compiled {
+pub fn compile(result: &Analysis, target: Target) -> Compiled {
     let mut diagnostics = result.diagnostics.clone();
     if !result.passed() {
         return Compiled {
@@ -71,7 +71,7 @@ pub fn compile(result: &CheckResult, target: Target) -> Compiled {
             diagnostics,
         };
     }
-    let deployment = deployment::build(&result.model);
+    let deployment = deployment::build(result.access());
     if target == Target::IbmApi {
         if let Some(audit) = &result.model.audit {
             diagnostics.push(

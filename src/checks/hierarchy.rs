@@ -135,10 +135,10 @@ fn users_without_project(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn show(value: &crate::syntax::ast::AttrValue) -> String {
+fn show(value: &crate::model::AttrValue) -> String {
     match value {
-        crate::syntax::ast::AttrValue::Str(s) => format!("{s:?}"),
-        crate::syntax::ast::AttrValue::List(l) => format!("{l:?}"),
+        crate::model::AttrValue::Str(s) => format!("{s:?}"),
+        crate::model::AttrValue::List(l) => format!("{l:?}"),
     }
 }
 

@@ -1,6 +1,7 @@
-//! The checker: runs every family of checks on the model and collects one
-//! [`CheckResult`]. One module per family; each check's code and
-//! explanation live in `diag::codes`.
+//! The checker: [`run`] calls every family of checks on the model and its
+//! access index (the pipeline, [`crate::pipeline::Analysis`], calls it).
+//! One module per family; each check's code and explanation live in
+//! `diag::codes`.
 
 mod acknowledge;
 mod audit;
@@ -12,113 +13,84 @@ mod overlap;
 mod roles;
 
 use crate::access::Access;
-use crate::diag::{self, Code, Diagnostic, Label, Severity, Span};
-use crate::model::{self, Model};
+use crate::diag::Diagnostic;
+use crate::pipeline::Analysis;
 use crate::policy::Policy;
 
-/// The model, every finding about it (sorted by position) and the sources
-/// the findings point into.
-#[derive(Debug, Clone, Default)]
-pub struct CheckResult {
-    pub model: Model,
-    pub diagnostics: Vec<Diagnostic>,
-    pub sources: crate::diag::SourceMap,
+/// What checking a policy gives: the pipeline's [`Analysis`].
+pub type CheckResult = Analysis;
+
+/// Read, lower, index and check a policy: [`Analysis::new`].
+pub fn check(policy: Policy) -> Analysis {
+    Analysis::new(policy)
 }
 
-impl CheckResult {
-    pub fn errors(&self) -> usize {
-        self.count(Severity::Error)
-    }
-
-    pub fn warnings(&self) -> usize {
-        self.count(Severity::Warning)
-    }
-
-    fn count(&self, severity: Severity) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.counts_as(severity))
-            .count()
-    }
-
-    /// No errors (warnings and notes allowed).
-    pub fn passed(&self) -> bool {
-        self.errors() == 0
-    }
-}
-
-/// Parse diagnostics, lowering, then every check. Consumes the policy: its
-/// syntax trees are lowered into the model (and freed on the way); its
-/// sources move into the result.
-pub fn check(policy: Policy) -> CheckResult {
-    let declares_nothing = policy
-        .files
-        .iter()
-        .all(|(_, p)| p.file.statements.is_empty());
-    let first_file = policy.files.first().map(|(id, _)| *id).unwrap_or_default();
-    let mut diagnostics = Vec::new();
-    let mut broken = Vec::new();
-    let mut trees = Vec::with_capacity(policy.files.len());
-    for (_, parsed) in policy.files {
-        diagnostics.extend(parsed.diagnostics);
-        broken.extend(parsed.broken);
-        trees.push(parsed.file.statements);
-    }
-    let (model, lowering) = model::lower_owned(trees, broken);
-    // A value whose hidden character is written raw has Q007 already: its
-    // decoded form is not reported again (Q008, Q009).
-    let raw: Vec<Span> = diagnostics
-        .iter()
-        .filter(|d| d.code == Code::HiddenCharacterInText)
-        .map(|d| d.primary.span)
-        .collect();
-    diagnostics.extend(lowering.into_iter().filter(|d| {
-        !matches!(
-            d.code,
-            Code::HiddenInComparedValue | Code::HiddenInShownValue
-        ) || !raw.iter().any(|r| {
-            let s = d.primary.span;
-            r.file == s.file && s.start() <= r.start() && r.end() <= s.end()
-        })
-    }));
-    if declares_nothing && diagnostics.is_empty() {
-        diagnostics.push(
-            Diagnostic::new(
-                Code::EmptyPolicy,
-                "the policy declares nothing",
-                Label::new(Span::new(first_file, 0, 0), "empty"),
-            )
-            .with_help(
-                "declare instances, roles and projects; see policies/org.qpol for an example",
-            ),
-        );
-    }
-    let access = Access::new(&model);
-    roles::check(&model, &mut diagnostics);
-    lookalike::check(&model, &mut diagnostics);
+/// Every family of checks, on a lowered model and its access index: the
+/// one place where checks are called. Findings are added to `diagnostics`.
+pub fn run(access: Access<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let model = access.model;
+    roles::check(model, diagnostics);
+    lookalike::check(model, diagnostics);
     // The two families that walk every user run side by side.
-    let (overlaps, hierarchy) = std::thread::scope(|scope| {
-        let overlaps = scope.spawn(|| {
+    let (overlaps, hierarchy) = side_by_side(
+        || {
             let mut found = Vec::new();
             overlap::check(&access, &mut found);
             found
-        });
-        let mut found = Vec::new();
-        hierarchy::check(&access, &mut found);
-        (overlaps.join().unwrap_or_default(), found)
-    });
+        },
+        || {
+            let mut found = Vec::new();
+            hierarchy::check(&access, &mut found);
+            found
+        },
+    );
     diagnostics.extend(overlaps);
     diagnostics.extend(hierarchy);
-    audit::check(&model, &mut diagnostics);
-    deployable::check(&model, &mut diagnostics);
+    audit::check(model, diagnostics);
+    deployable::check(model, diagnostics);
     // Last: every finding an `allow CODE` may cover is known.
-    acknowledge::apply(&model, &mut diagnostics);
-    diag::sort(&mut diagnostics);
-    diagnostics.dedup();
-    drop(access);
-    CheckResult {
-        model,
-        diagnostics,
-        sources: policy.sources,
+    acknowledge::apply(model, diagnostics);
+}
+
+/// `a` on a second thread while `b` runs on this one. Should `a`'s thread
+/// panic (a bug), `a` runs again here: its findings are never dropped, and
+/// a panic that recurs reaches the caller instead of vanishing.
+fn side_by_side<A: Send, B>(a: impl Fn() -> A + Sync, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(&a);
+        let b = b();
+        let a = first.join().unwrap_or_else(|_| a());
+        (a, b)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::side_by_side;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_family_whose_thread_panics_runs_again_and_keeps_its_findings() {
+        let calls = AtomicUsize::new(0);
+        let (a, b) = side_by_side(
+            || {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("a bug on the first run");
+                }
+                vec!["Q201"]
+            },
+            || "hierarchy",
+        );
+        assert_eq!((a, b), (vec!["Q201"], "hierarchy"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_panic_that_recurs_reaches_the_caller() {
+        let run = std::panic::catch_unwind(|| {
+            side_by_side(|| -> Vec<&str> { panic!("always") }, || "hierarchy")
+        });
+        assert!(run.is_err(), "the findings must not silently become none");
     }
 }

@@ -18,8 +18,8 @@
 
 use crate::access::{Access, Via};
 use crate::diag::{Code, Diagnostic, Entity, Label, Severity, Span};
+use crate::model::{AttrValue, CondValue, Operator};
 use crate::model::{Condition, InstanceId, Model};
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
 use aho_corasick::AhoCorasick;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -71,7 +71,7 @@ fn rule_overlaps(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
                             Operator::Contains | Operator::Equals | Operator::In => {
                                 value.to_string()
                             }
-                            Operator::Has => format!(",{value},"),
+                            Operator::Has => c.operator.iam_value(value).to_string(),
                             _ => continue,
                         };
                         if c.operator == Operator::Contains && !value.is_empty() {
@@ -244,11 +244,10 @@ fn same_access(model: &Model, a: &Entry<'_>, b: &Entry<'_>) -> bool {
     }
     let role = |e: &Entry<'_>| {
         let unit = model.units.get(e.unit)?;
-        unit.member_sets
-            .get(e.set)
-            .and_then(|s| s.role.as_ref())
-            .or(unit.role.as_ref())
-            .map(|r| r.value)
+        match unit.member_sets.get(e.set) {
+            Some(set) => unit.role_of(set),
+            None => unit.role.as_ref().map(|r| r.value),
+        }
     };
     a.set == b.set || role(a) == role(b)
 }

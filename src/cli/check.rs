@@ -3,6 +3,7 @@
 use super::output::{self, IoError};
 use super::{Global, PathArg, EXIT_USAGE};
 use crate::checks;
+use crate::pipeline::Analysis;
 use crate::policy::load;
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +28,7 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
     };
-    let mut result = checks::check(policy);
+    let mut result = Analysis::new(policy);
     let mut sources = std::mem::take(&mut result.sources);
     if let Some(baseline_path) = &args.baseline {
         // The baseline's files are numbered after the policy's, so both can be shown.
@@ -35,7 +36,7 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
             Ok(b) => b,
             Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
         };
-        let old = checks::check(baseline);
+        let old = Analysis::new(baseline);
         if !old.passed() {
             let shown = crate::diag::escape::path(baseline_path);
             output::report(

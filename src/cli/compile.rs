@@ -8,8 +8,8 @@
 use super::output::{IoError, Stream};
 use super::{files, note, output, Global, OutputFormat, PathArg, EXIT_USAGE};
 use crate::backends::{self, Target};
-use crate::checks;
 use crate::diag::escape;
+use crate::pipeline::Analysis;
 use crate::policy::load;
 use std::path::{Path, PathBuf};
 
@@ -22,12 +22,38 @@ pub struct CompileArgs {
     pub path: PathArg,
     /// What to produce
     #[arg(long, short, value_enum, default_value = "terraform")]
-    pub target: Target,
+    pub target: TargetArg,
     /// Output: for terraform a folder (main.tf.json is written into it) or
     /// a `*.tf.json` file, for ibm-api a file, `-` for stdout; default
     /// `out/main.tf.json` or `out/plan.json`
     #[arg(long, short)]
     pub output: Option<PathArg>,
+}
+
+/// `--target`: the command line's names of the backends' targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    /// Terraform JSON (`main.tf.json`) for the IBM-Cloud/ibm provider
+    Terraform,
+    /// Ordered IBM Cloud API requests (`plan.json`, format qpol-ibm-api-plan/1)
+    #[value(name = "ibm-api")]
+    IbmApi,
+}
+
+impl From<TargetArg> for Target {
+    fn from(arg: TargetArg) -> Target {
+        match arg {
+            TargetArg::Terraform => Target::Terraform,
+            TargetArg::IbmApi => Target::IbmApi,
+        }
+    }
+}
+
+impl CompileArgs {
+    /// The target `--target` names.
+    pub fn target(&self) -> Target {
+        self.target.into()
+    }
 }
 
 /// Where the compiled file goes.
@@ -50,8 +76,8 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(e) => return output::fail_to(global, &IoError::from_load(&e), &null(), stream),
     };
-    let result = checks::check(policy);
-    let compiled = backends::compile(&result, args.target);
+    let result = Analysis::new(policy);
+    let compiled = backends::compile(&result, args.target());
     let code = output::exit_code(&compiled.diagnostics, global);
     let mut io_errors = Vec::new();
     let shown = match &destination {
@@ -137,11 +163,11 @@ fn destination(args: &CompileArgs) -> Result<Destination, IoError> {
     let file = output_file(args);
     let exact = file.display().to_string();
     let shown = escape::path(&file);
-    let expects = match args.target {
+    let expects = match args.target() {
         Target::Terraform => "with `--target terraform`, -o names a folder (main.tf.json is written into it) or a `*.tf.json` file, or `-` for standard output",
         Target::IbmApi => "with `--target ibm-api`, -o names a regular file to write, or `-` for standard output",
     };
-    if let (Some(dir), Target::Terraform) = (&args.output, args.target) {
+    if let (Some(dir), Target::Terraform) = (&args.output, args.target()) {
         let meta = std::fs::metadata(dir).ok().filter(|m| !m.is_dir());
         if let (Some(meta), false) = (meta, file == *dir) {
             return Err(IoError::new(
@@ -235,12 +261,12 @@ fn input_files(path: &Path) -> Vec<(PathBuf, (u64, u64))> {
 }
 
 fn output_file(args: &CompileArgs) -> PathBuf {
-    match (&args.output, args.target) {
+    match (&args.output, args.target()) {
         // Terraform reads `*.tf.json` files: such a path is the file itself.
         (Some(file), Target::Terraform) if file.to_string_lossy().ends_with(".tf.json") => {
             file.clone()
         }
-        (Some(dir), Target::Terraform) => dir.join(args.target.default_file()),
+        (Some(dir), Target::Terraform) => dir.join(args.target().default_file()),
         (Some(file), Target::IbmApi) => file.clone(),
         (None, target) => Path::new(DEFAULT_OUT_DIR).join(target.default_file()),
     }

@@ -3,8 +3,8 @@
 
 use super::output::{self, IoError};
 use super::{Global, OutputFormat, EXIT_FINDINGS};
-use crate::access::{assertions, Access};
-use crate::checks;
+use crate::access::assertions;
+use crate::pipeline::Analysis;
 use crate::policy::load;
 
 #[derive(Debug, clap::Args)]
@@ -18,9 +18,8 @@ pub fn run(args: &TestArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
     };
-    let result = checks::check(policy);
-    let access = Access::new(&result.model);
-    let outcome = assertions::run(&access);
+    let result = Analysis::new(policy);
+    let outcome = assertions::run(&result.access());
     let mut diagnostics = result.diagnostics.clone();
     diagnostics.extend(outcome.diagnostics.iter().cloned());
     crate::diag::sort(&mut diagnostics);

@@ -7,8 +7,23 @@
 
 use super::Severity;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Code {
+/// Declares [`Code`] and [`Code::ALL`] from one list of variants, so `ALL`
+/// cannot miss one: a test checks that each has its row in [`TABLE`].
+macro_rules! codes {
+    ($($(#[$meta:meta])* $variant:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$meta])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+        }
+    };
+}
+
+codes! {
     SyntaxError,
     InvalidEscape,
     UnreadableInput,
@@ -191,6 +206,21 @@ impl Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_has_exactly_one_row() {
+        for code in Code::ALL {
+            let rows = TABLE.iter().filter(|row| row.code == *code).count();
+            assert_eq!(rows, 1, "{code:?} has {rows} rows in TABLE; it needs one");
+            assert_ne!(
+                code.id(),
+                UNLISTED.id,
+                "{code:?} renders as {}",
+                UNLISTED.id
+            );
+        }
+        assert_eq!(Code::ALL.len(), TABLE.len());
+    }
 
     #[test]
     fn ids_are_unique_and_well_formed() {

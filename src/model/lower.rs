@@ -130,53 +130,72 @@ impl Lowerer {
     }
 
     /// Pass 1: give the declaration a slot and its name a table entry.
+    /// Declare a name (or the account, the audit): its entry in the model
+    /// with every setting empty, filled later by `fill`. `None` when it
+    /// cannot be declared (no name, a duplicate).
     fn declare(&mut self, d: &Declaration) -> Option<usize> {
         let kind = d.kind.value;
         if matches!(kind, DeclKind::Account | DeclKind::Audit) {
-            if let Some(name) = &d.name {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        format!("`{}` takes no name", kind.keyword()),
-                        Label::new(name.span, "remove this name"),
-                    )
-                    .with_help(format!("write `{} {{ ... }}`", kind.keyword())),
-                );
-            }
-            let existing = match kind {
-                DeclKind::Account => self.model.account.as_ref().map(|a| a.span),
-                _ => self.model.audit.as_ref().map(|a| a.span),
-            };
-            if let Some(first) = existing {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::DuplicateName,
-                        format!("`{}` is declared twice", kind.keyword()),
-                        Label::new(d.kind.span, "declared again here"),
-                    )
-                    .with_label(Label::new(first, "first declared here"))
-                    .with_help("a policy has one such declaration; merge the two"),
-                );
-                return None;
-            }
-            match kind {
-                DeclKind::Account => {
-                    self.model.account = Some(Account {
-                        span: d.span,
-                        ..Account::default()
-                    })
-                }
-                _ => {
-                    self.model.audit = Some(Audit {
-                        region: None,
-                        target: None,
-                        endpoint: None,
-                        span: d.span,
-                    })
-                }
-            }
-            return Some(0);
+            return self.declare_singleton(d);
         }
+        let name = self.new_name(d)?;
+        let index = self.push_empty(kind, located(name), d.span)?;
+        self.table(kind).insert(name.value.clone(), index);
+        Some(index)
+    }
+
+    /// `account` and `audit`: no name, at most one of each.
+    fn declare_singleton(&mut self, d: &Declaration) -> Option<usize> {
+        let kind = d.kind.value;
+        if let Some(name) = &d.name {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` takes no name", kind.keyword()),
+                    Label::new(name.span, "remove this name"),
+                )
+                .with_help(format!("write `{} {{ ... }}`", kind.keyword())),
+            );
+        }
+        let existing = match kind {
+            DeclKind::Account => self.model.account.as_ref().map(|a| a.span),
+            _ => self.model.audit.as_ref().map(|a| a.span),
+        };
+        if let Some(first) = existing {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("`{}` is declared twice", kind.keyword()),
+                    Label::new(d.kind.span, "declared again here"),
+                )
+                .with_label(Label::new(first, "first declared here"))
+                .with_help("a policy has one such declaration; merge the two"),
+            );
+            return None;
+        }
+        match kind {
+            DeclKind::Account => {
+                self.model.account = Some(Account {
+                    span: d.span,
+                    ..Account::default()
+                })
+            }
+            _ => {
+                self.model.audit = Some(Audit {
+                    region: None,
+                    target: None,
+                    endpoint: None,
+                    span: d.span,
+                })
+            }
+        }
+        Some(0)
+    }
+
+    /// The declaration's name, unless it has none or it is taken (both
+    /// reported); a name too long is reported and kept.
+    fn new_name<'d>(&mut self, d: &'d Declaration) -> Option<&'d ast::Name> {
+        let kind = d.kind.value;
         let Some(name) = &d.name else {
             self.diags.push(
                 Diagnostic::new(
@@ -222,100 +241,7 @@ impl Lowerer {
             );
             return None;
         }
-        let n = located(name);
-        let span = d.span;
-        let index = match kind {
-            DeclKind::Idp => push(
-                &mut self.model.idps,
-                Idp {
-                    name: n,
-                    kind: "appid".into(),
-                    region: None,
-                    attributes: Vec::new(),
-                    session_hours: 24,
-                    realm: None,
-                    tenant: None,
-                    plan: None,
-                    resource_group: None,
-                    existing: false,
-                    span,
-                },
-            ),
-            DeclKind::ResourceGroup => push(
-                &mut self.model.resource_groups,
-                ResourceGroup {
-                    name: n,
-                    existing: false,
-                    span,
-                },
-            ),
-            DeclKind::Instance => push(
-                &mut self.model.instances,
-                Instance {
-                    name: n,
-                    plan: None,
-                    region: None,
-                    resource_group: None,
-                    tags: Vec::new(),
-                    existing: false,
-                    span,
-                },
-            ),
-            DeclKind::Role => push(
-                &mut self.model.roles,
-                Role {
-                    name: n,
-                    actions: Vec::new(),
-                    display_name: None,
-                    description: None,
-                    iam_name: None,
-                    preset: false,
-                    span,
-                },
-            ),
-            DeclKind::Project | DeclKind::Group => push(
-                &mut self.model.units,
-                Unit {
-                    kind: if kind == DeclKind::Project {
-                        UnitKind::Project
-                    } else {
-                        UnitKind::Group
-                    },
-                    name: n,
-                    instances: Vec::new(),
-                    resource_groups: Vec::new(),
-                    projects: Vec::new(),
-                    groups: Vec::new(),
-                    member_sets: Vec::new(),
-                    role: None,
-                    description: None,
-                    span,
-                },
-            ),
-            DeclKind::User => push(
-                &mut self.model.users,
-                User {
-                    name: n,
-                    idp: None,
-                    attributes: AttrMap::default(),
-                    email: None,
-                    iam_id: None,
-                    span,
-                },
-            ),
-            DeclKind::ServiceId => push(
-                &mut self.model.service_ids,
-                ServiceId {
-                    name: n,
-                    description: None,
-                    iam_id: None,
-                    span,
-                },
-            ),
-            DeclKind::Account | DeclKind::Audit => return None,
-        };
-        self.table(kind).insert(name.value.clone(), index);
-        Some(index)
+        Some(name)
     }
 
     pub(super) fn names_users(&self) -> &HashMap<Text, usize> {
@@ -505,7 +431,7 @@ impl Lowerer {
     }
 }
 
-fn push<T>(v: &mut Vec<T>, item: T) -> usize {
+pub(super) fn push<T>(v: &mut Vec<T>, item: T) -> usize {
     v.push(item);
     v.len() - 1
 }

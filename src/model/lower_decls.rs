@@ -260,7 +260,7 @@ impl Lowerer {
                 }
                 attributes.insert(
                     entry.name.value.clone(),
-                    Located::new(entry.value.clone(), entry.span),
+                    Located::new((&entry.value).into(), entry.span),
                 );
             }
         }

@@ -203,8 +203,8 @@ impl Lowerer {
             self.check_condition(c, idp);
             conditions.push(Condition {
                 claim: super::lower::located(&c.claim),
-                operator: c.operator.value,
-                value: Located::new(c.value.value.clone(), c.value.span),
+                operator: c.operator.value.into(),
+                value: Located::new((&c.value.value).into(), c.value.span),
                 span: c.span,
             });
         }

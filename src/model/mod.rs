@@ -11,16 +11,19 @@ pub mod actions;
 pub mod graph;
 mod lower;
 mod lower_allow;
+mod lower_declare;
 mod lower_decls;
 mod lower_units;
+mod lower_values;
+mod rule_values;
 mod settings;
 mod values;
 
 pub use lower::{lower, lower_owned};
 
 use crate::diag::Span;
-pub use crate::syntax::ast::Text;
-use crate::syntax::ast::{AttrValue, CondValue, Operator};
+pub use crate::text::Text;
+pub use rule_values::{delimit, AttrValue, CondValue, Operator};
 use serde::Serialize;
 
 pub type IdpId = usize;
@@ -186,6 +189,11 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// The role a member set's members get: the set's own, else the unit's.
+    pub fn role_of(&self, set: &MemberSet) -> Option<RoleId> {
+        set.role.as_ref().or(self.role.as_ref()).map(|r| r.value)
+    }
+
     pub fn has_members(&self) -> bool {
         self.member_sets
             .iter()

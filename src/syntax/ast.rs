@@ -18,9 +18,7 @@ impl<T> Spanned<T> {
     }
 }
 
-/// Text of a name or string as written: short ones (most) live inline,
-/// without a heap allocation of their own.
-pub type Text = compact_str::CompactString;
+pub use crate::text::Text;
 
 pub type Name = Spanned<Text>;
 

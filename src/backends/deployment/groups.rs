@@ -5,7 +5,7 @@
 use super::{by_name, AccessGroup, Builder, Policy, Rule, RuleCondition, Scope, ServiceMember};
 use crate::backends::names::{self, Namespace};
 use crate::model::{self, MemberRef, RoleId, UnitId};
-use crate::syntax::ast::{CondValue, Operator};
+use crate::model::{CondValue, Operator};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The scopes a project or group reaches through the units under it.
@@ -73,7 +73,7 @@ impl Builder<'_> {
             let unit_role = unit.role.as_ref().map(|r| r.value);
             let mut own_roles: Vec<Option<RoleId>> = Vec::new();
             for set in &unit.member_sets {
-                let role = set.role.as_ref().map(|r| r.value).or(unit_role);
+                let role = unit.role_of(set);
                 if !own_roles.contains(&role) {
                     own_roles.push(role);
                 }
@@ -145,7 +145,7 @@ impl Builder<'_> {
             .map(|u| u.member_sets.as_slice())
             .unwrap_or_default()
             .iter()
-            .filter(|s| s.role.as_ref().map(|r| r.value).or(unit_role) == own_role);
+            .filter(|s| unit.and_then(|u| u.role_of(s)) == own_role);
         let mut users = BTreeSet::new();
         let mut service_ids = BTreeSet::new();
         for set in sets {
@@ -213,11 +213,7 @@ impl Builder<'_> {
                 .map(|v| RuleCondition {
                     claim: claim.clone(),
                     operator,
-                    value: if c.operator == Operator::Has {
-                        format!(",{v},")
-                    } else {
-                        (*v).to_string()
-                    },
+                    value: c.operator.iam_value(v).to_string(),
                 })
                 .collect();
             alternatives = alternatives

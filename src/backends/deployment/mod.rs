@@ -13,14 +13,14 @@ mod roles;
 
 use super::names::{self, Namespace};
 use crate::access::Access;
+use crate::model::AttrValue;
 use crate::model::{self, Model, RoleId};
-use crate::syntax::ast::AttrValue;
 use std::collections::BTreeMap;
 
 /// The platform role every access group gets beside its custom role, so its
 /// members can see the instances (seed guide).
 pub const PLATFORM_ROLE: &str = "Viewer";
-pub const SERVICE: &str = "quantum-computing";
+pub use crate::model::actions::SERVICE;
 /// The catalog name of App ID, the identity provider qpol can create.
 pub const APPID_SERVICE: &str = "appid";
 /// The App ID plan used when the policy names none.
@@ -184,10 +184,10 @@ pub struct Audit {
 /// Build the deployment of a policy that checked without errors (the
 /// checker's `deployable` family guarantees what the cloud needs: members
 /// with ids, unambiguous role display names).
-pub fn build(model: &Model) -> Deployment {
+pub fn build(access: Access<'_>) -> Deployment {
     let mut b = Builder {
-        model,
-        access: Access::new(model),
+        model: access.model,
+        access,
         out: Deployment::default(),
         role_index: BTreeMap::new(),
         instance_index: BTreeMap::new(),

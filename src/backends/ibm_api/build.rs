@@ -5,7 +5,7 @@
 
 use super::bodies::*;
 use super::text::{escape, jsonpath_quoted, url_value, Lits, Text};
-use super::{order, Plan, Request};
+use super::{order, MissingDependency, Plan, Request};
 use crate::backends::deployment::{
     Deployment, Realm, Scope, ServiceMember, PLATFORM_ROLE, SERVICE,
 };
@@ -19,12 +19,13 @@ const CATALOG: &str = "https://globalcatalog.cloud.ibm.com/api/v1";
 const USER_MANAGEMENT: &str = "https://user-management.cloud.ibm.com";
 
 /// The requests of a deployment, in dependency order.
-pub fn plan(d: &Deployment) -> Plan<'_> {
+pub fn plan(d: &Deployment) -> Result<Plan<'_>, MissingDependency> {
     let mut b = Builder {
         d,
         account: Text::raw("${var.account_id}"),
         requests: Vec::new(),
         variables: BTreeMap::new(),
+        missing: std::cell::Cell::new(Vec::new()),
     };
     match &d.account_id {
         Some(id) => b.account = Text::lit(id),
@@ -48,13 +49,17 @@ pub fn plan(d: &Deployment) -> Plan<'_> {
     };
     b.access_groups(&refs);
     b.account_settings();
+    let missing = b.missing.take();
+    if !missing.is_empty() {
+        return Err(MissingDependency { fields: missing });
+    }
     let order = order::dependency_order(&b.requests);
-    Plan {
+    Ok(Plan {
         requests: b.requests,
         order,
         variables: b.variables,
         idp_user_attributes: &d.idp_attributes,
-    }
+    })
 }
 
 struct Builder<'d> {
@@ -63,6 +68,8 @@ struct Builder<'d> {
     account: Text<'d>,
     requests: Vec<Request<'d>>,
     variables: BTreeMap<String, String>,
+    /// The values asked of requests that are not in the plan.
+    missing: std::cell::Cell<Vec<String>>,
 }
 
 /// Positions of the requests that create (or look up) each kind of object.
@@ -130,12 +137,19 @@ impl<'d> Builder<'d> {
         (self.requests.len() - 1) as u32
     }
 
-    /// `${ID.FIELD}` for the value the request at `position` yields.
+    /// `${ID.FIELD}` for the value the request at `position` yields. A
+    /// request that is not in the plan is recorded, and `plan` fails.
     fn yielded(&self, position: Option<u32>, field: &str) -> String {
-        let id = position
-            .and_then(|p| self.requests.get(p as usize))
-            .map_or("", |r| r.id.as_str());
-        format!("${{{id}.{field}}}")
+        let Some(r) = position.and_then(|p| self.requests.get(p as usize)) else {
+            let mut missing = self.missing.take();
+            missing.push(match position {
+                Some(p) => format!("the `{field}` of request #{p}"),
+                None => format!("the `{field}` of a request that was never made"),
+            });
+            self.missing.set(missing);
+            return String::new();
+        };
+        format!("${{{}.{field}}}", r.id)
     }
 
     /// For each service the instances use, its catalog entry, then the id

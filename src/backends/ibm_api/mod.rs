@@ -20,7 +20,7 @@ pub use bodies::Body;
 pub use build::plan;
 pub use text::{literal, Text};
 
-use crate::syntax::ast::AttrValue;
+use crate::model::AttrValue;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
@@ -85,7 +85,8 @@ impl<'d> Plan<'d> {
 /// Write the request plan of a deployment, pretty-printed, ending with a newline.
 pub fn write(d: &super::deployment::Deployment, out: &mut dyn Write) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &plan(d))?;
+    let plan = plan(d).map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut out, &plan)?;
     out.write_all(b"\n")?;
     out.flush()
 }
@@ -164,4 +165,16 @@ impl<V: Serialize> Serialize for Pairs<'_, V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
+}
+
+/// A request needs a value that no request of the plan yields: a bug in
+/// qpol (the deployment is inconsistent), never written as `${.id}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "internal error: the request plan needs {} that no request yields; nothing was written (a qpol bug: please report it with the policy)",
+    .fields.join(", ")
+)]
+pub struct MissingDependency {
+    /// `the \`id\` of request #7`, `the \`guid\` of a missing request`.
+    pub fields: Vec<String>,
 }

@@ -7,7 +7,7 @@
 //! Values placed in a URL are percent-encoded instead ([`url_value`]), which
 //! leaves no `${` in them.
 
-use crate::syntax::ast::AttrValue;
+use crate::model::AttrValue;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
