@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod graph;
+pub mod limits;
 mod lower;
 mod lower_decls;
 mod lower_units;
@@ -73,6 +74,8 @@ pub struct Account {
     pub service_id_creation: Option<Located<Text>>,
     pub mfa: Option<Located<Text>>,
     pub public_access_groups: Option<Located<Text>>,
+    /// Raised IAM limits (`limits { policies 8000; }`).
+    pub limits: Vec<limits::DeclaredLimit>,
     #[serde(skip)]
     pub span: Span,
 }
