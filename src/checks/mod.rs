@@ -6,6 +6,7 @@ mod audit;
 pub mod baseline;
 mod deployable;
 mod hierarchy;
+pub mod limits;
 mod lookalike;
 mod overlap;
 mod roles;
@@ -108,6 +109,7 @@ pub fn check(policy: Policy) -> CheckResult {
     });
     diagnostics.extend(overlaps);
     diagnostics.extend(hierarchy);
+    limits::check(&access, &mut diagnostics);
     audit::check(&model, &mut diagnostics);
     deployable::check(&model, &mut diagnostics);
     diag::sort(&mut diagnostics);
