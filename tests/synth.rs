@@ -65,3 +65,46 @@ fn a_large_file_parsed_in_chunks_equals_the_same_policy_parsed_whole() {
         serde_json::to_string(&b).unwrap()
     );
 }
+
+#[test]
+fn the_20k_org_checks_clean_with_its_declared_limits_and_is_refused_without() {
+    let mut spec = OrgSpec::new(20_000, 100_000, 0);
+    let with = generate(&spec);
+    assert!(with.text.contains("account { limits { access_groups "));
+    let result = qpol::checks::check(qpol::Policy::from_texts([("org.qpol", with.text.as_str())]));
+    assert!(
+        result.passed(),
+        "{:?}",
+        result.diagnostics.iter().find(|d| d.is_error())
+    );
+    assert_eq!(result.warnings(), 0, "{:?}", result.diagnostics);
+
+    spec.declare_limits = false;
+    let without = generate(&spec);
+    let result = qpol::checks::check(qpol::Policy::from_texts([(
+        "org.qpol",
+        without.text.as_str(),
+    )]));
+    let messages: Vec<&str> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::LimitExceeded)
+        .map(|d| d.message.as_str())
+        .collect();
+    let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
+    // 20,000 projects, the planted-free org's groups: 2,000 teams, 200
+    // departments, 20 hubs; one access group each.
+    assert!(
+        has("the policy needs 22,220 access groups, one per project and group; an account holds 500"),
+        "{messages:#?}"
+    );
+    assert!(has("; an account holds 4,020"), "{messages:#?}");
+    assert!(has("is named by 20,000 dynamic rules"), "{messages:#?}");
+    assert!(has("the policy needs 102,220 users"), "{messages:#?}");
+    assert!(
+        has("access policies, one per instance or resource group it reaches"),
+        "{messages:#?}"
+    );
+    assert_eq!(messages.len(), 5, "{messages:#?}");
+    assert!(!result.passed());
+}
