@@ -254,15 +254,22 @@ impl Reporter<'_> {
                 others,
             });
         }
-        let members: Vec<(usize, &u32)> = counts.members.iter().enumerate().collect();
-        if let Some((i, &n)) = worst(&members, |(_, n)| u64::from(**n)) {
+        // The first of the members in the most access groups.
+        let most = counts
+            .members
+            .iter()
+            .enumerate()
+            .rev()
+            .max_by_key(|(_, n)| **n)
+            .filter(|(_, n)| **n > 0);
+        if let Some((i, &n)) = most {
             let others = counts
                 .members
                 .iter()
                 .filter(|x| over(u64::from(**x), LimitKind::GroupsPerUser))
                 .count()
                 .saturating_sub(1);
-            let (name, span) = counts.member(model, *i);
+            let (name, span) = counts.member(model, i);
             self.report(Finding {
                 kind: LimitKind::GroupsPerUser,
                 need: u64::from(n),
