@@ -279,17 +279,16 @@ fn reach(model: &Model) -> Vec<Reach> {
 }
 
 fn own_scopes(unit: &Unit, reach: &mut Reach) {
-    let scopes = unit
-        .instances
-        .iter()
-        .map(|i| 2 * i.value)
-        .chain(unit.resource_groups.iter().map(|g| 2 * g.value + 1));
-    let start = reach.all.len();
-    reach.all.extend(scopes);
+    let scopes = || {
+        unit.instances
+            .iter()
+            .map(|i| 2 * i.value)
+            .chain(unit.resource_groups.iter().map(|g| 2 * g.value + 1))
+    };
+    reach.all.extend(scopes());
     if let Some(role) = &unit.role {
-        let added = reach.all.get(start..).unwrap_or_default().to_vec();
-        if !added.is_empty() {
-            reach.roled.extend(added);
+        if scopes().next().is_some() {
+            reach.roled.extend(scopes());
             reach.roles.push(role.value);
         }
     }
