@@ -95,14 +95,15 @@ fn run_check(path: &std::path::Path, planted: &[String]) -> (f64, f64, usize, us
     let secs = started.elapsed().as_secs_f64();
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let diagnostics = report["diagnostics"].as_array().unwrap();
-    // The planted overlaps escalate access (Q201 errors, exit 1); nothing else may fail.
-    let other_errors = diagnostics
+    // The planted overlaps are warnings (the synthetic writer holds what
+    // they give); the organization declares the limits it needs: no error.
+    let errors = diagnostics
         .iter()
-        .filter(|d| d["severity"] == "error" && d["code"] != "Q201")
+        .filter(|d| d["severity"] == "error")
         .count();
     assert!(
-        (status == 0 || status == 1) && other_errors == 0,
-        "the synthetic org must check without errors but the planted Q201 (exit {status})"
+        status == 0 && errors == 0,
+        "the synthetic org must check without errors (exit {status}, {errors} errors)"
     );
     let found = planted
         .iter()

@@ -2,6 +2,10 @@
 //! projects, M users, groups three deep, and optional planted substring
 //! overlaps whose detection the benchmark verifies.
 //!
+//! An organization larger than IBM's account limits declares the raised
+//! limits it needs (`account { limits { } }`), twice the figures it
+//! creates, so it checks clean; `declare_limits: false` leaves them out.
+//!
 //! Project values are `pNNNNNNx`: fixed width with a terminator, so no value
 //! is a substring of another unless an overlap is planted on purpose.
 //! Deterministic for a given seed.
@@ -16,6 +20,8 @@ pub struct OrgSpec {
     pub fan_out: usize,
     pub planted_overlaps: usize,
     pub seed: u64,
+    /// Declare the raised IAM limits the organization needs.
+    pub declare_limits: bool,
 }
 
 impl OrgSpec {
@@ -26,6 +32,7 @@ impl OrgSpec {
             fan_out: 10,
             planted_overlaps,
             seed: 0x5eed,
+            declare_limits: true,
         }
     }
 }
@@ -69,12 +76,15 @@ pub fn generate(spec: &OrgSpec) -> Synthetic {
         "# synthetic organization: {} projects, {} users",
         spec.projects, spec.users
     );
+    if spec.declare_limits {
+        limits(&mut text, spec);
+    }
     text.push_str(
         "idp org-users { kind appid; region us-south; attribute project; session 12h; }\n",
     );
     text.push_str("resource_group quantum;\n");
     text.push_str(
-        "role writer { actions device.read, job.read, job.create, job.cancel, session.create, session.read, session.update; }\n",
+        "role writer { actions device.read, job.read, job.create, job.cancel, session.create, session.read, session.update, instance.read, instance.configuration.read, instance-usage.read, workload.list; }\n",
     );
     for i in 0..spec.projects {
         let _ = writeln!(
@@ -120,6 +130,37 @@ pub fn generate(spec: &OrgSpec) -> Synthetic {
         );
     }
     Synthetic { text, planted }
+}
+
+/// `account { limits { } }` with twice what the organization needs of each
+/// limit it would fill to 80 % or more (IBM's figures, from the account
+/// limits table), and `policies` past IBM's 1,000 recommendation. The
+/// figures are upper bounds: each project has at most two instances, and
+/// each level of groups reaches every project once.
+fn limits(text: &mut String, spec: &OrgSpec) {
+    let fan = spec.fan_out.max(2);
+    let projects = spec.projects;
+    let teams = projects.div_ceil(fan);
+    let departments = teams.div_ceil(fan);
+    let hubs = departments.div_ceil(fan);
+    let groups = teams + departments + hubs;
+    let planted = spec.planted_overlaps.min(projects);
+    let hub_reach = fan.saturating_pow(3).min(projects) + 1;
+    let needs = [
+        ("access_groups", projects + planted + groups, 500),
+        ("dynamic_rules_per_idp", projects + planted, 2000),
+        ("policies", 5 * projects + planted + groups, 1000),
+        ("policies_per_subject", hub_reach, 1000),
+        ("users", spec.users + groups, 7500),
+    ];
+    let declared: Vec<String> = needs
+        .iter()
+        .filter(|(_, need, ibm)| need * 5 >= ibm * 4)
+        .map(|(name, need, _)| format!("{name} {};", need * 2))
+        .collect();
+    if !declared.is_empty() {
+        let _ = writeln!(text, "account {{ limits {{ {} }} }}", declared.join(" "));
+    }
 }
 
 /// Groups three deep: teams of `fan_out` projects, departments of `fan_out`

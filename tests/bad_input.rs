@@ -270,3 +270,40 @@ fn malformed_acknowledgements_are_errors_with_a_hint_never_panics() {
         }
     }
 }
+
+#[test]
+fn broken_limits_blocks_are_errors_with_a_location() {
+    for (text, code) in [
+        (
+            "account { limits { policies 99999999999999999999999999; } }",
+            Code::ValueOutOfRange,
+        ),
+        ("account { limits { policies 0; } }", Code::ValueOutOfRange),
+        ("account { limits { policies -5; } }", Code::SyntaxError),
+        (
+            "account { limits { policies [\"1\"]; } }",
+            Code::InvalidValue,
+        ),
+        ("account { limits { policies 1_; } }", Code::InvalidValue),
+        ("account { limits { policies; } }", Code::SyntaxError),
+        ("account { limits { policies 10 } } }", Code::SyntaxError),
+        (
+            "account { limits { limits { policies 10 } } }",
+            Code::SyntaxError,
+        ),
+        ("account { limits policies 10; }", Code::SyntaxError),
+        ("account { limits { pollicies 10; } }", Code::UnknownSetting),
+        ("user u { limits { users 10; } }", Code::UnknownSetting),
+    ] {
+        let result = check_bytes(text.as_bytes());
+        assert!(
+            codes(&result).contains(&code),
+            "{text:?}: {:?}",
+            result.diagnostics
+        );
+        for d in &result.diagnostics {
+            assert!(d.primary.span.end() <= text.len(), "{text:?}");
+            assert!(d.primary.span.end() > 0, "{text:?}: {d:?}");
+        }
+    }
+}

@@ -19,8 +19,10 @@ use std::collections::BTreeMap;
 /// A chain `g0 -> g1 -> ... -> g{depth}` ending in project `p` (instance
 /// `QR-a`, role writer); `g{mid}` also scopes `QR-b` with role reader.
 fn chain(depth: usize, mid: usize) -> String {
+    // Two thousand access groups: more than IAM's 500, declared raised.
     let mut text = String::from(
-        "instance QR-a { plan standard; region us-east; }\n\
+        "account { limits { access_groups 4000; policies 8000; } }\n\
+         instance QR-a { plan standard; region us-east; }\n\
          instance QR-b { plan standard; region us-east; }\n\
          role writer { actions device.read, job.read, job.create; }\n\
          role reader { actions device.read, job.read; }\n",

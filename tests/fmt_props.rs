@@ -93,6 +93,11 @@ fn item() -> impl Strategy<Value = String> {
                 let body: Vec<String> = entries.into_iter().map(|(n, v)| format!("{n} {v}")).collect();
                 format!("attributes {{ {} }}", body.join("; "))
             }),
+        1 => prop::collection::vec((name(), value()), 0..3)
+            .prop_map(|entries| {
+                let body: Vec<String> = entries.into_iter().map(|(n, v)| format!("{n} {v}")).collect();
+                format!("limits {{ {} }}", body.join("; "))
+            }),
     ]
 }
 

@@ -8,6 +8,7 @@ mod audit;
 pub mod baseline;
 mod deployable;
 mod hierarchy;
+pub mod limits;
 mod lookalike;
 mod overlap;
 mod roles;
@@ -46,6 +47,7 @@ pub fn run(access: Access<'_>, diagnostics: &mut Vec<Diagnostic>) {
     );
     diagnostics.extend(overlaps);
     diagnostics.extend(hierarchy);
+    limits::check(&access, diagnostics);
     audit::check(model, diagnostics);
     deployable::check(model, diagnostics);
     // Last: every finding an `allow CODE` may cover is known.

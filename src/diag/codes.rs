@@ -2,7 +2,7 @@
 //!
 //! `Q0xx` syntax and input, `Q1xx` names and values, `Q2xx` access and
 //! membership, `Q3xx` changes against a baseline, `Q4xx` assertions, `Q5xx`
-//! what only compiling finds.
+//! what only compiling finds, `Q6xx` IAM's account limits.
 //! `qpol explain CODE` prints the explanation written here.
 
 use super::Severity;
@@ -67,6 +67,10 @@ codes! {
     IdpNotCreated,
     UnusedAcknowledgement,
     NotAcknowledgeable,
+    LimitExceeded,
+    NearLimit,
+    PastPolicyRecommendation,
+    RaisedFixedLimit,
 }
 
 /// One row of the table.
@@ -107,7 +111,7 @@ pub const TABLE: &[CodeInfo] = &[
     CodeInfo { code: UnknownAction, id: "Q103", severity: Error, title: "unknown quantum-computing action",
         explanation: "A role lists an action that the `quantum-computing` service does not define. IAM would reject the custom role. Actions may be written with or without the `quantum-computing.` prefix." },
     CodeInfo { code: ValueOutOfRange, id: "Q104", severity: Error, title: "value outside IAM's limits",
-        explanation: "A number or a length is outside what IAM or the Terraform provider accepts: dynamic-rule expiration is 1 to 24 hours, a role's display name 1 to 50 characters, its description 1 to 250, a custom role name at most 30 characters, tags at most 128, qpol names at most 100." },
+        explanation: "A number or a length is outside what IAM or the Terraform provider accepts: dynamic-rule expiration is 1 to 24 hours, a role's display name 1 to 50 characters, its description 1 to 250, a custom role name at most 30 characters, tags at most 128, qpol names at most 100, a declared account limit 1 to 100,000,000." },
     CodeInfo { code: InvalidValue, id: "Q105", severity: Error, title: "invalid value",
         explanation: "A setting has a value that IAM does not accept (for example an unknown region, an account setting other than the listed ones, a tag with characters outside `A-Za-z0-9:_ .-`, an App ID tenant that is not 1 to 64 letters, digits and `-`, a realm that is not an `https://` URL, an email or IAM id holding a hidden or look-alike character, or a list element with `,` in an attribute a `has` rule reads)." },
     CodeInfo { code: UnknownSetting, id: "Q106", severity: Error, title: "unknown setting",
@@ -168,6 +172,14 @@ pub const TABLE: &[CodeInfo] = &[
         explanation: "Part of the policy has no request in the chosen target (the ibm-api plan covers the IAM, resource controller, catalog and user management APIs; the audit's Activity Tracker route is not among them). It is left out of that output; the terraform target includes it." },
     CodeInfo { code: IdpNotCreated, id: "Q504", severity: Warning, title: "identity provider neither created nor given",
         explanation: "An `appid` identity provider that is not `existing` is created as an App ID instance (service `appid`) in its `region`, and its rules name that instance's realm. Without a region qpol cannot create it, and without `realm` or `tenant` it cannot name an existing one: the realm becomes an input at apply time (`idp_realm_NAME`). Give the region to create it, or mark it `existing` and give its `tenant` and `region` (or `realm`)." },
+    CodeInfo { code: LimitExceeded, id: "Q601", severity: Error, title: "more than the account's IAM limit",
+        explanation: "IAM holds at most so many access groups, dynamic rules, custom roles, policies, identity providers, service IDs and users per account (IBM's \"IAM limits\" table), and refuses the create call past the limit, so an apply would stop half-way. qpol counts what the policy creates exactly as compiling does: one access group per project and group (and per extra role of its member sets), one dynamic rule per combination of the values of `in` lists (`project in [a, b, c] and team in [x, y]` is 3 x 2 = 6 rules), one policy per access group and instance or resource group it reaches, nested groups included. The message gives the figure, the limit and what counts. Limits IBM raises on request (dynamic rules, identity providers, service IDs, policies per account) are declared once raised: `account { limits { policies 8000; } }`. The others are fixed: split the organization over several accounts of an IBM Cloud enterprise." },
+    CodeInfo { code: NearLimit, id: "Q602", severity: Warning, title: "close to the account's IAM limit",
+        explanation: "The policy needs 80 % or more of an account limit (see Q601): the next projects will not fit. Plan the raise (or the split into several accounts) before the limit is reached." },
+    CodeInfo { code: PastPolicyRecommendation, id: "Q603", severity: Warning, title: "more policies than IBM recommends",
+        explanation: "IBM recommends at most 1,000 access policies per account, for the performance of access decisions; the account holds 4020. Fewer, broader policies help: a project scoping a resource group needs one policy where one per instance needs many. Declaring the account's `policies` limit (`account { limits { policies N; } }`) states that the size is deliberate and silences this warning." },
+    CodeInfo { code: RaisedFixedLimit, id: "Q604", severity: Note, title: "raised a limit IBM does not list as raisable",
+        explanation: "The policy declares a figure above IBM's for a limit that IBM's table lists as fixed (access groups, access groups per user, custom roles, policies per subject, users). qpol accepts it, as an agreement with IBM support can allow it, but it is not granted by a support case of the usual kind: make sure IBM confirmed it for this account." },
 ];
 
 const UNLISTED: CodeInfo = CodeInfo {

@@ -194,6 +194,18 @@ impl<'s> Printer<'s> {
                     }
                     self.line(indent, "}", span.end(), span.end());
                 }
+                Item::Limits(l) if l.entries.is_empty() => {
+                    self.line(indent, "limits {}", span.start(), span.end())
+                }
+                Item::Limits(l) => {
+                    self.line(indent, "limits {", span.start(), span.start());
+                    let inner = format!("{indent}{INDENT}");
+                    for entry in &l.entries {
+                        let text = format!("{} {};", entry.name.value, value(&entry.value));
+                        self.line(&inner, &text, entry.span.start(), entry.span.end());
+                    }
+                    self.line(indent, "}", span.end(), span.end());
+                }
             }
             // A `;` after the item belongs to it.
             let after = crate::syntax::lexical::skip_trivia(self.source, span.end());

@@ -23,6 +23,7 @@ impl Lowerer {
         ];
         let s = self.settings(d, "account", KEYS, false, false);
         self.existing(d, false);
+        let limits = self.limits(&s.limits);
         let diags = &mut self.diags;
         let id = s.string("id", diags);
         if let Some(id) = &id {
@@ -53,6 +54,7 @@ impl Lowerer {
                 ],
             ),
             public_access_groups: choice("public_access_groups", &["enabled", "disabled"]),
+            limits,
             span: d.span,
         };
         self.model.account = Some(account);

@@ -9,10 +9,12 @@
 
 pub mod actions;
 pub mod graph;
+pub mod limits;
 mod lower;
 mod lower_allow;
 mod lower_declare;
 mod lower_decls;
+mod lower_limits;
 mod lower_units;
 mod lower_values;
 mod rule_values;
@@ -79,6 +81,8 @@ pub struct Account {
     pub service_id_creation: Option<Located<Text>>,
     pub mfa: Option<Located<Text>>,
     pub public_access_groups: Option<Located<Text>>,
+    /// Raised IAM limits (`limits { policies 8000; }`).
+    pub limits: Vec<limits::DeclaredLimit>,
     #[serde(skip)]
     pub span: Span,
 }

@@ -3,7 +3,7 @@
 
 use super::{Located, Text};
 use crate::diag::{did_you_mean, Code, Diagnostic, Label};
-use crate::syntax::ast::{Attributes, Block, Item, Members, Setting, Value};
+use crate::syntax::ast::{Attributes, Block, Item, Limits, Members, Setting, Value};
 
 pub(super) struct Settings<'a> {
     settings: Vec<&'a Setting>,
@@ -11,6 +11,8 @@ pub(super) struct Settings<'a> {
     misspelt: Vec<&'static str>,
     pub members: Vec<&'a Members>,
     pub attributes: Vec<&'a Attributes>,
+    /// `limits { }` blocks: only the account has them.
+    pub limits: Vec<&'a Limits>,
 }
 
 /// What a block may hold besides the listed settings.
@@ -32,6 +34,7 @@ impl<'a> Settings<'a> {
             misspelt: Vec::new(),
             members: Vec::new(),
             attributes: Vec::new(),
+            limits: Vec::new(),
         };
         let Some(block) = block else { return out };
         for item in &block.items {
@@ -100,6 +103,8 @@ impl<'a> Settings<'a> {
                 Item::Attributes(a) if allowed.attributes => out.attributes.push(a),
                 Item::Members(m) => diags.push(not_here(allowed.kind, "members", m.span)),
                 Item::Attributes(a) => diags.push(not_here(allowed.kind, "attributes", a.span)),
+                Item::Limits(l) if allowed.kind == "account" => out.limits.push(l),
+                Item::Limits(l) => diags.push(not_here(allowed.kind, "limits", l.span)),
             }
         }
         out
@@ -238,6 +243,7 @@ fn not_here(kind: &str, what: &str, span: crate::diag::Span) -> Diagnostic {
     )
     .with_help(match what {
         "members" => "only projects and groups have members",
+        "limits" => "limits belong to the account: `account { limits { policies 8000; } }`",
         _ => "only users have attributes",
     })
 }

@@ -124,6 +124,7 @@ pub enum Item {
     Setting(Setting),
     Members(Members),
     Attributes(Attributes),
+    Limits(Limits),
 }
 
 impl Item {
@@ -132,6 +133,7 @@ impl Item {
             Item::Setting(s) => s.span,
             Item::Members(m) => m.span,
             Item::Attributes(a) => a.span,
+            Item::Limits(l) => l.span,
         }
     }
 }
@@ -172,6 +174,21 @@ pub struct Attributes {
 pub struct Attribute {
     pub name: Name,
     pub value: AttrValue,
+    pub span: Span,
+}
+
+/// `limits { policies 8000; dynamic_rules_per_group 20 }` in an account.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub entries: Vec<Limit>,
+    pub span: Span,
+}
+
+/// `NAME VALUE`: the value is checked to be a number when lowered.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    pub name: Name,
+    pub value: Value,
     pub span: Span,
 }
 

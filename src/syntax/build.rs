@@ -104,6 +104,7 @@ impl Builder<'_> {
             }
             Rule::members => Some(Item::Members(self.members(pair))),
             Rule::attributes => Some(Item::Attributes(self.attributes(pair))),
+            Rule::limits => Some(Item::Limits(self.limits(pair))),
             _ => None,
         }
     }
@@ -164,6 +165,31 @@ impl Builder<'_> {
             });
         }
         Attributes {
+            entries: fitted(entries),
+            span,
+        }
+    }
+
+    fn limits(&mut self, pair: Pair<'_, Rule>) -> Limits {
+        let span = self.span(&pair);
+        let mut entries = Vec::new();
+        for limit in pair.into_inner().filter(|p| p.as_rule() == Rule::limit) {
+            let limit_span = self.span(&limit);
+            let mut parts = limit.into_inner();
+            let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let name = self.name(name);
+            let Some(value) = self.value(value) else {
+                continue;
+            };
+            entries.push(Limit {
+                name,
+                value,
+                span: limit_span,
+            });
+        }
+        Limits {
             entries: fitted(entries),
             span,
         }

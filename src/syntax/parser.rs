@@ -439,7 +439,7 @@ fn help_for(positives: &[Rule], found: &str) -> String {
     } else if found == "=" || found == ":" {
         "settings are written `key value;`, without `=` or `:`".into()
     } else if found == "{" || found == "<" {
-        "blocks do not nest, except `attributes { }` inside a user".into()
+        "blocks do not nest, except `attributes { }` inside a user and `limits { }` inside the account".into()
     } else if expects(Rule::operator) {
         "conditions are `CLAIM OPERATOR \"value\"`, e.g. `project contains \"ml\"`".into()
     } else if expects(Rule::kw_on) || expects(Rule::verdict) {
@@ -520,6 +520,8 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::members | Rule::kw_members => "`members`",
         Rule::attributes | Rule::kw_attributes => "`attributes`",
         Rule::attribute => "an attribute `NAME \"value\"`",
+        Rule::limits | Rule::kw_limits => "`limits`",
+        Rule::limit => "a limit `NAME NUMBER`",
         Rule::rule | Rule::kw_where => "`where`",
         Rule::kw_from => "`from`",
         Rule::kw_and => "`and`",
