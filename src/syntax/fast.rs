@@ -28,8 +28,10 @@ pub(super) fn statement(
     text: &str,
     start: usize,
     diagnostics: &mut Vec<Diagnostic>,
+    scratch: &mut Scratch,
 ) -> Option<(Statement, usize)> {
     let mark = diagnostics.len();
+    scratch.clear();
     let mut cursor = Cursor {
         file,
         text,
@@ -37,6 +39,7 @@ pub(super) fn statement(
         pos: start,
         diagnostics,
         bom: false,
+        scratch,
     };
     match cursor.statement() {
         Some(statement) if !cursor.bom => Some((statement, cursor.pos)),
@@ -44,6 +47,30 @@ pub(super) fn statement(
             cursor.diagnostics.truncate(mark);
             None
         }
+    }
+}
+
+/// Lists being read, kept from one statement to the next: each list of the
+/// tree is collected here, then copied out in one allocation of its exact
+/// size (no growing, no spare capacity).
+#[derive(Default)]
+pub(super) struct Scratch {
+    items: Vec<Item>,
+    values: Vec<Value>,
+    strings: Vec<Spanned<Text>>,
+    entries: Vec<Attribute>,
+    sources: Vec<MemberSource>,
+    conditions: Vec<Condition>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.items.clear();
+        self.values.clear();
+        self.strings.clear();
+        self.entries.clear();
+        self.sources.clear();
+        self.conditions.clear();
     }
 }
 
@@ -56,6 +83,7 @@ struct Cursor<'t, 'd> {
     /// Whether a byte-order mark stopped [`Cursor::skip`]: pest skips it
     /// as whitespace, so the statement is left to pest.
     bom: bool,
+    scratch: &'d mut Scratch,
 }
 
 /// Can a name start with this byte? (`ASCII_ALPHANUMERIC | "_"`)
@@ -157,11 +185,12 @@ impl<'t> Cursor<'t, '_> {
         if !self.punct(b'[') {
             return None;
         }
-        let mut values = Vec::new();
+        let mark = self.scratch.strings.len();
         self.skip();
         if !self.punct(b']') {
             loop {
-                values.push(self.string()?);
+                let value = self.string()?;
+                self.scratch.strings.push(value);
                 self.skip();
                 if self.punct(b',') {
                     self.skip();
@@ -175,7 +204,7 @@ impl<'t> Cursor<'t, '_> {
                 }
             }
         }
-        values.shrink_to_fit();
+        let values = self.scratch.strings.drain(mark..).collect();
         Some(Spanned::new(values, self.span(start, self.pos)))
     }
 
@@ -243,7 +272,7 @@ impl<'t> Cursor<'t, '_> {
             _ => return None,
         };
         self.pos += 1;
-        let mut items = Vec::new();
+        let mark = self.scratch.items.len();
         loop {
             self.skip();
             if self.punct(close) {
@@ -252,21 +281,28 @@ impl<'t> Cursor<'t, '_> {
             match self.word() {
                 "attributes" => {
                     if let Some(attributes) = self.attempt(Self::attributes) {
-                        items.push(Item::Attributes(attributes));
+                        self.scratch.items.push(Item::Attributes(attributes));
                         self.skip();
                         self.punct(b';');
                         continue;
                     }
                     // `attributes` as a setting's key.
-                    items.push(Item::Setting(self.setting()?));
+                    let setting = self.setting()?;
+                    self.scratch.items.push(Item::Setting(setting));
                 }
-                "members" => match self.attempt(Self::members) {
-                    Some(members) => items.push(Item::Members(members)),
-                    None => items.push(Item::Setting(self.setting()?)),
-                },
+                "members" => {
+                    let item = match self.attempt(Self::members) {
+                        Some(members) => Item::Members(members),
+                        None => Item::Setting(self.setting()?),
+                    };
+                    self.scratch.items.push(item);
+                }
                 // A form added to the grammar in parallel: pest knows it.
                 "limits" => return None,
-                _ => items.push(Item::Setting(self.setting()?)),
+                _ => {
+                    let setting = self.setting()?;
+                    self.scratch.items.push(Item::Setting(setting));
+                }
             }
             self.skip();
             // `;`, or the closing bracket (read by the next turn).
@@ -274,7 +310,7 @@ impl<'t> Cursor<'t, '_> {
                 return None;
             }
         }
-        items.shrink_to_fit();
+        let items = self.scratch.items.drain(mark..).collect();
         Some(Block {
             delimiter,
             items,
@@ -299,14 +335,15 @@ impl<'t> Cursor<'t, '_> {
         let key = self.name()?;
         let start = key.span.start();
         let mut end = self.pos;
-        let mut values = Vec::new();
+        let mark = self.scratch.values.len();
         self.skip();
         if self
             .peek()
             .is_some_and(|b| b == b'"' || b == b'[' || starts_name(b))
         {
             loop {
-                values.push(self.value()?);
+                let value = self.value()?;
+                self.scratch.values.push(value);
                 end = self.pos;
                 self.skip();
                 if !self.punct(b',') {
@@ -316,7 +353,7 @@ impl<'t> Cursor<'t, '_> {
             }
         }
         self.pos = end;
-        values.shrink_to_fit();
+        let values = self.scratch.values.drain(mark..).collect();
         Some(Setting {
             key,
             values,
@@ -340,7 +377,7 @@ impl<'t> Cursor<'t, '_> {
         if !self.punct(b'{') {
             return None;
         }
-        let mut entries = Vec::new();
+        let mark = self.scratch.entries.len();
         loop {
             self.skip();
             if self.punct(b'}') {
@@ -360,13 +397,13 @@ impl<'t> Cursor<'t, '_> {
                 _ => return None,
             };
             let span = self.span(name.span.start(), self.pos);
-            entries.push(Attribute { name, value, span });
+            self.scratch.entries.push(Attribute { name, value, span });
             self.skip();
             if !self.punct(b';') && !self.punct(b',') && self.peek() != Some(b'}') {
                 return None;
             }
         }
-        entries.shrink_to_fit();
+        let entries = self.scratch.entries.drain(mark..).collect();
         Some(Attributes {
             entries,
             span: self.span(start, self.pos),
@@ -377,11 +414,12 @@ impl<'t> Cursor<'t, '_> {
     fn members(&mut self) -> Option<Members> {
         let start = self.pos;
         self.pos += "members".len();
-        let mut sources = Vec::new();
+        let mark = self.scratch.sources.len();
         let mut end;
         loop {
             self.skip();
-            sources.push(self.member_source()?);
+            let source = self.member_source()?;
+            self.scratch.sources.push(source);
             end = self.pos;
             self.skip();
             if !self.punct(b',') {
@@ -397,7 +435,7 @@ impl<'t> Cursor<'t, '_> {
             None
         };
         self.pos = end;
-        sources.shrink_to_fit();
+        let sources = self.scratch.sources.drain(mark..).collect();
         Some(Members {
             sources,
             role,
@@ -443,11 +481,12 @@ impl<'t> Cursor<'t, '_> {
         if !self.keyword("where") {
             return None;
         }
-        let mut conditions = Vec::new();
+        let mark = self.scratch.conditions.len();
         let mut end;
         loop {
             self.skip();
-            conditions.push(self.condition()?);
+            let condition = self.condition()?;
+            self.scratch.conditions.push(condition);
             end = self.pos;
             self.skip();
             if !self.keyword("and") {
@@ -458,9 +497,9 @@ impl<'t> Cursor<'t, '_> {
         // and comments after a lone condition in the rule's span (and only
         // then): the repetition's first attempt is not undone. The cursor
         // stays after the last token.
+        let conditions: Vec<Condition> = self.scratch.conditions.drain(mark..).collect();
         let span_end = if conditions.len() == 1 { self.pos } else { end };
         self.pos = end;
-        conditions.shrink_to_fit();
         Some(super::ast::Rule {
             idp,
             conditions,

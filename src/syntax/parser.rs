@@ -107,6 +107,13 @@ fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
         comments: lexical::comments(file, text),
         ..Parsed::default()
     };
+    // The first part's statements are kept in place, the others appended.
+    parsed.file.statements.reserve_exact(
+        parts
+            .iter()
+            .map(|(part, _)| part.file.statements.len())
+            .sum(),
+    );
     let mut read_fast = 0;
     for (part, fast) in parts {
         read_fast += fast;
@@ -171,10 +178,11 @@ fn parse_range(file: FileId, text: &str, start: usize, end: usize, fast: bool) -
     let mut pos = skip_trivia(text, start).min(end);
     let mut errors = 0;
     let chunk = text.get(..end).filter(|_| fast);
+    let mut scratch = super::fast::Scratch::default();
     while pos < end {
-        if let Some(read) = chunk
-            .and_then(|chunk| super::fast::statement(file, chunk, pos, &mut parsed.diagnostics))
-        {
+        if let Some(read) = chunk.and_then(|chunk| {
+            super::fast::statement(file, chunk, pos, &mut parsed.diagnostics, &mut scratch)
+        }) {
             let (statement, statement_end) = read;
             parsed.file.statements.push(statement);
             read_fast += 1;
