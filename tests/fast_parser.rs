@@ -380,3 +380,19 @@ proptest! {
         prop_assert!(fast == pest, "{}\n--- input:\n{}", similar_lines(&pest, &fast), text);
     }
 }
+
+#[test]
+fn forms_added_in_parallel_are_left_to_pest() {
+    // `allow ...` statements and `limits { }` blocks are parsed by pest
+    // alone, whatever the grammar makes of them.
+    for text in [
+        "allow delete QR-old;",
+        "allow Q201 on project p \"reviewed\";",
+        "account a { limits { projects 10; } }",
+        "project p { limits 3; }",
+    ] {
+        let (_, read_fast) = qpol::syntax::parse_file_counting_fast(FileId(0), text);
+        assert_eq!(read_fast, 0, "{text}");
+        assert_same(text, text);
+    }
+}
