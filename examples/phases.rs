@@ -10,7 +10,8 @@
 //! printing). `pest-only` parses with the grammar alone, for comparison.
 //!
 //! Memory is shown as live heap bytes and allocations (counted by a wrapper
-//! around the allocator the CLI uses) and as the process' resident size.
+//! around the allocator the CLI uses), the most heap live at once during
+//! the stage, and the process' resident size (now and peak).
 #![allow(clippy::unwrap_used)]
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -19,11 +20,14 @@ use std::time::Instant;
 struct Counting;
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 static LIVE_BLOCKS: AtomicUsize = AtomicUsize::new(0);
+/// The most bytes live at once since the last [`memory`] call.
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call unchanged to mimalloc, only counting.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+        let live = LIVE_BYTES.fetch_add(layout.size(), Relaxed) + layout.size();
+        PEAK_BYTES.fetch_max(live, Relaxed);
         LIVE_BLOCKS.fetch_add(1, Relaxed);
         unsafe { mimalloc::MiMalloc.alloc(layout) }
     }
@@ -51,8 +55,9 @@ fn memory() -> String {
             / 1024
     };
     format!(
-        "heap {} MB in {} blocks, rss {} MB, peak {} MB",
+        "heap {} MB (peak {} MB) in {} blocks, rss {} MB, peak {} MB",
         LIVE_BYTES.load(Relaxed) >> 20,
+        PEAK_BYTES.swap(LIVE_BYTES.load(Relaxed), Relaxed) >> 20,
         LIVE_BLOCKS.load(Relaxed),
         get("VmRSS:"),
         get("VmHWM:")
@@ -72,6 +77,7 @@ fn main() {
         pest_only
     );
     drop(text);
+    PEAK_BYTES.store(LIVE_BYTES.load(Relaxed), Relaxed);
 
     let t = Instant::now();
     let policy = qpol::load(path).unwrap();
