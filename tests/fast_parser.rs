@@ -396,3 +396,12 @@ fn forms_added_in_parallel_are_left_to_pest() {
         assert_same(text, text);
     }
 }
+
+#[test]
+fn statement_lines_estimate_the_statements_of_a_file() {
+    use qpol::syntax::lexical::statement_lines;
+    let text = "# c\nproject a { x y; }\n  role r {\n  actions a;\n}\nuser u;\n\n";
+    assert_eq!(statement_lines(text, 0, text.len()), 3);
+    assert_eq!(statement_lines(text, 4, 23), 1);
+    assert_eq!(statement_lines(text, 3, 2), 0);
+}

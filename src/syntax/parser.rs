@@ -68,8 +68,12 @@ fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
     let mut bounds = vec![0];
     bounds.extend(lexical::statement_boundaries(text, wanted));
     bounds.push(text.len());
+    // Room for every statement of the file in the first part's vector, so
+    // that the others are appended without growing it (an estimate: the
+    // lines that start with a statement keyword).
+    let room = lexical::statement_lines(text, 0, text.len());
     let parts: Vec<(Parsed, usize)> = if bounds.len() == 2 {
-        vec![parse_range(file, text, 0, text.len(), fast)]
+        vec![parse_range(file, text, (0, text.len()), fast, room)]
     } else {
         // The first chunk is parsed on this thread: its memory is then reused
         // by the model when lowering frees the syntax tree.
@@ -89,38 +93,32 @@ fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
                 .map(|&(start, end)| {
                     (
                         (start, end),
-                        scope.spawn(move || parse_range(file, text, start, end, fast)),
+                        scope.spawn(move || {
+                            let room = lexical::statement_lines(text, start, end);
+                            parse_range(file, text, (start, end), fast, room)
+                        }),
                     )
                 })
                 .collect();
             let (start, end) = ranges.first().copied().unwrap_or((0, 0));
-            let mut parts = vec![parse_range(file, text, start, end, fast)];
+            let mut parts = vec![parse_range(file, text, (start, end), fast, room)];
             // A chunk whose thread failed is parsed again here: no statement is lost.
             parts.extend(handles.into_iter().map(|((start, end), h)| {
                 h.join()
-                    .unwrap_or_else(|_| parse_range(file, text, start, end, fast))
+                    .unwrap_or_else(|_| parse_range(file, text, (start, end), fast, 0))
             }));
             parts
         })
     };
-    let mut parsed = Parsed {
-        comments: lexical::comments(file, text),
-        ..Parsed::default()
-    };
-    // The first part's statements are kept in place, the others appended.
-    parsed.file.statements.reserve_exact(
-        parts
-            .iter()
-            .map(|(part, _)| part.file.statements.len())
-            .sum(),
-    );
-    let mut read_fast = 0;
+    let mut parts = parts.into_iter();
+    let (mut parsed, mut read_fast) = parts.next().unwrap_or_default();
     for (part, fast) in parts {
         read_fast += fast;
         parsed.file.statements.extend(part.file.statements);
         parsed.diagnostics.extend(part.diagnostics);
         parsed.broken.extend(part.broken);
     }
+    parsed.comments = lexical::comments(file, text);
     limit_errors(file, &mut parsed);
     report_hidden(file, text, &mut parsed);
     (parsed, read_fast)
@@ -172,8 +170,16 @@ fn limit_errors(file: FileId, parsed: &mut Parsed) {
 }
 
 /// Parse the statements of `text[start..end]` (spans are file offsets).
-fn parse_range(file: FileId, text: &str, start: usize, end: usize, fast: bool) -> (Parsed, usize) {
+/// `room`: how many statements to make room for at once.
+fn parse_range(
+    file: FileId,
+    text: &str,
+    (start, end): (usize, usize),
+    fast: bool,
+    room: usize,
+) -> (Parsed, usize) {
     let mut parsed = Parsed::default();
+    parsed.file.statements.reserve(room);
     let mut read_fast = 0;
     let mut pos = skip_trivia(text, start).min(end);
     let mut errors = 0;
