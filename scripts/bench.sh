@@ -1,5 +1,24 @@
 #!/usr/bin/env bash
-# Prints the checker's figures on synthetic organizations (release build).
+# Prints the checker's figures on synthetic organizations (release build):
+# first each phase of `qpol check` on the 20,000-project / 100,000-user org
+# (time, heap, resident memory: examples/phases.rs), then the end-to-end
+# `qpol check` figures (wall time, peak memory) and the other benchmarks
+# (benches/check.rs). `scripts/bench.sh phases` prints the phases only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cargo build --release --quiet --bin qpol --example synth_org --example phases
+org=$(mktemp --suffix=.qpol)
+trap 'rm -f "$org"' EXIT
+target/release/examples/synth_org 20000 100000 10 > "$org"
+echo "== phases of qpol check, 20k projects / 100k users ($(du -h "$org" | cut -f1))"
+target/release/examples/phases "$org"
+echo
+echo "== qpol check end to end (3 runs: wall, peak RSS)"
+for _ in 1 2 3; do
+    /usr/bin/time -f "%e s  %M KB" target/release/qpol check "$org" --format json > /dev/null
+done
+if [ "${1:-}" = phases ]; then
+    exit 0
+fi
+echo
 cargo bench --bench check

@@ -176,8 +176,16 @@ fn limit_shown(limit: u64) -> String {
 
 /// Read at most `limit` bytes of `reader`; more is an error.
 pub fn read_capped(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_capped_into(reader, limit, Vec::new())
+}
+
+/// [`read_capped`] into `bytes` (empty, perhaps with capacity reserved).
+fn read_capped_into(
+    reader: impl std::io::Read,
+    limit: u64,
+    mut bytes: Vec<u8>,
+) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)?;
@@ -206,7 +214,13 @@ pub fn read_named(path: &Path) -> std::io::Result<Vec<u8>> {
     if meta.is_dir() {
         return Err(std::io::Error::other("it is a folder"));
     }
-    read_capped(std::fs::File::open(path)?, max_input_bytes())
+    let file = std::fs::File::open(path)?;
+    if meta.is_file() {
+        // Room for the whole file at once: no copies as the buffer grows.
+        let size = usize::try_from(meta.len().min(max_input_bytes())).unwrap_or(0);
+        return read_capped_into(file, max_input_bytes(), Vec::with_capacity(size + 1));
+    }
+    read_capped(file, max_input_bytes())
 }
 
 /// Read standard input, up to [`max_input_bytes`].
@@ -225,8 +239,14 @@ impl Policy {
     }
 
     pub fn add_text(&mut self, name: &str, text: &str) -> FileId {
-        let id = self.sources.add(name, text);
-        let parsed = parse_file(id, text);
+        self.add_source(name, text)
+    }
+
+    /// Keep the text in the source map (one copy of it) and parse it there.
+    fn add_source(&mut self, name: &str, text: impl Into<std::sync::Arc<str>>) -> FileId {
+        let text: std::sync::Arc<str> = text.into();
+        let id = self.sources.add(name, std::sync::Arc::clone(&text));
+        let parsed = parse_file(id, &text);
         self.files.push((id, parsed));
         id
     }
@@ -234,7 +254,8 @@ impl Policy {
     /// Add a file's bytes; bytes that are not UTF-8 give Q003 at the first bad byte.
     pub fn add_bytes(&mut self, name: &str, bytes: Vec<u8>) -> FileId {
         match String::from_utf8(bytes) {
-            Ok(text) => self.add_text(name, &text),
+            // The bytes are freed as soon as the source map holds the text.
+            Ok(text) => self.add_source(name, text),
             Err(error) => {
                 let valid_up_to = error.utf8_error().valid_up_to();
                 let bytes = error.into_bytes();

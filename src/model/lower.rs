@@ -47,21 +47,26 @@ pub fn lower_owned(
         cx.broken.insert((namespace, name));
     }
     cx.reserve(&files);
-    let mut declared = Vec::with_capacity(files.iter().map(Vec::len).sum());
+    // Every name is declared first; the declarations stay where they are
+    // (no second vector of them) and are dropped once read.
+    let mut indices = Vec::with_capacity(files.iter().map(Vec::len).sum());
+    for statement in files.iter().flatten() {
+        if let Statement::Declaration(d) = statement {
+            indices.push(cx.declare(d));
+        }
+    }
+    cx.add_presets();
+    let mut indices = indices.into_iter();
     let mut others = Vec::new();
     for statement in files.into_iter().flatten() {
         match statement {
             Statement::Declaration(d) => {
-                if let Some(index) = cx.declare(&d) {
-                    declared.push((d, index));
+                if let Some(Some(index)) = indices.next() {
+                    cx.fill(&d, index);
                 }
             }
             other => others.push(other),
         }
-    }
-    cx.add_presets();
-    for (decl, index) in declared {
-        cx.fill(&decl, index);
     }
     for statement in &others {
         match statement {

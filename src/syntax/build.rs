@@ -380,7 +380,12 @@ fn tight_len(text: &str) -> usize {
 
 /// Resolve escapes; `start` is the file offset of `raw`. Unknown escapes are
 /// reported (Q002) and kept as written.
-fn unescape(raw: &str, start: usize, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Text {
+pub(super) fn unescape(
+    raw: &str,
+    start: usize,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Text {
     if !raw.contains('\\') {
         return Text::from(raw);
     }

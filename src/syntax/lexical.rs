@@ -133,6 +133,22 @@ pub fn word_at(text: &str, pos: usize) -> &str {
     text.get(pos..end).unwrap_or("")
 }
 
+/// How many lines of `text[start..end]` start (after blanks) with a
+/// statement keyword: about how many statements it holds.
+pub fn statement_lines(text: &str, start: usize, end: usize) -> usize {
+    let Some(part) = text.get(start..end) else {
+        return 0;
+    };
+    part.split('\n')
+        .filter(|line| {
+            keyword_at(
+                line,
+                line.len() - line.trim_start_matches([' ', '\t']).len(),
+            )
+        })
+        .count()
+}
+
 /// Does a statement keyword start at `pos`?
 pub fn keyword_at(text: &str, pos: usize) -> bool {
     STATEMENT_KEYWORDS.contains(&word_at(text, pos))

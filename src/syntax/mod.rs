@@ -3,9 +3,10 @@
 
 pub mod ast;
 mod build;
+mod fast;
 mod hidden;
 pub mod lexical;
 mod parser;
 mod recovery;
 
-pub use parser::{parse_file, Parsed};
+pub use parser::{parse_file, parse_file_counting_fast, parse_file_pest_only, Parsed};

@@ -42,14 +42,38 @@ const MAX_CHUNKS: usize = 2;
 ///
 /// A large file is cut at statement boundaries (a statement keyword at the
 /// start of a line, outside any bracket) into at most [`MAX_CHUNKS`] chunks
-/// parsed on their own threads; the results are joined in order.
+/// parsed on their own threads; the results are joined in order. Each
+/// statement is first read by the hand-written parser (`fast.rs`); one it
+/// gives up on is parsed by the pest grammar.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    parse(file, text, true).0
+}
+
+/// [`parse_file`] with the pest grammar alone, for every statement: the
+/// reference the fast path is tested (and fuzzed) against. Its result is
+/// always the same as [`parse_file`]'s.
+pub fn parse_file_pest_only(file: FileId, text: &str) -> Parsed {
+    parse(file, text, false).0
+}
+
+/// [`parse_file`], and how many statements the fast path read (the others
+/// were parsed by pest): for tests of its coverage.
+#[doc(hidden)]
+pub fn parse_file_counting_fast(file: FileId, text: &str) -> (Parsed, usize) {
+    parse(file, text, true)
+}
+
+fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
     let wanted = (text.len() / CHUNK_BYTES).clamp(1, MAX_CHUNKS);
     let mut bounds = vec![0];
     bounds.extend(lexical::statement_boundaries(text, wanted));
     bounds.push(text.len());
-    let parts: Vec<Parsed> = if bounds.len() == 2 {
-        vec![parse_range(file, text, 0, text.len())]
+    // Room for every statement of the file in the first part's vector, so
+    // that the others are appended without growing it (an estimate: the
+    // lines that start with a statement keyword).
+    let room = lexical::statement_lines(text, 0, text.len());
+    let parts: Vec<(Parsed, usize)> = if bounds.len() == 2 {
+        vec![parse_range(file, text, (0, text.len()), fast, room)]
     } else {
         // The first chunk is parsed on this thread: its memory is then reused
         // by the model when lowering frees the syntax tree.
@@ -69,32 +93,35 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                 .map(|&(start, end)| {
                     (
                         (start, end),
-                        scope.spawn(move || parse_range(file, text, start, end)),
+                        scope.spawn(move || {
+                            let room = lexical::statement_lines(text, start, end);
+                            parse_range(file, text, (start, end), fast, room)
+                        }),
                     )
                 })
                 .collect();
             let (start, end) = ranges.first().copied().unwrap_or((0, 0));
-            let mut parts = vec![parse_range(file, text, start, end)];
+            let mut parts = vec![parse_range(file, text, (start, end), fast, room)];
             // A chunk whose thread failed is parsed again here: no statement is lost.
             parts.extend(handles.into_iter().map(|((start, end), h)| {
                 h.join()
-                    .unwrap_or_else(|_| parse_range(file, text, start, end))
+                    .unwrap_or_else(|_| parse_range(file, text, (start, end), fast, 0))
             }));
             parts
         })
     };
-    let mut parsed = Parsed {
-        comments: lexical::comments(file, text),
-        ..Parsed::default()
-    };
-    for part in parts {
+    let mut parts = parts.into_iter();
+    let (mut parsed, mut read_fast) = parts.next().unwrap_or_default();
+    for (part, fast) in parts {
+        read_fast += fast;
         parsed.file.statements.extend(part.file.statements);
         parsed.diagnostics.extend(part.diagnostics);
         parsed.broken.extend(part.broken);
     }
+    parsed.comments = lexical::comments(file, text);
     limit_errors(file, &mut parsed);
     report_hidden(file, text, &mut parsed);
-    parsed
+    (parsed, read_fast)
 }
 
 /// Add the hidden characters of the text (Q006, Q007); a syntax error at a
@@ -143,11 +170,31 @@ fn limit_errors(file: FileId, parsed: &mut Parsed) {
 }
 
 /// Parse the statements of `text[start..end]` (spans are file offsets).
-fn parse_range(file: FileId, text: &str, start: usize, end: usize) -> Parsed {
+/// `room`: how many statements to make room for at once.
+fn parse_range(
+    file: FileId,
+    text: &str,
+    (start, end): (usize, usize),
+    fast: bool,
+    room: usize,
+) -> (Parsed, usize) {
     let mut parsed = Parsed::default();
+    parsed.file.statements.reserve(room);
+    let mut read_fast = 0;
     let mut pos = skip_trivia(text, start).min(end);
     let mut errors = 0;
+    let chunk = text.get(..end).filter(|_| fast);
+    let mut scratch = super::fast::Scratch::default();
     while pos < end {
+        if let Some(read) = chunk.and_then(|chunk| {
+            super::fast::statement(file, chunk, pos, &mut parsed.diagnostics, &mut scratch)
+        }) {
+            let (statement, statement_end) = read;
+            parsed.file.statements.push(statement);
+            read_fast += 1;
+            pos = skip_trivia(text, statement_end.max(pos + 1)).min(end);
+            continue;
+        }
         let Some(rest) = text.get(pos..end) else {
             break;
         };
@@ -192,7 +239,7 @@ fn parse_range(file: FileId, text: &str, start: usize, end: usize) -> Parsed {
             }
         }
     }
-    parsed
+    (parsed, read_fast)
 }
 
 /// `KIND NAME` at the start of a statement that failed to parse.
