@@ -236,6 +236,10 @@ pub struct Diagnostic {
     /// The model entities the finding is about, beyond the declaration its
     /// primary span lies in (an `allow CODE on ...` matches either).
     pub subjects: Vec<Entity>,
+    /// Q201: the projects or groups whose users the rule admits by accident.
+    /// An acknowledgement that names them (`allow Q201 on project ml for
+    /// project ml-vision "..."`) covers the finding only if it names each.
+    pub admitted: Vec<Entity>,
     /// Set when an `allow CODE ...` acknowledges the finding: it is then
     /// not printed for people and counts toward nothing.
     pub suppressed: Option<Suppression>,
@@ -271,6 +275,7 @@ impl Diagnostic {
             help: None,
             suggestion: None,
             subjects: Vec::new(),
+            admitted: Vec::new(),
             suppressed: None,
         }
     }
@@ -284,6 +289,12 @@ impl Diagnostic {
     /// Adds the model entities the finding is about.
     pub fn about(mut self, subjects: impl IntoIterator<Item = Entity>) -> Diagnostic {
         self.subjects.extend(subjects);
+        self
+    }
+
+    /// Adds the projects or groups a rule admits by accident (Q201).
+    pub fn admitting(mut self, admitted: impl IntoIterator<Item = Entity>) -> Diagnostic {
+        self.admitted.extend(admitted);
         self
     }
 
