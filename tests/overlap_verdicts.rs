@@ -87,3 +87,20 @@ fn a_rule_admitting_many_projects_names_five_and_counts_the_rest() {
     assert_eq!(summary.admitted, rest);
     assert!(of_p1.iter().all(|d| d.severity == Severity::Warning));
 }
+
+#[test]
+fn explain_q201_names_the_admitted_values_and_the_identity_provider_rule() {
+    let info = Code::OverlappingRule.info();
+    for needle in [
+        "equals_ignore_case",
+        "same identity provider",
+        "does not count",
+        "allow Q201 on project ml for project chemlab",
+    ] {
+        assert!(
+            info.explanation.contains(needle),
+            "{needle}: {}",
+            info.explanation
+        );
+    }
+}
