@@ -104,3 +104,17 @@ fn explain_q201_names_the_admitted_values_and_the_identity_provider_rule() {
         );
     }
 }
+
+#[test]
+fn a_contains_of_the_whole_case_insensitive_value_admits_the_rules_own_users() {
+    // Users carrying `ML` are the ones `equals_ignore_case "ml"` expects: no trap.
+    let text = r#"
+idp a { region us-south; attribute project; }
+instance QR-ml { plan standard; region us-east; }
+instance QR-v { plan standard; region us-east; }
+project ml { instances QR-ml; members where project contains "ML"; role writer; }
+project mlv { instances QR-v; members where project equals_ignore_case "ml"; role reader; }
+"#;
+    let (_, found) = q201(text);
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -313,6 +313,12 @@ fn pairs(model: &Model, attackers: &[Attacker<'_>], groups: &[Group<'_>]) -> Vec
             &mut plain
         };
         scanner.distinct_in(&group.carried, |p| {
+            // A CONTAINS of a case variant of the whole value admits the rule's own users.
+            let whole_variant = group.kind == Kind::Fold
+                && folded_patterns.get(p).is_some_and(|f| *f == group.carried);
+            if whole_variant {
+                return;
+            }
             for &a in holders.get(p).map_or(&[][..], Vec::as_slice) {
                 let Some(attacker) = attackers.get(a) else {
                     continue;
