@@ -5,7 +5,9 @@
 //! every planted substring overlap is reported (Q201); then `compile` and
 //! `fmt --check` / `fmt` figures (2k, 5k, 20k projects and a 50 MB file),
 //! and `check` / `compile` of chains of 16,000 and 100,000 nested groups
-//! (only those: `cargo bench --bench check -- chain`).
+//! (only those: `cargo bench --bench check -- chain`), and `check` of
+//! chains of nested substrings, Q201's worst case (only those:
+//! `cargo bench --bench check -- substrings`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,6 +28,11 @@ fn main() {
     ];
     let dir = std::env::temp_dir().join(format!("qpol-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    if std::env::args().any(|a| a == "substrings") {
+        substring_chain_figures(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     if std::env::args().any(|a| a == "chain") {
         deep_chain_figures(&dir);
         let _ = std::fs::remove_dir_all(&dir);
@@ -68,6 +75,7 @@ fn main() {
     compile_figures(&dir, &sizes_for_compile());
     fmt_figures(&dir);
     deep_chain_figures(&dir);
+    substring_chain_figures(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     if !ok {
         eprintln!("some planted overlaps were not reported");
@@ -284,5 +292,48 @@ fn deep_chain_figures(dir: &std::path::Path) {
     }
     if let [t1, t2] = times[..] {
         println!("compile growth for x6.25 depth: time x{:.1}", t2 / t1);
+    }
+}
+
+/// `check` of a chain of substrings: project p_i `contains "a"` repeated i
+/// times, so every value occurs O(i) times in each longer one (Q201's worst
+/// case: N=1500, 1.2 MB, took 7 min 53 s before the distinct-substring scan).
+#[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
+fn substring_chain_figures(dir: &std::path::Path) {
+    println!(
+        "\n{:<16} {:>9} {:>9} {:>9}",
+        "substring chain", "input MB", "check s", "peak MB"
+    );
+    for n in [400, 1_500] {
+        let mut text = String::from(
+            "idp org-users { kind appid; region us-south; attribute project; }\n\
+             instance QR-x { plan standard; region us-east; }\n",
+        );
+        for i in 1..=n {
+            text.push_str(&format!(
+                "project p{i} {{ instances QR-x; members where project contains \"{}\"; role reader; }}\n",
+                "a".repeat(i)
+            ));
+        }
+        let path = dir.join(format!("substrings-{n}.qpol"));
+        std::fs::write(&path, &text).unwrap();
+        let mut runs: Vec<(f64, f64)> = (0..RUNS)
+            .map(|_| {
+                let started = Instant::now();
+                let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+                    .arg("check")
+                    .arg(&path)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let (_, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
+                (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
+            })
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (secs, peak) = runs[RUNS / 2];
+        let mb = text.len() as f64 / 1e6;
+        println!("{n:<16} {mb:>9.1} {secs:>9.3} {peak:>9.1}");
     }
 }

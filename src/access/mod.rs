@@ -10,6 +10,7 @@
 
 pub mod assertions;
 pub mod index;
+pub mod substrings;
 
 use crate::model::graph::Graph;
 use crate::model::{delimit, AttrValue, CondValue, Operator};
