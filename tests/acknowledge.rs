@@ -101,11 +101,13 @@ fn acknowledged_findings_are_hidden_from_people_and_count_toward_nothing() {
         let out = qpol(&args);
         assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
         let text = stdout(&out);
-        assert!(!text.contains("Q201"), "{text}");
+        assert!(!text.contains("[Q201]"), "{text}");
         assert!(
-            text.ends_with("0 errors, 0 warnings, 0 notes (4 acknowledged)\n"),
+            text.ends_with("0 errors, 0 warnings, 1 note (4 acknowledged)\n"),
             "{text}"
         );
+        // The broad `allow Q201 on project ml` hides an error-level Q201: a note says so.
+        assert!(text.contains("note[Q122]"), "{text}");
     }
     let (code, doc) = json(&[path]);
     assert_eq!(code, Some(0));
@@ -114,7 +116,7 @@ fn acknowledged_findings_are_hidden_from_people_and_count_toward_nothing() {
         (0.into(), 0.into())
     );
     let diagnostics = doc["diagnostics"].as_array().unwrap();
-    assert_eq!(diagnostics.len(), 4);
+    assert_eq!(diagnostics.len(), 5);
     let overlap = diagnostics.iter().find(|d| d["code"] == "Q201").unwrap();
     assert_eq!(overlap["severity"], "error");
     assert_eq!(
@@ -123,7 +125,9 @@ fn acknowledged_findings_are_hidden_from_people_and_count_toward_nothing() {
     );
     assert_eq!(overlap["suppressed"]["at"]["line"], 12);
     assert_eq!(overlap["suppressed"]["at"]["file"], path);
-    assert!(diagnostics.iter().all(|d| d["suppressed"].is_object()));
+    assert!(diagnostics
+        .iter()
+        .all(|d| d["suppressed"].is_object() || d["code"] == "Q122"));
 }
 
 #[test]
@@ -253,4 +257,67 @@ fn explain_q201_states_the_verdict_rule() {
         "{text}"
     );
     assert!(text.contains("allow Q201 on project ml"), "{text}");
+}
+
+fn escalating(acks: &str) -> Vec<Diagnostic> {
+    let base = std::fs::read_to_string("tests/fixtures/err/overlap_escalates.qpol").unwrap();
+    check(&format!("{base}{acks}\n"))
+}
+
+fn ids(found: &[Diagnostic]) -> Vec<&'static str> {
+    found.iter().map(|d| d.code.id()).collect()
+}
+
+#[test]
+fn which_acknowledgement_is_used_does_not_depend_on_statement_order() {
+    for acks in [
+        r#"allow Q201 "b"; allow Q201 on project ml "a";"#,
+        r#"allow Q201 on project ml "a"; allow Q201 "b";"#,
+    ] {
+        let found = escalating(acks);
+        assert!(!ids(&found).contains(&"Q120"), "{acks}: {found:?}");
+        assert!(q201(&found).iter().all(|d| d.suppressed.is_some()));
+    }
+}
+
+#[test]
+fn an_acknowledgement_written_twice_is_a_duplicate() {
+    let found = escalating(r#"allow Q201 on project ml "a"; allow Q201 on project ml "a";"#);
+    assert!(!ids(&found).contains(&"Q120"), "{found:?}");
+    let dup: Vec<_> = found
+        .iter()
+        .filter(|d| d.code == Code::DuplicateAcknowledgement)
+        .collect();
+    assert_eq!(dup.len(), 1, "{found:?}");
+    assert_eq!(dup[0].severity, Severity::Warning);
+    assert!(dup[0].secondary[0].message.contains("first written here"));
+}
+
+#[test]
+fn a_broad_acknowledgement_of_an_escalation_is_noted_and_never_fails_a_run() {
+    let path = std::env::temp_dir().join(format!("qpol-broad-{}.qpol", std::process::id()));
+    let base = std::fs::read_to_string("tests/fixtures/err/overlap_escalates.qpol").unwrap();
+    std::fs::write(&path, format!("{base}allow Q201 \"everything\";\n")).unwrap();
+    let out = qpol(&["check", "--deny", "warnings", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("note[Q122]"), "{text}");
+    assert!(text.contains("for project"), "{text}");
+}
+
+#[test]
+fn for_is_only_for_q201() {
+    let found = check(
+        "instance QR-ml { plan standard; region us-east; }\nproject ml { instances QR-ml; role reader; }\nallow Q213 on project ml for project ml \"x\";\n",
+    );
+    let d = found
+        .iter()
+        .find(|d| {
+            d.message
+                .contains("`for` names the projects a Q201 rule admits")
+        })
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(d.code, Code::InvalidValue);
+    assert!(d.help.as_deref().unwrap().contains("remove the `for` part"));
 }
