@@ -321,3 +321,123 @@ fn for_is_only_for_q201() {
     assert_eq!(d.code, Code::InvalidValue);
     assert!(d.help.as_deref().unwrap().contains("remove the `for` part"));
 }
+
+const DECLS: &str = r#"
+idp org-users { kind appid; region us-south; attribute project; }
+instance QR-ml { plan standard; region us-east; }
+instance QR-chem { plan standard; region us-east; }
+project ml { instances QR-ml; members where project contains "ml"; role writer; }
+project chemlab { instances QR-chem; members where project equals "chemlab"; role writer; }
+"#;
+
+fn with_decls(acks: &str) -> Vec<Diagnostic> {
+    check(&format!("{DECLS}{acks}\n"))
+}
+
+#[test]
+fn a_reason_needs_a_visible_character() {
+    for reason in [
+        r"\u{200B}",
+        r"\u{FEFF}",
+        r"\u{0}",
+        r"\u{AD}",
+        r"\u{2800}",
+        "   ",
+        r"\u{A0}",
+    ] {
+        let found = with_decls(&format!("allow Q201 on project ml \"{reason}\";"));
+        let d = found
+            .iter()
+            .find(|d| d.code == Code::MissingSetting)
+            .unwrap_or_else(|| panic!("{reason}: {found:?}"));
+        assert!(d.message.contains("needs a reason"), "{}", d.message);
+    }
+}
+
+#[test]
+fn a_hidden_character_in_a_reason_is_q009() {
+    let found = with_decls(r#"allow Q201 on project ml "\u{1B}[2J shared by design";"#);
+    let d = found
+        .iter()
+        .find(|d| d.code == Code::HiddenInShownValue)
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(d.message.contains("reason"), "{}", d.message);
+}
+
+#[test]
+fn a_scope_of_the_wrong_kind_says_what_the_name_is() {
+    for (ack, said, fix) in [
+        (
+            r#"allow Q201 on user ml "x";"#,
+            "`ml` is a project, not a user",
+            "`on project ml`",
+        ),
+        (
+            r#"allow Q201 on instance ml "x";"#,
+            "`ml` is a project, not an instance",
+            "`on project ml`",
+        ),
+        (
+            r#"allow Q213 on project QR-chem "x";"#,
+            "`QR-chem` is an instance, not a project",
+            "`on instance QR-chem`",
+        ),
+        (
+            r#"allow Q201 on project ml for project QR-chem "x";"#,
+            "`QR-chem` is an instance, not a project",
+            "`for` names the projects or groups",
+        ),
+        (
+            r#"allow Q201 on project ml for instance QR-chem "x";"#,
+            "not of instances",
+            "`for project NAME`",
+        ),
+    ] {
+        let found = with_decls(ack);
+        let d = found
+            .iter()
+            .find(|d| d.message.contains(said))
+            .unwrap_or_else(|| panic!("{ack}: {found:?}"));
+        assert!(d.help.as_deref().unwrap().contains(fix), "{ack}: {d:?}");
+        assert!(!ids(&found).contains(&"Q101"), "{ack}: {found:?}");
+    }
+}
+
+#[test]
+fn a_scope_without_on_suggests_the_names_own_kind() {
+    let found = with_decls(r#"allow Q213 QR-chem "x";"#);
+    let d = found
+        .iter()
+        .find(|d| d.message.contains("needs `on` and a kind"))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    let help = d.help.as_deref().unwrap();
+    assert!(help.contains("allow Q213 on instance QR-chem"), "{help}");
+}
+
+#[test]
+fn q004_can_never_be_acknowledged() {
+    let found = check("allow Q004 \"nothing declared yet\";\n");
+    let d = found
+        .iter()
+        .find(|d| d.code == Code::NotAcknowledgeable)
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(d.message.contains("Q004"), "{}", d.message);
+}
+
+#[test]
+fn codes_and_scope_kinds_are_case_insensitive_and_fmt_writes_them_canonically() {
+    let found = with_decls(r#"allow q201 on Project ml for PROJECT chemlab "x";"#);
+    assert!(
+        found
+            .iter()
+            .all(|d| d.severity != Severity::Error || d.code == Code::OverlappingRule),
+        "{found:?}"
+    );
+    let text =
+        "allow q201 on Project ml for PROJECT chemlab, Group g \"x\";\nallow delete QR-ml;\n";
+    let formatted = qpol::fmt::format_text("x.qpol", text).unwrap();
+    assert_eq!(
+        formatted,
+        "allow Q201 on project ml for project chemlab, group g \"x\";\nallow delete QR-ml;\n"
+    );
+}

@@ -146,7 +146,8 @@ impl Lowerer {
                     Label::new(name.span, "a scope is `on KIND NAME`"),
                 )
                 .with_help(format!(
-                    "write `allow {word} on project {} \"reason\";` (kinds: {})",
+                    "write `allow {word} on {} {} \"reason\";` (kinds: {})",
+                    self.kind_of(&name.value),
                     name.value,
                     SCOPES.join(", ")
                 )),
@@ -170,13 +171,24 @@ impl Lowerer {
                 return;
             }
         };
-        crate::model::values::check_hidden_value(
-            &reason.value,
-            reason.span,
-            "reason",
-            crate::model::values::ValueUse::Shown,
-            &mut self.diags,
-        );
+        if let Some((c, kind)) = reason
+            .value
+            .chars()
+            .find_map(|c| crate::diag::escape::hidden(c).map(|h| (c, h)))
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::HiddenInShownValue,
+                    format!(
+                        "the reason holds {}, {}: reviewers of the policy and of the report would not read what is written",
+                        crate::diag::escape::name(c),
+                        kind.describe()
+                    ),
+                    Label::new(reason.span, "hidden character once decoded"),
+                )
+                .with_help("remove it: a reason is text for people"),
+            );
+        }
         if code != Code::OverlappingRule {
             if let Some(first) = a.admitted.first() {
                 self.diags.push(
@@ -212,7 +224,7 @@ impl Lowerer {
                         Diagnostic::new(
                             Code::InvalidValue,
                             format!(
-                                "a rule admits the users of projects and groups, not of {}",
+                                "a rule admits the users of projects and groups, not of {}s",
                                 target.kind.value.to_ascii_lowercase()
                             ),
                             Label::new(target.kind.span, "expected `project` or `group`"),
@@ -312,6 +324,24 @@ impl Lowerer {
         Some(Entity::Unit(id))
     }
 
+    /// The scope kind of a declared name (`project` when it is none).
+    fn kind_of(&self, name: &str) -> &'static str {
+        let m = &self.model;
+        if let Some(u) = m.units.iter().find(|u| u.name.value == name) {
+            u.kind.word()
+        } else if m.instances.iter().any(|x| x.name.value == name) {
+            "instance"
+        } else if m.users.iter().any(|x| x.name.value == name) {
+            "user"
+        } else if m.roles.iter().any(|x| x.name.value == name) {
+            "role"
+        } else if m.idps.iter().any(|x| x.name.value == name) {
+            "idp"
+        } else {
+            "project"
+        }
+    }
+
     /// `on user ml` where `ml` is no user but a project: says what it is
     /// (a project and a group share a namespace: that case is reported later).
     fn other_kind(
@@ -333,19 +363,17 @@ impl Lowerer {
         if declared(decl) {
             return None;
         }
-        let actual = if let Some(u) = m.units.iter().find(|u| u.name.value == name) {
-            u.kind.word()
-        } else if declared(DeclKind::Instance) {
-            "instance"
-        } else if declared(DeclKind::User) {
-            "user"
-        } else if declared(DeclKind::Role) {
-            "role"
-        } else if declared(DeclKind::Idp) {
-            "idp"
-        } else {
+        let others = [
+            DeclKind::Project,
+            DeclKind::Instance,
+            DeclKind::User,
+            DeclKind::Role,
+            DeclKind::Idp,
+        ];
+        if !others.into_iter().any(declared) {
             return None;
-        };
+        }
+        let actual = self.kind_of(name);
         Some(
             Diagnostic::new(
                 Code::InvalidValue,
@@ -360,14 +388,18 @@ impl Lowerer {
                 ),
             )
             .with_suggestion(Some(actual))
-            .with_help(format!("write `{lead} {actual} {name}`")),
+            .with_help(if lead == "for" && !matches!(actual, "project" | "group") {
+                "`for` names the projects or groups whose users a rule admits".to_string()
+            } else {
+                format!("write `{lead} {actual} {name}`")
+            }),
         )
     }
 }
 
-/// `n` before a vowel: "an instance", "an idp".
+/// `n` before a vowel sound: "an instance", "an idp" (but "a user").
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    if word.starts_with(['a', 'e', 'i', 'o']) {
         "n"
     } else {
         ""
