@@ -441,3 +441,63 @@ fn codes_and_scope_kinds_are_case_insensitive_and_fmt_writes_them_canonically() 
         "allow Q201 on project ml for project chemlab, group g \"x\";\nallow delete QR-ml;\n"
     );
 }
+
+/// The findings of `code` in `text` plus `ack`: (with the ack, covered?).
+fn covered(text: &str, ack: &str, code: Code) -> bool {
+    let without = check(text);
+    assert!(without.iter().any(|d| d.code == code), "{without:?}");
+    let with = check(&format!("{text}\n{ack}\n"));
+    with.iter()
+        .filter(|d| d.code == code)
+        .all(|d| d.suppressed.is_some())
+        && !with.iter().any(|d| d.code == Code::UnusedAcknowledgement)
+}
+
+#[test]
+fn findings_that_name_an_instance_or_idp_can_be_scoped_on_it() {
+    let lookalike = "instance QR-ml { plan standard; region us-east; }\ninstance QR-mI { plan standard; region us-east; }\nproject p { instances QR-ml, QR-mI; role reader; members user \"a@example.com\"; }\n";
+    assert!(covered(
+        lookalike,
+        r#"allow Q113 on instance QR-ml "x";"#,
+        Code::LookalikeNames
+    ));
+    assert!(covered(
+        lookalike,
+        r#"allow Q113 on instance QR-mI "x";"#,
+        Code::LookalikeNames
+    ));
+    let audit = std::fs::read_to_string("tests/fixtures/err/audit_region.qpol").unwrap();
+    let ack = r#"allow Q225 on instance QR-eu "x";"#;
+    let found = check(&format!("{audit}\n{ack}\n"));
+    assert!(
+        found
+            .iter()
+            .filter(|d| d.code == Code::AuditRegionMismatch)
+            .all(|d| d.suppressed.is_some()),
+        "{found:?}"
+    );
+    let idp = "idp corp { kind appid; attribute project; }\ninstance QR-ml { plan standard; region us-east; }\nproject p { instances QR-ml; role reader; members where project equals \"p\"; }\n";
+    assert!(covered(
+        idp,
+        r#"allow Q504 on idp corp "x";"#,
+        Code::IdpNotCreated
+    ));
+}
+
+#[test]
+fn explain_says_what_each_acknowledgeable_codes_findings_concern() {
+    for info in qpol::diag::codes::TABLE {
+        let out = qpol(&["explain", info.id]);
+        let text = stdout(&out);
+        let acknowledgeable = info.code == Code::OverlappingRule
+            || (info.severity == Severity::Warning && !matches!(info.id, "Q004" | "Q120" | "Q123"));
+        assert_eq!(
+            text.contains("Acknowledging it: its findings concern"),
+            acknowledgeable,
+            "{}: {text}",
+            info.id
+        );
+    }
+    let text = stdout(&qpol(&["explain", "Q113"]));
+    assert!(text.contains("`on instance QR-ml`"), "{text}");
+}

@@ -412,3 +412,25 @@ fn visible(text: &str) -> bool {
     text.chars()
         .any(|c| !c.is_whitespace() && crate::diag::escape::hidden(c).is_none())
 }
+
+/// What the findings of an acknowledgeable code concern, for `qpol
+/// explain`: the scopes an `allow CODE on KIND NAME` may name (None for a
+/// code that cannot be acknowledged).
+pub fn concerns(code: Code) -> Option<&'static str> {
+    if !acknowledgeable(code) {
+        return None;
+    }
+    Some(match code {
+        Code::OverlappingRule => "the project or group whose rule admits too much (`on project ml`), its role, the instances the rule reaches; `for project NAME, ...` names the admitted projects, one Q201 each: `allow Q201 on project ml for project ml-vision \"why\";`",
+        Code::AccidentalMember => "the user admitted (`on user NAME`) and the project or group whose rule admits the user (`on project NAME`, which also covers users declared later)",
+        Code::HiddenInShownValue => "the declaration whose display name or description holds the character (`on role NAME`, `on project NAME`, ...)",
+        Code::DuplicateAction | Code::RoleWithoutDeviceRead | Code::WriterWithoutSessionCreate => "the role (`on role NAME`)",
+        Code::LookalikeNames => "both declarations whose names look alike (`on instance QR-ml` or `on instance QR-mI`)",
+        Code::UndelimitedAttribute | Code::UserInNoProject => "the user (`on user NAME`), or the declaration the finding points into",
+        Code::ProjectWithoutMembers => "the project (`on project NAME`)",
+        Code::UnreachableInstance => "the instance (`on instance NAME`)",
+        Code::AuditRegionMismatch => "each instance left unaudited (`on instance NAME`)",
+        Code::IdpNotCreated => "the identity provider (`on idp NAME`)",
+        _ => "the declaration the finding points into; account-wide findings take no scope (`allow CODE \"why\";`)",
+    })
+}

@@ -20,7 +20,7 @@ mod lower_values;
 mod rule_values;
 mod settings;
 mod values;
-pub use lower_allow::looks_like_code;
+pub use lower_allow::{concerns, looks_like_code};
 
 pub use lower::{lower, lower_owned};
 
