@@ -501,3 +501,47 @@ fn explain_says_what_each_acknowledgeable_codes_findings_concern() {
     let text = stdout(&qpol(&["explain", "Q113"]));
     assert!(text.contains("`on instance QR-ml`"), "{text}");
 }
+
+#[test]
+fn syntax_errors_inside_allow_get_allow_help() {
+    for (text, help) in [
+        (r#"allow "x";"#, "`allow` names a code or a change first"),
+        ("allow;", "`allow CODE on KIND NAME \\\"reason\\\";`"),
+        (
+            r#"allow Q201 on project "ml" "x";"#,
+            "without quotes: `on project ml`",
+        ),
+        (
+            "allow Q2\u{FF10}1 \"x\";",
+            "full-width character: write `0`",
+        ),
+        (r#"allow on project ml "x";"#, "the code comes before `on`"),
+        (r#"allow Q201 on "x";"#, "a scope is `on KIND NAME`"),
+        (r#"allow Q201 om project ml "x";"#, "did you mean `on`?"),
+        (
+            r#"allow Q201 for project "a" "x";"#,
+            "`for project NAME, group NAME`, without quotes",
+        ),
+        (r#"allow Q0201 "x";"#, "did you mean `Q201`?"),
+        (
+            r#"project ml { allow Q201 "x"; }"#,
+            "`allow` is a statement, not a setting",
+        ),
+    ] {
+        let found = check(&format!("{text}\n"));
+        let d = found
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .unwrap_or_else(|| panic!("{text}: {found:?}"));
+        let shown = format!(
+            "{} {}",
+            d.help.as_deref().unwrap_or(""),
+            d.suggestion
+                .as_deref()
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_default()
+        );
+        let help = help.replace("\\\"", "\"");
+        assert!(shown.contains(&help), "{text}: {shown}");
+    }
+}

@@ -81,13 +81,19 @@ impl Lowerer {
         let Some(code) = Code::from_id(word) else {
             let ids = TABLE.iter().map(|row| row.id);
             let upper = word.to_ascii_uppercase();
+            // `Q0201`: the same number written with a leading zero.
+            let renumbered = upper
+                .get(1..)
+                .and_then(|digits| digits.parse::<u32>().ok())
+                .map(|n| format!("Q{n:03}"))
+                .filter(|id| Code::from_id(id).is_some());
             self.diags.push(
                 Diagnostic::new(
                     Code::InvalidValue,
                     format!("`{word}` is not a qpol diagnostic code"),
                     Label::new(a.change.span, "unknown code"),
                 )
-                .with_suggestion(did_you_mean(&upper, ids)),
+                .with_suggestion(renumbered.as_deref().or(did_you_mean(&upper, ids))),
             );
             if let Some(d) = self.diags.last_mut() {
                 if d.help.is_none() {
