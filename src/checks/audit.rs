@@ -1,7 +1,7 @@
 //! Audit check (Q225): Activity Tracker records events of its own region,
 //! so instances in other regions go unaudited.
 
-use crate::diag::{Code, Diagnostic, Label};
+use crate::diag::{Code, Diagnostic, Entity, Label};
 use crate::model::Model;
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
@@ -16,6 +16,13 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         return;
     };
     let names: Vec<&str> = elsewhere.iter().map(|i| i.name.value.as_str()).collect();
+    // The instances left unaudited: `allow Q225 on instance QR-ml` names one.
+    let unaudited = model
+        .instances
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.region.as_ref().is_some_and(|r| r.value != region.value))
+        .map(|(n, _)| Entity::Instance(n));
     let mut d = Diagnostic::new(
         Code::AuditRegionMismatch,
         format!(
@@ -25,7 +32,8 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         ),
         Label::new(region.span, "audit region"),
     )
-    .with_help("put the audit in the instances' region, or move the instances");
+    .with_help("put the audit in the instances' region, or move the instances")
+    .about(unaudited);
     if let Some(r) = &first.region {
         d = d.with_label(Label::new(
             r.span,

@@ -4,7 +4,7 @@
 //! display names that differ only by a Cyrillic `м` for a Latin `m`. A
 //! reviewer cannot tell which one a statement names.
 
-use crate::diag::{Code, Diagnostic, Label};
+use crate::diag::{Code, Diagnostic, Entity, Label, Span};
 use crate::model::{Located, Model, Text};
 use std::sync::OnceLock;
 use unicode_security::confusable_detection::skeleton;
@@ -29,18 +29,23 @@ pub fn check(model: &Model, diags: &mut Vec<Diagnostic>) {
     names.extend(model.units.iter().map(|x| (x.kind.word(), &x.name)));
     names.extend(model.users.iter().map(|x| ("user", &x.name)));
     names.extend(model.service_ids.iter().map(|x| ("service_id", &x.name)));
-    report(&names, "name", diags);
+    report(model, &names, "name", diags);
     let display: Vec<(&'static str, &Located<Text>)> = model
         .roles
         .iter()
         .filter_map(|r| r.display_name.as_ref())
         .map(|d| ("role display name", d))
         .collect();
-    report(&display, "display name", diags);
+    report(model, &display, "display name", diags);
 }
 
 /// One warning for each written form that looks like an earlier, different one.
-fn report(names: &[(&'static str, &Located<Text>)], what: &str, diags: &mut Vec<Diagnostic>) {
+fn report(
+    model: &Model,
+    names: &[(&'static str, &Located<Text>)],
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
     // Sorting pairs beats hashing 100,000 names into groups of one.
     let mut keyed: Vec<(String, usize)> = names
         .iter()
@@ -78,7 +83,13 @@ fn report(names: &[(&'static str, &Located<Text>)], what: &str, diags: &mut Vec<
                 .with_label(Label::new(first.span, "declared here"))
                 .with_help(format!(
                     "rename one of them so that the {what}s differ visibly"
-                )),
+                ))
+                // Both declarations: `allow Q113 on instance QR-ml` names either.
+                .about(
+                    entity_at(model, first.span)
+                        .into_iter()
+                        .chain(entity_at(model, name.span)),
+                ),
             );
         }
     }
@@ -105,6 +116,40 @@ fn skeleton_of(name: &str) -> String {
         }
     }
     out
+}
+
+/// The declaration whose name (or role display name) is written at `span`.
+fn entity_at(model: &Model, span: Span) -> Option<Entity> {
+    let at = |n: &Located<Text>| n.span == span;
+    None.or_else(|| {
+        model
+            .instances
+            .iter()
+            .position(|x| at(&x.name))
+            .map(Entity::Instance)
+    })
+    .or_else(|| {
+        model
+            .units
+            .iter()
+            .position(|x| at(&x.name))
+            .map(Entity::Unit)
+    })
+    .or_else(|| {
+        model
+            .users
+            .iter()
+            .position(|x| at(&x.name))
+            .map(Entity::User)
+    })
+    .or_else(|| model.idps.iter().position(|x| at(&x.name)).map(Entity::Idp))
+    .or_else(|| {
+        model
+            .roles
+            .iter()
+            .position(|x| at(&x.name) || x.display_name.as_ref().is_some_and(at))
+            .map(Entity::Role)
+    })
 }
 
 #[cfg(test)]

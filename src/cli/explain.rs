@@ -41,6 +41,11 @@ pub fn run(args: &ExplainArgs, global: Global) -> u8 {
         "{} ({}): {}\n\n{}\n",
         info.id, info.severity, info.title, info.explanation
     ));
+    if let Some(what) = crate::model::concerns(code) {
+        super::out(format_args!(
+            "\nAcknowledging it: its findings concern {what}.\n"
+        ));
+    }
     if code == Code::UnknownAction {
         super::out("\nActions of quantum-computing:\n");
         for a in crate::model::actions::all() {
@@ -70,6 +75,9 @@ fn run_json(args: &ExplainArgs, global: Global) -> u8 {
             let info = code.info();
             let mut map = json(info);
             map.insert("explanation".into(), info.explanation.into());
+            if let Some(what) = crate::model::concerns(code) {
+                map.insert("concerns".into(), what.into());
+            }
             if code == Code::UnknownAction {
                 let actions: Vec<String> = crate::model::actions::all()
                     .map(|a| a.to_string())

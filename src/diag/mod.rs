@@ -254,6 +254,7 @@ pub enum Entity {
     Instance(usize),
     User(usize),
     Role(usize),
+    Idp(usize),
 }
 
 /// The acknowledgement that suppresses a finding: its reason and where it is written.

@@ -121,13 +121,26 @@ impl<'s> Printer<'s> {
             }
             Statement::Allow(a) => {
                 self.leading_comments(span.end(), "");
-                let mut text = format!("allow {}", a.change.value);
+                // Codes and scope kinds are case-insensitive: written `Q201`, `project`.
+                let change = a.change.value.as_str();
+                let change = if crate::model::looks_like_code(change) {
+                    change.to_ascii_uppercase()
+                } else {
+                    change.to_string()
+                };
+                let mut text = format!("allow {change}");
                 if let Some(instance) = &a.instance {
                     text.push(' ');
                     text.push_str(&instance.value);
                 }
                 if let Some(scope) = &a.scope {
-                    text.push_str(&format!(" on {} {}", scope.kind.value, scope.name.value));
+                    let kind = scope.kind.value.to_ascii_lowercase();
+                    text.push_str(&format!(" on {kind} {}", scope.name.value));
+                }
+                for (i, target) in a.admitted.iter().enumerate() {
+                    let kind = target.kind.value.to_ascii_lowercase();
+                    let lead = if i == 0 { " for" } else { "," };
+                    text.push_str(&format!("{lead} {kind} {}", target.name.value));
                 }
                 if let Some(reason) = &a.reason {
                     text.push(' ');

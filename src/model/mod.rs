@@ -20,6 +20,7 @@ mod lower_values;
 mod rule_values;
 mod settings;
 mod values;
+pub use lower_allow::{concerns, looks_like_code};
 
 pub use lower::{lower, lower_owned};
 
@@ -371,6 +372,9 @@ pub struct Acknowledgement {
     #[serde(serialize_with = "code_id")]
     pub code: crate::diag::Code,
     pub scope: Option<Located<crate::diag::Entity>>,
+    /// `for project chemlab, ...` (Q201 only): the finding's admitted
+    /// projects must all be named here.
+    pub admitted: Vec<Located<crate::diag::Entity>>,
     pub reason: Located<Text>,
     #[serde(skip)]
     pub span: Span,

@@ -332,6 +332,8 @@ pub struct Allow {
     pub instance: Option<Name>,
     /// `on KIND NAME`.
     pub scope: Option<AllowScope>,
+    /// `for project chemlab, project ml-nlp`: the admitted projects named.
+    pub admitted: Vec<AllowScope>,
     pub reason: Option<Spanned<Text>>,
     pub span: Span,
 }

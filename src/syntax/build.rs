@@ -325,6 +325,7 @@ impl Builder<'_> {
             change,
             instance: None,
             scope: None,
+            admitted: Vec::new(),
             reason: None,
             span,
         };
@@ -340,6 +341,20 @@ impl Builder<'_> {
                         name: self.name(words.next()?),
                         span: scope_span,
                     });
+                }
+                Rule::allow_for => {
+                    for target in part
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::allow_target)
+                    {
+                        let target_span = self.span(&target);
+                        let mut words = target.into_inner();
+                        allow.admitted.push(AllowScope {
+                            kind: self.name(words.next()?),
+                            name: self.name(words.next()?),
+                            span: target_span,
+                        });
+                    }
                 }
                 _ => {}
             }

@@ -1,6 +1,7 @@
 //! Syntax: the pest grammar (`grammar/qpol.pest`), the syntax tree with
 //! spans, and a parser that recovers at the next statement after an error.
 
+mod allow_help;
 pub mod ast;
 mod build;
 mod fast;

@@ -1,6 +1,7 @@
 //! Drives the pest grammar one statement at a time, turns pest's errors into
 //! diagnostics with the expected tokens, and recovers at the next statement.
 
+use super::allow_help::{allow_help, allow_in_block};
 use super::ast::SourceFile;
 use super::lexical::{self, skip_trivia, word_at};
 use super::recovery::resume_at;
@@ -226,9 +227,14 @@ fn parse_range(
                     };
                 errors += 1;
                 let punctuation = expected_punctuation(&error);
-                parsed
-                    .diagnostics
-                    .push(syntax_error(file, text, at, &error.variant, &punctuation));
+                let mut d = syntax_error(file, text, at, &error.variant, &punctuation);
+                if entry == Rule::allow {
+                    if let Some(help) = allow_help(text, pos, at) {
+                        d.help = Some(help);
+                        d.suggestion = None;
+                    }
+                }
+                parsed.diagnostics.push(d);
                 if let Some(broken) = declared_name(rest) {
                     parsed.broken.push(broken);
                 }
@@ -305,6 +311,12 @@ fn syntax_error(
                 }
                 None => {}
             }
+        }
+        if in_block && allow_in_block(text, at) {
+            d.help = Some(
+                "`allow` is a statement, not a setting: write it after the block's closing bracket"
+                    .into(),
+            );
         }
         if d.help.is_none() {
             d.help = unquoted_at(text, at, found)
@@ -396,7 +408,7 @@ fn symbol_operator(positives: &[Rule], text: &str, at: usize) -> Option<String> 
 }
 
 /// How far back [`keyword_typo`] looks for the start of the failed item.
-const MAX_ITEM_LOOKBACK: usize = 512;
+pub(super) const MAX_ITEM_LOOKBACK: usize = 512;
 
 /// Words of a block's items that can start or continue a `members` clause.
 const ITEM_KEYWORDS: &[&str] = &[
@@ -485,6 +497,8 @@ fn help_for(positives: &[Rule], found: &str) -> String {
         "after a declaration's name comes `existing`, a block `{ ... }` or `;`".into()
     } else if found == "=" || found == ":" {
         "settings are written `key value;`, without `=` or `:`".into()
+    } else if found == "allow" {
+        "`allow` is a statement, not a setting: write it after the block's closing bracket".into()
     } else if found == "{" || found == "<" {
         "blocks do not nest, except `attributes { }` inside a user and `limits { }` inside the account".into()
     } else if expects(Rule::operator) {
@@ -501,7 +515,7 @@ fn help_for(positives: &[Rule], found: &str) -> String {
 }
 
 /// What the parser saw at the error: a word, a string start, or one character.
-fn found_token(text: &str, at: usize) -> &str {
+pub(super) fn found_token(text: &str, at: usize) -> &str {
     let word = word_at(text, at);
     if !word.is_empty() {
         return word;
@@ -579,6 +593,7 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::operator => "an operator (contains, equals, not_equals, in, has, ...)",
         Rule::verdict => "`can` or `cannot`",
         Rule::kw_on => "`on`",
+        Rule::kw_for | Rule::allow_for => "`for`",
         Rule::subject => "a user or service id",
         Rule::kw_assert | Rule::kw_allow => "a statement",
         Rule::semicolon => "`;`",
