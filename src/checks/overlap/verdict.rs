@@ -391,12 +391,16 @@ fn admitted_units(
             if !seen.insert(g) {
                 continue;
             }
-            // The admitted unit's own rules admit its users, further conditions or not.
+            // Only the admitted unit's rules that surely admit every user
+            // carrying the value count: one with a further condition (`and
+            // team equals "x"`) leaves users with that value whom only the
+            // overlapping rule admits.
             let mut sets: Vec<(usize, usize)> = unit
                 .values
                 .iter()
                 .filter(|x| x.0 == g)
                 .filter_map(|x| group.victims.get(x.1))
+                .filter(|v| v.sure)
                 .map(|v| (v.unit, v.set))
                 .collect();
             sets.dedup();

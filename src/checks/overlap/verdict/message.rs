@@ -62,6 +62,29 @@ fn verdict(
     }
 }
 
+/// The verdict when the admitted unit's rules admit only some of the users
+/// carrying the value (a further condition): the others have no own grants.
+fn conditional_verdict(
+    model: &Model,
+    grants: &Grants<'_, '_>,
+    who: &str,
+    gained: Option<(InstanceId, u32)>,
+) -> String {
+    match gained {
+        Some((instance, action)) => {
+            let instance = model
+                .instances
+                .get(instance)
+                .map_or("?", |i| i.name.value.as_str());
+            format!(
+                "{who} admits only some of them (a further condition); the others would get `{}` on {instance}, which no rule that admits them all gives",
+                grants.action(action)
+            )
+        }
+        None => verdict(model, grants, (who, who), gained),
+    }
+}
+
 fn help(attacker: &Attacker<'_>, model: &Model, admitted: &str) -> String {
     let claim = &attacker.condition.claim.value;
     format!(
@@ -98,6 +121,9 @@ pub(super) fn finding(
         })
         .collect();
     let who = admitted_label(model, attacker, unit.unit, victims.first().map(|x| x.1));
+    // The admitted unit's own rules all carry a further condition: they admit
+    // only some of the users carrying the value.
+    let conditional = unit.unit != attacker.unit && victims.iter().all(|(_, v)| !v.sure);
     let (short, whose) = if unit.unit == attacker.unit {
         ("that member set".to_string(), "its".to_string())
     } else {
@@ -122,7 +148,11 @@ pub(super) fn finding(
             rule_text(attacker.rule),
             unit_label(model, attacker.unit),
             values.join(", "),
-            verdict(model, grants, (&short, &whose), unit.gained)
+            if conditional {
+                conditional_verdict(model, grants, &who, unit.gained)
+            } else {
+                verdict(model, grants, (&short, &whose), unit.gained)
+            }
         ),
         Label::new(
             attacker.condition.value.span,
