@@ -1,0 +1,16 @@
+//! Memory layout of the types a large policy holds many of: a file's
+//! statements are one vector (every slot as large as the largest kind),
+//! so a rare, large kind is boxed.
+
+use qpol::syntax::ast::{Declaration, Statement};
+use std::mem::size_of;
+
+#[test]
+fn a_statement_slot_is_no_larger_than_a_declaration() {
+    assert!(
+        size_of::<Statement>() <= size_of::<Declaration>() + 8,
+        "Statement is {} bytes, Declaration {}",
+        size_of::<Statement>(),
+        size_of::<Declaration>()
+    );
+}
