@@ -14,3 +14,20 @@ fn a_statement_slot_is_no_larger_than_a_declaration() {
         size_of::<Declaration>()
     );
 }
+
+#[test]
+fn a_user_with_one_attribute_holds_room_for_one() {
+    use qpol::model::{AttrMap, AttrValue, Located};
+    let span = qpol::diag::Span::new(qpol::diag::FileId(0), 0, 1);
+    let mut map = AttrMap::default();
+    map.insert(
+        "project".into(),
+        Located::new(AttrValue::Str("ml".into()), span),
+    );
+    assert_eq!(map.capacity(), 1);
+    map.insert(
+        "team".into(),
+        Located::new(AttrValue::Str("a".into()), span),
+    );
+    assert_eq!(map.capacity(), 2);
+}
