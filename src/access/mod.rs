@@ -193,6 +193,9 @@ impl<'m> Access<'m> {
                 });
             }
         }
+        // Kept for the whole run, one per user: no room for more (a first
+        // push reserves four).
+        out.shrink_to_fit();
         out
     }
 
@@ -373,6 +376,23 @@ mod tests {
         assert!(condition_matches(Operator::Has, &ml, &s(",ml,finance,")));
         assert!(!condition_matches(Operator::Has, &ml, &s(",chemlab,")));
         assert!(!condition_matches(Operator::Has, &ml, &s("ml finance")));
+    }
+
+    #[test]
+    fn a_users_cached_memberships_hold_no_spare_room() {
+        let text = "idp corp { kind appid; region us-south; attribute project; }\n\
+            project ml { members from corp where project contains \"ml\"; }\n\
+            user u1 { idp corp; attributes { project \"ml\" } }\n";
+        let parsed = crate::syntax::parse_file(crate::diag::FileId(0), text);
+        let (model, _) = crate::model::lower_owned(vec![parsed.file.statements], Vec::new());
+        let index = AccessIndex::build(&model);
+        let access = Access::new(&model, &index);
+        assert_eq!(access.rule_memberships(0).len(), 1);
+        let cached = index
+            .user_memberships
+            .get()
+            .map(|all| all.iter().map(Vec::capacity).sum::<usize>());
+        assert_eq!(cached, Some(1));
     }
 
     #[test]
