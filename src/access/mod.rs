@@ -383,12 +383,11 @@ mod tests {
         let text = "idp corp { kind appid; region us-south; attribute project; }\n\
             project ml { members from corp where project contains \"ml\"; }\n\
             user u1 { idp corp; attributes { project \"ml\" } }\n";
-        let parsed = crate::syntax::parse_file(crate::diag::FileId(0), text);
-        let (model, _) = crate::model::lower_owned(vec![parsed.file.statements], Vec::new());
-        let index = AccessIndex::build(&model);
-        let access = Access::new(&model, &index);
-        assert_eq!(access.rule_memberships(0).len(), 1);
-        let cached = index
+        let analysis =
+            crate::pipeline::Analysis::new(crate::policy::Policy::from_texts([("t.qpol", text)]));
+        assert_eq!(analysis.access().rule_memberships(0).len(), 1);
+        let cached = analysis
+            .index
             .user_memberships
             .get()
             .map(|all| all.iter().map(Vec::capacity).sum::<usize>());
