@@ -194,6 +194,9 @@ impl<'m> Access<'m> {
                 });
             }
         }
+        // Kept for the whole run, one per user: no room for more (a first
+        // push reserves four).
+        out.shrink_to_fit();
         out
     }
 
@@ -374,6 +377,22 @@ mod tests {
         assert!(condition_matches(Operator::Has, &ml, &s(",ml,finance,")));
         assert!(!condition_matches(Operator::Has, &ml, &s(",chemlab,")));
         assert!(!condition_matches(Operator::Has, &ml, &s("ml finance")));
+    }
+
+    #[test]
+    fn a_users_cached_memberships_hold_no_spare_room() {
+        let text = "idp corp { kind appid; region us-south; attribute project; }\n\
+            project ml { members from corp where project contains \"ml\"; }\n\
+            user u1 { idp corp; attributes { project \"ml\" } }\n";
+        let analysis =
+            crate::pipeline::Analysis::new(crate::policy::Policy::from_texts([("t.qpol", text)]));
+        assert_eq!(analysis.access().rule_memberships(0).len(), 1);
+        let cached = analysis
+            .index
+            .user_memberships
+            .get()
+            .map(|all| all.iter().map(Vec::capacity).sum::<usize>());
+        assert_eq!(cached, Some(1));
     }
 
     #[test]

@@ -288,6 +288,11 @@ impl AttrMap {
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
             Ok(i) => self.0.get(i).map(|(_, v)| v),
             Err(i) => {
+                // Room for exactly one more while small: a first insert
+                // would otherwise reserve four entries (288 bytes) for one.
+                if self.0.len() < 8 {
+                    self.0.reserve_exact(1);
+                }
                 self.0.insert(i, (name, value));
                 None
             }
@@ -304,6 +309,12 @@ impl AttrMap {
 
     pub fn keys(&self) -> impl Iterator<Item = &Text> {
         self.0.iter().map(|(k, _)| k)
+    }
+
+    /// Entries the map has room for: for tests of its memory.
+    #[doc(hidden)]
+    pub fn capacity(&self) -> usize {
+        self.0.capacity()
     }
 }
 

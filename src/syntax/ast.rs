@@ -31,8 +31,10 @@ pub struct SourceFile {
 #[derive(Debug, Clone)]
 pub enum Statement {
     Declaration(Declaration),
-    Assertion(Assertion),
-    Allow(Allow),
+    /// Boxed, as `Allow`: rare, and larger than a declaration (a file's
+    /// statements are one vector, every slot as large as the largest kind).
+    Assertion(Box<Assertion>),
+    Allow(Box<Allow>),
 }
 
 impl Statement {

@@ -42,8 +42,10 @@ impl Builder<'_> {
         };
         match inner.as_rule() {
             Rule::declaration => self.declaration(inner).map(Statement::Declaration),
-            Rule::assertion => self.assertion(inner).map(Statement::Assertion),
-            Rule::allow => self.allow(inner).map(Statement::Allow),
+            Rule::assertion => self
+                .assertion(inner)
+                .map(|a| Statement::Assertion(Box::new(a))),
+            Rule::allow => self.allow(inner).map(|a| Statement::Allow(Box::new(a))),
             _ => None,
         }
     }

@@ -211,7 +211,7 @@ impl<'t> Cursor<'t, '_> {
     fn statement(&mut self) -> Option<Statement> {
         let word = self.word();
         if word == "assert" {
-            return self.assertion().map(Statement::Assertion);
+            return self.assertion().map(|a| Statement::Assertion(Box::new(a)));
         }
         let kind = DeclKind::from_keyword(word)?;
         self.declaration(kind).map(Statement::Declaration)
