@@ -23,7 +23,13 @@ pub fn check(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     let mut r = Reporter { model, out };
     r.account_wide(&counts);
     r.per_entity(&counts);
+    r.written(&counts);
 }
+
+/// The most dynamic rules qpol writes for one policy, whatever the declared
+/// limits: past it the compiled files would not fit in memory (every
+/// combination of a rule's `in` lists is one IAM rule).
+pub const MAX_RULES_WRITTEN: u64 = 100_000;
 
 struct Reporter<'a> {
     model: &'a Model,
@@ -107,11 +113,18 @@ impl Reporter<'_> {
                 .with_help("scope projects by resource group (one policy each) rather than by instance, or declare the account's `policies` limit to say the size is deliberate: `account { limits { policies 4020; } }`"),
             );
         }
-        let roles: Vec<Span> = model
-            .roles
+        // A preset has no declaration: it is pointed at where the limit is.
+        let roles: Vec<Span> = counts
+            .custom_role_ids
             .iter()
-            .filter(|r| !r.preset)
-            .map(|r| r.name.span)
+            .filter_map(|&r| model.roles.get(r))
+            .map(|r| {
+                if r.preset {
+                    self.fallback()
+                } else {
+                    r.name.span
+                }
+            })
             .collect();
         self.total(
             LimitKind::CustomRoles,
@@ -342,7 +355,11 @@ impl Reporter<'_> {
             1 => " (and 1 more past the limit)".to_string(),
             n => format!(" (and {n} more past the limit)"),
         };
-        let example = limit.max(f.need).saturating_mul(5).div_ceil(4);
+        let example = limit
+            .max(f.need)
+            .saturating_mul(5)
+            .div_ceil(4)
+            .min(crate::model::limits::MAX_DECLARED);
         let raise = format!("account {{ limits {{ {} {example}; }} }}", info.name);
         let below_ibm = declared.is_some() && limit < info.ibm;
         let diagnostic = if f.need > limit {
@@ -396,6 +413,32 @@ impl Reporter<'_> {
         true
     }
 
+    /// Refuses a policy whose rules expand past [`MAX_RULES_WRITTEN`].
+    fn written(&mut self, counts: &Counts) {
+        let total = counts.rules();
+        if total <= MAX_RULES_WRITTEN {
+            return;
+        }
+        let model = self.model;
+        let largest = count::largest_rule(model, counts);
+        let (span, detail) = match largest {
+            Some((rule, text)) => (rule.span, format!("; the largest: {text}")),
+            None => (self.fallback(), String::new()),
+        };
+        let shown = thousands(total);
+        self.out.push(
+            Diagnostic::new(
+                Code::LimitExceeded,
+                format!(
+                    "the policy expands to {shown} IAM dynamic rules{detail}; qpol writes at most {} for one policy",
+                    thousands(MAX_RULES_WRITTEN)
+                ),
+                Label::new(span, "each combination of `in` values is one IAM rule"),
+            )
+            .with_help("split the `in` lists over several projects, or match one delimited attribute with `has` instead of combining lists; no declared limit raises this"),
+        );
+    }
+
     /// Where a finding without a better place points: the account, else the first declaration.
     fn fallback(&self) -> Span {
         let m = self.model;
@@ -441,7 +484,12 @@ fn raised_fixed(model: &Model, out: &mut Vec<Diagnostic>) {
 }
 
 /// `20000` -> `20,000`.
+/// `20,000`; a count that saturated (the product of many `in` lists) is
+/// "more than 18,000,000,000,000,000,000".
 pub fn thousands(n: u64) -> String {
+    if n == u64::MAX {
+        return "more than 18,000,000,000,000,000,000".to_string();
+    }
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -474,6 +522,7 @@ mod tests {
         assert_eq!(thousands(500), "500");
         assert_eq!(thousands(4020), "4,020");
         assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(u64::MAX), "more than 18,000,000,000,000,000,000");
         assert_eq!(ordinal(501), "501st");
         assert_eq!(ordinal(4021), "4,021st");
         assert_eq!(ordinal(12), "12th");

@@ -4,6 +4,7 @@
 //! one policy per access group and scope it reaches), without building the
 //! deployment: linear in the policy plus the policies counted.
 
+use super::thousands;
 use crate::access::Access;
 use crate::diag::Span;
 use crate::model::CondValue;
@@ -29,6 +30,9 @@ pub struct GroupCount {
 pub struct Counts {
     pub groups: Vec<GroupCount>,
     pub custom_roles: u64,
+    /// The roles compiled to custom roles: every declared one and each
+    /// preset a project uses.
+    pub custom_role_ids: Vec<RoleId>,
     /// Dynamic rules naming each identity provider (model order).
     pub rules_per_idp: Vec<u64>,
     /// Access groups each member ends up in: every declared user (in model
@@ -114,12 +118,14 @@ pub fn count(access: &Access<'_>) -> Counts {
     }
     used_roles.sort_unstable();
     used_roles.dedup();
-    out.custom_roles = model
+    out.custom_role_ids = model
         .roles
         .iter()
         .enumerate()
         .filter(|(r, role)| !role.preset || used_roles.binary_search(r).is_ok())
-        .count() as u64;
+        .map(|(r, _)| r)
+        .collect();
+    out.custom_roles = out.custom_role_ids.len() as u64;
     members(access, &mut out);
     out
 }
@@ -158,21 +164,30 @@ fn values(c: &Condition) -> u64 {
     }
 }
 
-/// `3 x 2 = 6 rules from `project in [...] and team in [...]``, or the rule alone.
+/// `3 x 2 = 6 rules from `project in [...] and team in [...]``, or the rule
+/// alone. A long rule is quoted up to [`QUOTED`] characters; a product past
+/// `u64` is said as "more than".
 pub fn product(rule: &DynamicRule) -> String {
-    let text = rule
+    let mut text = rule
         .conditions
         .iter()
         .map(|c| c.describe())
         .collect::<Vec<_>>()
         .join(" and ");
+    if let Some((cut, _)) = text.char_indices().nth(QUOTED) {
+        text.truncate(cut);
+        text.push_str(" ...");
+    }
     let factors: Vec<u64> = rule
         .conditions
         .iter()
         .map(values)
         .filter(|n| *n != 1)
         .collect();
-    let total = expansion(rule);
+    let total = match expansion(rule) {
+        u64::MAX => thousands(u64::MAX),
+        n => n.to_string(),
+    };
     match factors.as_slice() {
         [] => format!("1 rule from `{text}`"),
         [_] => format!("{total} rules from `{text}`, one per value"),
@@ -186,6 +201,27 @@ pub fn product(rule: &DynamicRule) -> String {
         ),
     }
 }
+
+/// The rule of the policy that expands to the most IAM rules, with its
+/// product (`3 x 2 = 6 rules from ...`).
+pub fn largest_rule<'m>(model: &'m Model, counts: &Counts) -> Option<(&'m DynamicRule, String)> {
+    let (_, unit, set, rule) = counts
+        .groups
+        .iter()
+        .filter_map(|g| g.largest_rule.map(|(n, set, rule)| (n, g.unit, set, rule)))
+        .max_by_key(|&(n, unit, set, rule)| (n, std::cmp::Reverse((unit, set, rule))))?;
+    let rule = model
+        .units
+        .get(unit)?
+        .member_sets
+        .get(set)?
+        .rules
+        .get(rule)?;
+    Some((rule, product(rule)))
+}
+
+/// How much of a rule a message quotes, in characters.
+const QUOTED: usize = 200;
 
 /// The scopes a unit reaches, its own and those of the units under it.
 #[derive(Debug, Default, Clone)]
