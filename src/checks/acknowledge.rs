@@ -27,6 +27,8 @@ pub fn apply(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
         .map(|(i, a)| acks.iter().take(i).position(|b| same(a, b)))
         .collect();
     let mut used = vec![false; acks.len()];
+    // Per acknowledgement: the admitted projects of the findings it covers.
+    let mut for_used: Vec<Vec<Entity>> = vec![Vec::new(); acks.len()];
     // Per acknowledgement: the admitted projects of the error-level Q201 it
     // is the best cover of, while being broad, and how many such findings.
     let mut hidden: Vec<(Vec<Entity>, usize)> = vec![(Vec::new(), 0); acks.len()];
@@ -38,6 +40,9 @@ pub fn apply(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
             }
             if let Some(u) = used.get_mut(i) {
                 *u = true;
+            }
+            if let Some(named) = for_used.get_mut(i) {
+                named.extend(d.admitted.iter().copied());
             }
             let precision = (!ack.admitted.is_empty(), ack.scope.is_some());
             if best.is_none_or(|(_, p)| precision > p) {
@@ -78,11 +83,49 @@ pub fn apply(model: &Model, diagnostics: &mut Vec<Diagnostic>) {
         } else if !used.get(i).copied().unwrap_or(true) {
             extra.push(unused_acknowledgement(model, ack, diagnostics));
         }
+        if used.get(i).copied().unwrap_or(false) {
+            let named = for_used.get(i).map_or(&[][..], Vec::as_slice);
+            extra.extend(unmatched_for_entries(model, ack, named));
+        }
         if let Some((entities, count)) = hidden.get(i).filter(|(_, n)| *n > 0) {
             extra.push(broad_note(model, ack, entities, *count, diagnostics));
         }
     }
     diagnostics.extend(extra);
+}
+
+/// The `for` entries of a used acknowledgement that name no project its
+/// findings admit (Q120), and entries written twice (Q123).
+fn unmatched_for_entries(
+    model: &Model,
+    ack: &Acknowledgement,
+    named: &[Entity],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (k, entry) in ack.admitted.iter().enumerate() {
+        let what = name(model, entry.value);
+        if let Some(first) = ack.admitted.iter().take(k).find(|e| e.value == entry.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::DuplicateAcknowledgement,
+                    format!("`for {what}` is written twice in this acknowledgement"),
+                    Label::new(entry.span, "written again here"),
+                )
+                .with_label(Label::new(first.span, "first written here"))
+                .with_help("remove the second one"),
+            );
+        } else if !named.contains(&entry.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnusedAcknowledgement,
+                    format!("`for {what}`: the rule this acknowledgement covers does not admit {what}'s users"),
+                    Label::new(entry.span, "matches no admitted project"),
+                )
+                .with_help("remove it from the `for` list, or check the name (the finding names the projects the rule admits)"),
+            );
+        }
+    }
+    out
 }
 
 /// Same code, same scope, same `for` list (in any order).

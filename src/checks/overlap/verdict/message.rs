@@ -1,7 +1,7 @@
 //! Q201's text: the whole rule, the admitted project, group or member set,
 //! the verdict and the acknowledgement that would name them.
 
-use super::{AdmittedUnit, Attacker, Grants, Group, Victim, VALUES};
+use super::{fold, AdmittedUnit, Attacker, Grants, Group, Kind, Victim, VALUES};
 use crate::diag::{Code, Diagnostic, Label, Severity};
 use crate::model::{Condition, DynamicRule, InstanceId, Model};
 
@@ -129,9 +129,14 @@ pub(super) fn finding(
     } else {
         (who.clone(), format!("{who}'s"))
     };
+    // CONTAINS is case-sensitive: a case-insensitive rule's value is
+    // admitted in the case that holds the substring.
     let mut values: Vec<String> = victims
         .iter()
-        .map(|(_, v)| format!("`{}`", v.value))
+        .map(|(g, v)| match g.kind {
+            Kind::Fold => format!("`{}` in any case, `{}` among them", v.value, fold(v.value)),
+            _ => format!("`{}`", v.value),
+        })
         .collect();
     values.dedup();
     let more = values.len().saturating_sub(VALUES);
