@@ -17,20 +17,10 @@ use qpol::diag::Severity;
 use qpol::Policy;
 use serde_json::Value;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod support;
-
-/// The `*.qpol` files of a folder, sorted.
-fn qpol_files(dir: &str) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
-        .collect();
-    paths.sort();
-    paths
-}
+use support::fs::qpol_files;
 
 fn policy_of(path: &Path) -> Policy {
     let name = format!(

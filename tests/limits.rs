@@ -15,17 +15,9 @@ use qpol::diag::Code;
 use qpol::Policy;
 use serde_json::Value;
 use std::fs;
-use std::path::PathBuf;
 
-fn qpol_files(dir: &str) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
-        .collect();
-    paths.sort();
-    paths
-}
+mod support;
+use support::fs::qpol_files;
 
 /// Terraform resources of one type.
 fn tf_count(tf: &Value, resource: &str) -> u64 {

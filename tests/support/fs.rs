@@ -2,7 +2,7 @@
 //! temporaries qpol leaves (or must not leave) beside its outputs.
 
 use std::ffi::CString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A path as a command-line argument.
 pub fn s(p: &Path) -> &str {
@@ -22,4 +22,15 @@ pub fn temps(dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".qpol-tmp-"))
         .collect()
+}
+
+/// The `*.qpol` files of a folder, sorted.
+pub fn qpol_files(dir: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
+        .collect();
+    paths.sort();
+    paths
 }

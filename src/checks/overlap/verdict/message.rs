@@ -40,6 +40,19 @@ fn admitted_label(
     }
 }
 
+/// "`job.delete` on QR-ml": one action the admitted users gain, and where.
+fn gain_text(
+    model: &Model,
+    grants: &Grants<'_, '_>,
+    (instance, action): (InstanceId, u32),
+) -> String {
+    let instance = model
+        .instances
+        .get(instance)
+        .map_or("?", |i| i.name.value.as_str());
+    format!("`{}` on {instance}", grants.action(action))
+}
+
 /// `who` names the admitted users' place; `whose` is its possessive.
 fn verdict(
     model: &Model,
@@ -48,16 +61,10 @@ fn verdict(
     gained: Option<(InstanceId, u32)>,
 ) -> String {
     match gained {
-        Some((instance, action)) => {
-            let instance = model
-                .instances
-                .get(instance)
-                .map_or("?", |i| i.name.value.as_str());
-            format!(
-                "users of {who} would get `{}` on {instance}, which {whose} grants do not give",
-                grants.action(action)
-            )
-        }
+        Some(gain) => format!(
+            "users of {who} would get {}, which {whose} grants do not give",
+            gain_text(model, grants, gain)
+        ),
         None => "their own grants already give everything this rule gives".to_string(),
     }
 }
@@ -71,16 +78,10 @@ fn conditional_verdict(
     gained: Option<(InstanceId, u32)>,
 ) -> String {
     match gained {
-        Some((instance, action)) => {
-            let instance = model
-                .instances
-                .get(instance)
-                .map_or("?", |i| i.name.value.as_str());
-            format!(
-                "{who} admits only some of them (a further condition); the others would get `{}` on {instance}, which no rule that admits them all gives",
-                grants.action(action)
-            )
-        }
+        Some(gain) => format!(
+            "{who} admits only some of them (a further condition); the others would get {}, which no rule that admits them all gives",
+            gain_text(model, grants, gain)
+        ),
         None => verdict(model, grants, (who, who), gained),
     }
 }
