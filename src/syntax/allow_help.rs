@@ -3,7 +3,7 @@
 //! mistake the words written so far show.
 
 use super::lexical::{skip_trivia, word_at};
-use super::parser::{found_token, MAX_ITEM_LOOKBACK};
+use super::syntax_error::{found_token, MAX_ITEM_LOOKBACK};
 use crate::diag::did_you_mean;
 
 /// The forms of `allow`, for its syntax errors.

@@ -9,5 +9,6 @@ mod hidden;
 pub mod lexical;
 mod parser;
 mod recovery;
+mod syntax_error;
 
 pub use parser::{parse_file, parse_file_counting_fast, parse_file_pest_only, Parsed};
