@@ -91,7 +91,7 @@ fn main() {
         trees.push(parsed.file.statements);
     }
     let t = Instant::now();
-    let (model, d) = qpol::model::lower_owned(trees, broken);
+    let (model, d) = qpol::model::lower_owned(trees, broken, policy.read_users);
     let lower = t.elapsed();
     println!("lower     {lower:>8.3?}  {} ({} diags)", memory(), d.len());
     let t = Instant::now();

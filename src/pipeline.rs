@@ -8,6 +8,7 @@
 use crate::access::{Access, AccessIndex};
 use crate::checks;
 use crate::diag::{self, Code, Diagnostic, Label, Severity, SourceMap, Span};
+use crate::memory;
 use crate::model::{self, Model};
 use crate::policy::Policy;
 
@@ -71,7 +72,8 @@ impl Analysis {
 /// lowering.
 fn front_end(policy: Policy) -> (SourceMap, Model, Vec<Diagnostic>) {
     let files = policy.files;
-    let declares_nothing = files.iter().all(|(_, p)| p.file.statements.is_empty());
+    let declares_nothing = files.iter().all(|(_, p)| p.file.statements.is_empty())
+        && policy.read_users.iter().all(model::UserReader::is_empty);
     let first_file = files.first().map(|(id, _)| *id).unwrap_or_default();
     let mut diagnostics = Vec::new();
     let mut broken = Vec::new();
@@ -81,7 +83,10 @@ fn front_end(policy: Policy) -> (SourceMap, Model, Vec<Diagnostic>) {
         broken.extend(parsed.broken);
         trees.push(parsed.file.statements);
     }
-    let (model, lowering) = model::lower_owned(trees, broken);
+    let text_bytes = policy.sources.files().map(|(_, f)| f.text.len()).sum();
+    memory::after_parse(text_bytes);
+    let (model, lowering) = model::lower_owned(trees, broken, policy.read_users);
+    memory::after_lowering(text_bytes);
     // A value whose hidden character is written raw has Q007 already: its
     // decoded form is not reported again (Q008, Q009).
     let raw: Vec<Span> = diagnostics

@@ -3,7 +3,8 @@
 
 use crate::diag::escape::inline;
 use crate::diag::{Code, Diagnostic, FileId, Label, SourceMap, Span};
-use crate::syntax::{parse_file, Parsed};
+use crate::model::UserReader;
+use crate::syntax::{parse_file, parse_file_reading, Parsed};
 use std::path::{Path, PathBuf};
 
 /// Every file of a policy, parsed, with the diagnostics of reading and parsing.
@@ -11,6 +12,9 @@ use std::path::{Path, PathBuf};
 pub struct Policy {
     pub sources: SourceMap,
     pub files: Vec<(FileId, Parsed)>,
+    /// The users of files added with [`Policy::add_bytes`] (files read
+    /// from disk), read while parsed: their syntax trees do not hold them.
+    pub read_users: Vec<UserReader>,
 }
 
 /// Reading failed before any policy text was seen (exit code 2).
@@ -238,16 +242,27 @@ impl Policy {
         policy
     }
 
+    /// Add a text, its syntax tree whole (for the formatter and for tests
+    /// that look at the tree).
     pub fn add_text(&mut self, name: &str, text: &str) -> FileId {
-        self.add_source(name, text)
+        let id = self.sources.add(name, text);
+        let parsed = self
+            .sources
+            .get(id)
+            .map(|source| parse_file(id, &source.text))
+            .unwrap_or_default();
+        self.files.push((id, parsed));
+        id
     }
 
-    /// Keep the text in the source map (one copy of it) and parse it there.
-    fn add_source(&mut self, name: &str, text: impl Into<std::sync::Arc<str>>) -> FileId {
-        let text: std::sync::Arc<str> = text.into();
+    /// Keep the text in the source map (without copying it) and parse it
+    /// there, its users read as they are parsed.
+    fn add_source(&mut self, name: &str, text: String) -> FileId {
+        let text = std::sync::Arc::new(text);
         let id = self.sources.add(name, std::sync::Arc::clone(&text));
-        let parsed = parse_file(id, &text);
+        let (parsed, readers) = parse_file_reading(id, &text, &UserReader::default);
         self.files.push((id, parsed));
+        self.read_users.extend(readers);
         id
     }
 
@@ -319,7 +334,7 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
         })?;
         let mut policy = Policy {
             sources,
-            files: Vec::new(),
+            ..Policy::default()
         };
         policy.add_bytes(STDIN, bytes);
         return Ok(policy);
@@ -342,7 +357,7 @@ pub fn load_after(path: &Path, sources: SourceMap) -> Result<Policy, LoadError> 
     };
     let mut policy = Policy {
         sources,
-        files: Vec::new(),
+        ..Policy::default()
     };
     for file in files {
         let bytes = if folder {

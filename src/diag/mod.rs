@@ -46,11 +46,33 @@ impl Span {
     }
 }
 
+/// A file's text, shared: made from a `String` without copying it.
+pub struct SourceText(pub std::sync::Arc<String>);
+
+impl From<String> for SourceText {
+    fn from(text: String) -> Self {
+        SourceText(std::sync::Arc::new(text))
+    }
+}
+
+impl From<&str> for SourceText {
+    fn from(text: &str) -> Self {
+        SourceText(std::sync::Arc::new(text.to_string()))
+    }
+}
+
+impl From<std::sync::Arc<String>> for SourceText {
+    fn from(text: std::sync::Arc<String>) -> Self {
+        SourceText(text)
+    }
+}
+
 /// One policy file: its display name, its text and where its lines start.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub name: String,
-    pub text: std::sync::Arc<str>,
+    /// Shared with the parse (held as read: no copy of a large file).
+    pub text: std::sync::Arc<String>,
     /// Shared, so that a renderer can hold the file cheaply.
     line_starts: std::sync::Arc<[usize]>,
     /// The file as people are shown it, made on first use (see [`SourceFile::for_humans`]).
@@ -62,8 +84,8 @@ pub struct SourceFile {
 pub type HumanFile = std::sync::Arc<(SourceFile, escape::Escaped)>;
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, text: impl Into<std::sync::Arc<str>>) -> SourceFile {
-        let text: std::sync::Arc<str> = text.into();
+    pub fn new(name: impl Into<String>, text: impl Into<SourceText>) -> SourceFile {
+        let text: std::sync::Arc<String> = text.into().0;
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
         line_starts.push(0);
         // A line ends at LF, CRLF or a lone CR (old Mac files), as in miette.
@@ -165,7 +187,7 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<std::sync::Arc<str>>) -> FileId {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<SourceText>) -> FileId {
         self.files.push(SourceFile::new(name, text));
         FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
     }

@@ -26,16 +26,18 @@ pub fn lower(policy: &Policy) -> (Model, Vec<Diagnostic>) {
         .iter()
         .flat_map(|(_, p)| p.broken.iter().cloned())
         .collect();
-    lower_owned(statements, broken)
+    lower_owned(statements, broken, policy.read_users.clone())
 }
 
 /// Lower statements into one model, dropping each declaration once it is
 /// read: the model's allocations reuse the syntax tree's memory, so peak
 /// memory stays near the larger of the two rather than their sum.
-/// `broken` names declarations that failed to parse.
+/// `broken` names declarations that failed to parse; `read_users` holds
+/// the users read while the files were parsed.
 pub fn lower_owned(
     files: Vec<Vec<Statement>>,
     broken: Vec<(DeclKind, Text)>,
+    read_users: Vec<super::UserReader>,
 ) -> (Model, Vec<Diagnostic>) {
     let mut cx = Lowerer::default();
     for (kind, name) in broken {
@@ -47,21 +49,46 @@ pub fn lower_owned(
         cx.broken.insert((namespace, name));
     }
     cx.reserve(&files);
-    // Every name is declared first; the declarations stay where they are
-    // (no second vector of them) and are dropped once read.
-    let mut indices = Vec::with_capacity(files.iter().map(Vec::len).sum());
+    // Identity providers first: a user refers to nothing else, so with
+    // them declared each user is read as soon as it is declared, and its
+    // syntax tree freed before the next is read.
+    let mut idps = Vec::new();
     for statement in files.iter().flatten() {
         if let Statement::Declaration(d) = statement {
-            indices.push(cx.declare(d));
+            if d.kind.value == DeclKind::Idp {
+                idps.push(cx.declare(d));
+            }
         }
     }
-    cx.add_presets();
-    let mut indices = indices.into_iter();
-    let mut others = Vec::new();
+    let mut idps = idps.into_iter();
+    cx.add_read_users(read_users);
+    // Every other name is declared next, in the order written; what is
+    // not read yet is kept (a small vector: users are the bulk).
+    let mut kept = Vec::new();
     for statement in files.into_iter().flatten() {
         match statement {
             Statement::Declaration(d) => {
-                if let Some(Some(index)) = indices.next() {
+                let index = match d.kind.value {
+                    DeclKind::Idp => idps.next().flatten(),
+                    DeclKind::User => {
+                        if let Some(index) = cx.declare(&d) {
+                            cx.fill(&d, index);
+                        }
+                        continue;
+                    }
+                    _ => cx.declare(&d),
+                };
+                kept.push((Statement::Declaration(d), index));
+            }
+            other => kept.push((other, None)),
+        }
+    }
+    cx.add_presets();
+    let mut others = Vec::new();
+    for (statement, index) in kept {
+        match statement {
+            Statement::Declaration(d) => {
+                if let Some(index) = index {
                     cx.fill(&d, index);
                 }
             }
@@ -212,41 +239,55 @@ impl Lowerer {
             );
             return None;
         };
-        if name.value.len() > MAX_NAME_LEN {
+        self.name_is_free(kind, &name.value, name.span, None)
+            .then_some(name)
+    }
+
+    /// Whether a name can be declared: reported when taken (`None`), and
+    /// reported but kept when too long. `first_of` finds the span of a
+    /// first declaration that is not in the model yet.
+    pub(super) fn name_is_free(
+        &mut self,
+        kind: DeclKind,
+        name: &Text,
+        span: Span,
+        first_of: Option<&dyn Fn(usize) -> Option<Span>>,
+    ) -> bool {
+        if name.len() > MAX_NAME_LEN {
             self.diags.push(
                 Diagnostic::new(
                     Code::InvalidName,
                     format!(
                         "name of {} characters is longer than the {MAX_NAME_LEN} qpol accepts",
-                        name.value.chars().count()
+                        name.chars().count()
                     ),
-                    Label::new(name.span, "name too long"),
+                    Label::new(span, "name too long"),
                 )
                 .with_help("names become IAM access group and Terraform names; shorten it"),
             );
         }
         let table = self.table(kind);
-        if let Some(&first) = table.get(&name.value) {
-            let first_span = self.name_span(kind, first);
-            let what = if matches!(kind, DeclKind::Project | DeclKind::Group) {
-                "project or group"
-            } else {
-                kind.keyword()
-            };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::DuplicateName,
-                    format!("{what} `{}` is declared twice", name.value),
-                    Label::new(name.span, "declared again here"),
-                )
-                .with_label(Label::new(first_span, "first declared here"))
-                .with_help(
-                    "rename one of them; each becomes its own IAM object and must be unique",
-                ),
-            );
-            return None;
-        }
-        Some(name)
+        let Some(&first) = table.get(name) else {
+            return true;
+        };
+        let first_span = first_of
+            .and_then(|f| f(first))
+            .unwrap_or_else(|| self.name_span(kind, first));
+        let what = if matches!(kind, DeclKind::Project | DeclKind::Group) {
+            "project or group"
+        } else {
+            kind.keyword()
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::DuplicateName,
+                format!("{what} `{name}` is declared twice"),
+                Label::new(span, "declared again here"),
+            )
+            .with_label(Label::new(first_span, "first declared here"))
+            .with_help("rename one of them; each becomes its own IAM object and must be unique"),
+        );
+        false
     }
 
     pub(super) fn names_users(&self) -> &HashMap<Text, usize> {
@@ -257,7 +298,7 @@ impl Lowerer {
         &self.names.service_ids
     }
 
-    fn table(&mut self, kind: DeclKind) -> &mut HashMap<Text, usize> {
+    pub(super) fn table(&mut self, kind: DeclKind) -> &mut HashMap<Text, usize> {
         match kind {
             DeclKind::Idp => &mut self.names.idps,
             DeclKind::ResourceGroup => &mut self.names.resource_groups,
@@ -405,35 +446,41 @@ impl Lowerer {
 
     /// The `existing` flag after the name, where the kind allows it.
     pub(super) fn existing(&mut self, d: &Declaration, allowed: bool) -> bool {
-        let Some(flag) = &d.flag else { return false };
-        if allowed && flag.value == "existing" {
-            return true;
-        }
-        let help = if allowed {
-            "the only word allowed after the name is `existing`"
-        } else {
-            "remove it"
-        };
-        self.diags.push(
-            Diagnostic::new(
-                Code::InvalidValue,
-                format!(
-                    "unexpected `{}` after the name of {} `{}`",
-                    flag.value,
-                    d.kind.value.keyword(),
-                    d.name.as_ref().map_or("", |n| n.value.as_str())
-                ),
-                Label::new(flag.span, "not understood here"),
-            )
-            .with_suggestion(if allowed {
-                did_you_mean(&flag.value, ["existing"])
-            } else {
-                None
-            })
-            .with_help(help),
-        );
-        false
+        existing_flag(d, allowed, &mut self.diags)
     }
+}
+
+/// The `existing` flag after the name, where the kind allows it; any other
+/// word there is reported.
+pub(super) fn existing_flag(d: &Declaration, allowed: bool, diags: &mut Vec<Diagnostic>) -> bool {
+    let Some(flag) = &d.flag else { return false };
+    if allowed && flag.value == "existing" {
+        return true;
+    }
+    let help = if allowed {
+        "the only word allowed after the name is `existing`"
+    } else {
+        "remove it"
+    };
+    diags.push(
+        Diagnostic::new(
+            Code::InvalidValue,
+            format!(
+                "unexpected `{}` after the name of {} `{}`",
+                flag.value,
+                d.kind.value.keyword(),
+                d.name.as_ref().map_or("", |n| n.value.as_str())
+            ),
+            Label::new(flag.span, "not understood here"),
+        )
+        .with_suggestion(if allowed {
+            did_you_mean(&flag.value, ["existing"])
+        } else {
+            None
+        })
+        .with_help(help),
+    );
+    false
 }
 
 pub(super) fn push<T>(v: &mut Vec<T>, item: T) -> usize {

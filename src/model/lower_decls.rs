@@ -1,5 +1,5 @@
 //! Lowering of the declarations that stand alone: account, audit, identity
-//! providers, instances, roles and users (settings typed, values checked,
+//! providers, instances and roles (settings typed, values checked,
 //! references resolved).
 
 use super::lower::{missing, Lowerer};
@@ -229,65 +229,6 @@ impl Lowerer {
             role.display_name = display_name;
             role.description = description;
             role.iam_name = iam_name;
-        }
-    }
-
-    pub(super) fn user(&mut self, d: &Declaration, index: usize) {
-        let s = self.settings(d, "user", &["idp", "email", "iam_id"], false, true);
-        self.existing(d, false);
-        let idp_name = s.name("idp", &mut self.diags);
-        let email = s.string("email", &mut self.diags);
-        let iam_id = s.string("iam_id", &mut self.diags);
-        for (id, what) in [(&email, "email"), (&iam_id, "IAM id")] {
-            if let Some(id) = id {
-                super::values::check_identity(id, what, &mut self.diags);
-            }
-        }
-        let mut attributes = AttrMap::default();
-        for block in &s.attributes {
-            for entry in &block.entries {
-                if let Some(first) = attributes.get(&entry.name.value) {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::DuplicateName,
-                            format!("attribute `{}` is given twice", entry.name.value),
-                            Label::new(entry.span, "given again here"),
-                        )
-                        .with_label(Label::new(first.span, "first given here"))
-                        .with_help(
-                            "give a list to hold several values: `project [\"ml\", \"finance\"]`",
-                        ),
-                    );
-                    continue;
-                }
-                attributes.insert(
-                    entry.name.value.clone(),
-                    Located::new((&entry.value).into(), entry.span),
-                );
-            }
-        }
-        let idp = match &idp_name {
-            Some(name) => self
-                .resolve(DeclKind::Idp, name)
-                .map(|id| Located::new(id, name.span)),
-            None if !attributes.is_empty() => self
-                .default_idp(d.span, "a user with attributes")
-                .map(|id| Located::new(id, d.span)),
-            None => None,
-        };
-        if idp.is_none()
-            && idp_name.is_none()
-            && attributes.is_empty()
-            && email.is_none()
-            && iam_id.is_none()
-        {
-            self.diags.push(missing(d, "idp", "a user logs in through an identity provider (`idp NAME; attributes { ... }`) or is an IAM user (`email \"...\"`)"));
-        }
-        if let Some(user) = self.model.users.get_mut(index) {
-            user.idp = idp;
-            user.attributes = attributes;
-            user.email = email;
-            user.iam_id = iam_id;
         }
     }
 

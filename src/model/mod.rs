@@ -16,6 +16,7 @@ mod lower_declare;
 mod lower_decls;
 mod lower_limits;
 mod lower_units;
+mod lower_users;
 mod lower_values;
 mod rule_values;
 mod settings;
@@ -23,6 +24,7 @@ mod values;
 pub use lower_allow::{concerns, looks_like_code};
 
 pub use lower::{lower, lower_owned};
+pub use lower_users::UserReader;
 
 use crate::diag::Span;
 pub use crate::text::Text;

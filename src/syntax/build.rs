@@ -41,7 +41,9 @@ impl Builder<'_> {
             pair
         };
         match inner.as_rule() {
-            Rule::declaration => self.declaration(inner).map(Statement::Declaration),
+            Rule::declaration => self
+                .declaration(inner)
+                .map(|d| Statement::Declaration(Box::new(d))),
             Rule::assertion => self
                 .assertion(inner)
                 .map(|a| Statement::Assertion(Box::new(a))),

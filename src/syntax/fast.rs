@@ -214,7 +214,8 @@ impl<'t> Cursor<'t, '_> {
             return self.assertion().map(|a| Statement::Assertion(Box::new(a)));
         }
         let kind = DeclKind::from_keyword(word)?;
-        self.declaration(kind).map(Statement::Declaration)
+        self.declaration(kind)
+            .map(|d| Statement::Declaration(Box::new(d)))
     }
 
     /// `KIND NAME? existing? ({ ITEMS } ;? | ;)`

@@ -11,4 +11,6 @@ mod parser;
 mod recovery;
 mod syntax_error;
 
-pub use parser::{parse_file, parse_file_counting_fast, parse_file_pest_only, Parsed};
+pub use parser::{
+    parse_file, parse_file_counting_fast, parse_file_pest_only, parse_file_reading, Parsed, Reader,
+};

@@ -2,7 +2,7 @@
 //! diagnostics with the expected tokens, and recovers at the next statement.
 
 use super::allow_help::allow_help;
-use super::ast::SourceFile;
+use super::ast::{Declaration, SourceFile, Statement};
 use super::lexical::{self, skip_trivia, word_at};
 use super::recovery::resume_at;
 use super::syntax_error::{expected_punctuation, syntax_error};
@@ -48,24 +48,64 @@ const MAX_CHUNKS: usize = 2;
 /// statement is first read by the hand-written parser (`fast.rs`); one it
 /// gives up on is parsed by the pest grammar.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
-    parse(file, text, true).0
+    parse(file, text, true, &|| KeepAll).0
+}
+
+/// Takes declarations off a parse as they are read, so that a large file's
+/// syntax tree never exists whole: each chunk of the file has its own
+/// reader, on the thread that parses the chunk. What a reader declines is
+/// kept in the tree.
+pub trait Reader: Send {
+    /// Read one declaration, or give it back (`Some`) to the tree.
+    fn read(&mut self, declaration: Box<Declaration>) -> Option<Box<Declaration>>;
+    /// Forget what was read at or after `offset`: reading stopped there.
+    fn forget_from(&mut self, offset: usize);
+}
+
+/// The reader of [`parse_file`]: keeps every declaration in the tree.
+struct KeepAll;
+
+impl Reader for KeepAll {
+    fn read(&mut self, declaration: Box<Declaration>) -> Option<Box<Declaration>> {
+        Some(declaration)
+    }
+
+    fn forget_from(&mut self, _: usize) {}
+}
+
+/// [`parse_file`], with each chunk's declarations offered to a reader made
+/// by `new_reader` as they are parsed; the readers are returned in the
+/// file's order.
+pub fn parse_file_reading<R: Reader>(
+    file: FileId,
+    text: &str,
+    new_reader: &(dyn Fn() -> R + Sync),
+) -> (Parsed, Vec<R>) {
+    let (parsed, _, readers) = parse(file, text, true, new_reader);
+    (parsed, readers)
 }
 
 /// [`parse_file`] with the pest grammar alone, for every statement: the
 /// reference the fast path is tested (and fuzzed) against. Its result is
 /// always the same as [`parse_file`]'s.
 pub fn parse_file_pest_only(file: FileId, text: &str) -> Parsed {
-    parse(file, text, false).0
+    parse(file, text, false, &|| KeepAll).0
 }
 
 /// [`parse_file`], and how many statements the fast path read (the others
 /// were parsed by pest): for tests of its coverage.
 #[doc(hidden)]
 pub fn parse_file_counting_fast(file: FileId, text: &str) -> (Parsed, usize) {
-    parse(file, text, true)
+    let (parsed, read_fast, _) = parse(file, text, true, &|| KeepAll);
+    (parsed, read_fast)
 }
 
-fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
+fn parse<R: Reader>(
+    file: FileId,
+    text: &str,
+    fast: bool,
+    new_reader: &(dyn Fn() -> R + Sync),
+) -> (Parsed, usize, Vec<R>) {
     let wanted = (text.len() / CHUNK_BYTES).clamp(1, MAX_CHUNKS);
     let mut bounds = vec![0];
     bounds.extend(lexical::statement_boundaries(text, wanted));
@@ -74,8 +114,15 @@ fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
     // that the others are appended without growing it (an estimate: the
     // lines that start with a statement keyword).
     let room = lexical::statement_lines(text, 0, text.len());
-    let parts: Vec<(Parsed, usize)> = if bounds.len() == 2 {
-        vec![parse_range(file, text, (0, text.len()), fast, room)]
+    let parts: Vec<(Parsed, usize, R)> = if bounds.len() == 2 {
+        vec![parse_range(
+            file,
+            text,
+            (0, text.len()),
+            fast,
+            room,
+            new_reader(),
+        )]
     } else {
         // The first chunk is parsed on this thread: its memory is then reused
         // by the model when lowering frees the syntax tree.
@@ -97,33 +144,51 @@ fn parse(file: FileId, text: &str, fast: bool) -> (Parsed, usize) {
                         (start, end),
                         scope.spawn(move || {
                             let room = lexical::statement_lines(text, start, end);
-                            parse_range(file, text, (start, end), fast, room)
+                            parse_range(file, text, (start, end), fast, room, new_reader())
                         }),
                     )
                 })
                 .collect();
             let (start, end) = ranges.first().copied().unwrap_or((0, 0));
-            let mut parts = vec![parse_range(file, text, (start, end), fast, room)];
+            let mut parts = vec![parse_range(
+                file,
+                text,
+                (start, end),
+                fast,
+                room,
+                new_reader(),
+            )];
             // A chunk whose thread failed is parsed again here: no statement is lost.
             parts.extend(handles.into_iter().map(|((start, end), h)| {
-                h.join()
-                    .unwrap_or_else(|_| parse_range(file, text, (start, end), fast, 0))
+                h.join().unwrap_or_else(|_| {
+                    parse_range(file, text, (start, end), fast, 0, new_reader())
+                })
             }));
             parts
         })
     };
-    let mut parts = parts.into_iter();
-    let (mut parsed, mut read_fast) = parts.next().unwrap_or_default();
-    for (part, fast) in parts {
+    let mut parsed = Parsed::default();
+    let mut read_fast = 0;
+    let mut readers = Vec::with_capacity(parts.len());
+    for (part, fast, reader) in parts {
         read_fast += fast;
-        parsed.file.statements.extend(part.file.statements);
+        if parsed.file.statements.is_empty() {
+            parsed.file.statements = part.file.statements;
+        } else {
+            parsed.file.statements.extend(part.file.statements);
+        }
         parsed.diagnostics.extend(part.diagnostics);
         parsed.broken.extend(part.broken);
+        readers.push(reader);
     }
     parsed.comments = lexical::comments(file, text);
-    limit_errors(file, &mut parsed);
+    if let Some(stop) = limit_errors(file, &mut parsed) {
+        for reader in &mut readers {
+            reader.forget_from(stop);
+        }
+    }
     report_hidden(file, text, &mut parsed);
-    (parsed, read_fast)
+    (parsed, read_fast, readers)
 }
 
 /// Add the hidden characters of the text (Q006, Q007); a syntax error at a
@@ -146,15 +211,15 @@ fn report_hidden(file: FileId, text: &str, parsed: &mut Parsed) {
 }
 
 /// Keep the first [`MAX_SYNTAX_ERRORS`] syntax errors and what comes before
-/// the next one; say where reading stopped.
-fn limit_errors(file: FileId, parsed: &mut Parsed) {
+/// the next one; say where reading stopped (and return that offset).
+fn limit_errors(file: FileId, parsed: &mut Parsed) -> Option<usize> {
     let stop = parsed
         .diagnostics
         .iter()
         .filter(|d| d.code == Code::SyntaxError)
         .nth(MAX_SYNTAX_ERRORS)
         .map(|d| d.primary.span.start());
-    let Some(stop) = stop else { return };
+    let stop = stop?;
     parsed
         .diagnostics
         .retain(|d| d.primary.span.start() < stop && d.code != Code::TooManyErrors);
@@ -169,17 +234,20 @@ fn limit_errors(file: FileId, parsed: &mut Parsed) {
         )
         .with_help("is this a qpol policy? fix the first errors and run again"),
     );
+    Some(stop)
 }
 
 /// Parse the statements of `text[start..end]` (spans are file offsets).
-/// `room`: how many statements to make room for at once.
-fn parse_range(
+/// `room`: how many statements to make room for at once. Declarations are
+/// offered to `reader` as they are read.
+fn parse_range<R: Reader>(
     file: FileId,
     text: &str,
     (start, end): (usize, usize),
     fast: bool,
     room: usize,
-) -> (Parsed, usize) {
+    mut reader: R,
+) -> (Parsed, usize, R) {
     let mut parsed = Parsed::default();
     parsed.file.statements.reserve(room);
     let mut read_fast = 0;
@@ -192,7 +260,7 @@ fn parse_range(
             super::fast::statement(file, chunk, pos, &mut parsed.diagnostics, &mut scratch)
         }) {
             let (statement, statement_end) = read;
-            parsed.file.statements.push(statement);
+            keep(&mut parsed, &mut reader, statement);
             read_fast += 1;
             pos = skip_trivia(text, statement_end.max(pos + 1)).min(end);
             continue;
@@ -216,7 +284,7 @@ fn parse_range(
                     diagnostics: &mut parsed.diagnostics,
                 };
                 if let Some(statement) = builder.statement(pair) {
-                    parsed.file.statements.push(statement);
+                    keep(&mut parsed, &mut reader, statement);
                 }
                 pos = skip_trivia(text, statement_end.max(pos + 1)).min(end);
             }
@@ -246,7 +314,18 @@ fn parse_range(
             }
         }
     }
-    (parsed, read_fast)
+    (parsed, read_fast, reader)
+}
+
+/// Offer a declaration to the reader; keep what it gives back.
+fn keep(parsed: &mut Parsed, reader: &mut impl Reader, statement: Statement) {
+    let kept = match statement {
+        Statement::Declaration(d) => reader.read(d).map(Statement::Declaration),
+        other => Some(other),
+    };
+    if let Some(statement) = kept {
+        parsed.file.statements.push(statement);
+    }
 }
 
 /// `KIND NAME` at the start of a statement that failed to parse.
