@@ -266,7 +266,9 @@ impl Policy {
         id
     }
 
-    /// Add a file's bytes; bytes that are not UTF-8 give Q003 at the first bad byte.
+    /// Add a file's bytes, as read from disk for an analysis: its users are
+    /// read as they are parsed (see [`Policy::read_users`]) and its comments
+    /// are not kept. Bytes that are not UTF-8 give Q003 at the first bad byte.
     pub fn add_bytes(&mut self, name: &str, bytes: Vec<u8>) -> FileId {
         match String::from_utf8(bytes) {
             // The bytes are freed as soon as the source map holds the text.

@@ -34,6 +34,8 @@ pub struct UserReader {
     /// the tree (where a duplicate is never read).
     diags: Vec<(usize, Diagnostic)>,
     scratch: Vec<Diagnostic>,
+    /// Room to make when the first user is read.
+    expected: usize,
 }
 
 impl UserReader {
@@ -44,10 +46,21 @@ impl UserReader {
 }
 
 impl crate::syntax::Reader for UserReader {
+    fn expect(&mut self, statements: usize) {
+        self.expected = statements;
+    }
+
     fn read(&mut self, d: Box<Declaration>) -> Option<Box<Declaration>> {
         // A user without a name is reported where names are declared.
         if d.kind.value != DeclKind::User || d.name.is_none() {
             return Some(d);
+        }
+        if self.users.capacity() == 0 {
+            // Room for every statement of the chunk at once: a hundred
+            // thousand users are not copied as the vectors grow, and the
+            // room no user takes is never touched.
+            self.users.reserve_exact(self.expected);
+            self.idps.reserve_exact(self.expected);
         }
         let (user, idp) = read_user(&d, &mut self.scratch);
         let at = self.users.len();

@@ -56,6 +56,12 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
 /// reader, on the thread that parses the chunk. What a reader declines is
 /// kept in the tree.
 pub trait Reader: Send {
+    /// Whether the parse collects the file's comments (the formatter needs
+    /// them; an analysis, which never prints the policy back, does not).
+    const KEEPS_COMMENTS: bool = false;
+    /// How many statements the chunk holds at most (lines that start one):
+    /// told before the first is read, so that room is made once.
+    fn expect(&mut self, _statements: usize) {}
     /// Read one declaration, or give it back (`Some`) to the tree.
     fn read(&mut self, declaration: Box<Declaration>) -> Option<Box<Declaration>>;
     /// Forget what was read at or after `offset`: reading stopped there.
@@ -66,6 +72,8 @@ pub trait Reader: Send {
 struct KeepAll;
 
 impl Reader for KeepAll {
+    const KEEPS_COMMENTS: bool = true;
+
     fn read(&mut self, declaration: Box<Declaration>) -> Option<Box<Declaration>> {
         Some(declaration)
     }
@@ -181,7 +189,9 @@ fn parse<R: Reader>(
         parsed.broken.extend(part.broken);
         readers.push(reader);
     }
-    parsed.comments = lexical::comments(file, text);
+    if R::KEEPS_COMMENTS {
+        parsed.comments = lexical::comments(file, text);
+    }
     if let Some(stop) = limit_errors(file, &mut parsed) {
         for reader in &mut readers {
             reader.forget_from(stop);
@@ -250,6 +260,7 @@ fn parse_range<R: Reader>(
 ) -> (Parsed, usize, R) {
     let mut parsed = Parsed::default();
     parsed.file.statements.reserve(room);
+    reader.expect(room);
     let mut read_fast = 0;
     let mut pos = skip_trivia(text, start).min(end);
     let mut errors = 0;
