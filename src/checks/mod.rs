@@ -30,24 +30,29 @@ pub fn check(policy: Policy) -> Analysis {
 /// one place where checks are called. Findings are added to `diagnostics`.
 pub fn run(access: Access<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let model = access.model;
-    roles::check(model, diagnostics);
-    lookalike::check(model, diagnostics);
-    // The two families that walk every user run side by side.
-    let (overlaps, hierarchy) = side_by_side(
+    // The overlap analysis, the longest family, runs on a second thread
+    // while the others run here; findings are added in one fixed order.
+    let (overlaps, [roles, lookalikes, hierarchy, limits]) = side_by_side(
         || {
             let mut found = Vec::new();
             overlap::check(&access, &mut found);
             found
         },
         || {
-            let mut found = Vec::new();
-            hierarchy::check(&access, &mut found);
+            let mut found: [Vec<Diagnostic>; 4] = Default::default();
+            let [roles, lookalikes, hierarchy, limits] = &mut found;
+            roles::check(model, roles);
+            lookalike::check(model, lookalikes);
+            hierarchy::check(&access, hierarchy);
+            limits::check(&access, limits);
             found
         },
     );
+    diagnostics.extend(roles);
+    diagnostics.extend(lookalikes);
     diagnostics.extend(overlaps);
     diagnostics.extend(hierarchy);
-    limits::check(&access, diagnostics);
+    diagnostics.extend(limits);
     audit::check(model, diagnostics);
     deployable::check(model, diagnostics);
     // Last: every finding an `allow CODE` may cover is known.
