@@ -39,6 +39,15 @@ fn assert_same(files: &[(&str, &str)]) {
     );
 }
 
+fn user_names(analysis: &Analysis) -> Vec<&str> {
+    analysis
+        .model
+        .users
+        .iter()
+        .map(|u| u.name.value.as_str())
+        .collect()
+}
+
 fn users_in_tree(policy: &Policy) -> usize {
     policy
         .files
@@ -85,13 +94,7 @@ fn read_users_leave_the_tree_and_unnamed_ones_stay_to_be_reported() {
     );
     assert_eq!(users_in_tree(&Policy::from_texts([("p.qpol", text)])), 3);
     let analysis = Analysis::new(policy);
-    let names: Vec<_> = analysis
-        .model
-        .users
-        .iter()
-        .map(|u| u.name.value.as_str())
-        .collect();
-    assert_eq!(names, ["a", "b"]);
+    assert_eq!(user_names(&analysis), ["a", "b"]);
     assert!(analysis
         .diagnostics
         .iter()
@@ -145,13 +148,7 @@ fn users_after_the_point_where_reading_stopped_are_forgotten() {
     }
     text.push_str("user late { idp org; }\n");
     let analysis = Analysis::new(read(&[("p.qpol", text.as_str())]));
-    let names: Vec<_> = analysis
-        .model
-        .users
-        .iter()
-        .map(|u| u.name.value.as_str())
-        .collect();
-    assert_eq!(names, ["early"]);
+    assert_eq!(user_names(&analysis), ["early"]);
     assert_same(&[("p.qpol", text.as_str())]);
 }
 
