@@ -385,3 +385,23 @@ fn a_value_or_a_file_name_cannot_forge_a_command() {
     assert!(!text.contains("\n::error file=x"), "{text}");
     assert!(!text.contains("\n::error file=y"), "{text}");
 }
+
+#[test]
+fn the_readme_shows_a_real_annotation() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown = readme
+        .lines()
+        .find(|l| l.starts_with("::error file=tests/fixtures/err/undefined_names.qpol"))
+        .expect("the CI formats section shows an annotation");
+    let o = qpol_at(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "--format",
+            "github",
+            "check",
+            "tests/fixtures/err/undefined_names.qpol",
+        ],
+    );
+    assert!(stdout(&o).lines().any(|l| l == shown), "{}", stdout(&o));
+}
