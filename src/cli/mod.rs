@@ -9,7 +9,9 @@ mod compile;
 mod explain;
 mod files;
 mod format;
+pub mod github;
 mod output;
+pub mod sarif;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -61,6 +63,10 @@ enum Command {
 pub enum OutputFormat {
     Human,
     Json,
+    /// SARIF 2.1.0, for code scanning (`check`, `test`)
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

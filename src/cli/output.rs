@@ -100,6 +100,22 @@ pub fn report(
                     writeln!(out, "{}", render::summary(diagnostics))?;
                 }
             }
+            OutputFormat::Sarif => {
+                let failures = failures(io_errors);
+                let cwd = std::env::current_dir().ok();
+                let log = super::sarif::document_in(
+                    diagnostics,
+                    sources,
+                    extra,
+                    &failures,
+                    cwd.as_deref(),
+                );
+                serde_json::to_writer_pretty(&mut out, &log)?;
+                out.write_all(b"\n")?;
+            }
+            OutputFormat::Github => {
+                super::github::write(&mut out, diagnostics, sources, &failures(io_errors))?;
+            }
         }
         out.flush()
     };
@@ -112,13 +128,19 @@ pub fn report(
             let _ = write(&mut std::io::stderr().lock());
         }
     }
-    // On stderr, a JSON report stays the one document there.
-    if global.format == OutputFormat::Json && stream == Stream::Stderr {
+    // On stderr, a JSON or SARIF report stays the one document there.
+    if matches!(global.format, OutputFormat::Json | OutputFormat::Sarif) && stream == Stream::Stderr
+    {
         return;
     }
     for error in io_errors {
         super::note(format_args!("error: {}", error.message));
     }
+}
+
+/// The I/O errors as the messages SARIF and GitHub annotations carry.
+fn failures(io_errors: &[IoError]) -> Vec<String> {
+    io_errors.iter().map(|e| e.message.clone()).collect()
 }
 
 /// 1 if there are errors, or warnings under `--deny warnings`; else 0.

@@ -29,7 +29,7 @@ pub fn run(args: &TestArgs, global: Global) -> u8 {
         ("failed", serde_json::json!(outcome.failed)),
     ];
     output::print(&diagnostics, &result.sources, global, &extra);
-    if global.format == OutputFormat::Human {
+    if matches!(global.format, OutputFormat::Human | OutputFormat::Github) {
         super::out(format_args!("{summary}\n"));
     }
     let code = output::exit_code(&diagnostics, global);

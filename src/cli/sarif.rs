@@ -1,0 +1,287 @@
+//! `--format sarif`: a run's findings as one SARIF 2.1.0 log, for code
+//! scanning (GitHub's `upload-sarif`, IDE viewers). Owns the mapping from
+//! [`Diagnostic`] to SARIF: rules (every code, with its explanation and a
+//! link into the README), results with regions in UTF-16 columns, related
+//! locations, fixes from did-you-mean suggestions and in-source suppressions
+//! from `allow CODE` acknowledgements. The output holds no timestamp and no
+//! absolute path of the working directory: the same run prints the same log.
+
+use crate::diag::{Code, Diagnostic, Label, Severity, SourceFile, SourceMap, Span};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// The schema every log names.
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Where qpol lives; rule help links point into its README.
+pub const REPOSITORY: &str = "https://github.com/qpol-dev/qpol";
+
+/// The base every relative artifact URI is resolved against: the folder
+/// `qpol` ran in (the repository root in CI).
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// The README section documenting `code`, as a GitHub heading anchor.
+pub fn help_anchor(code: Code) -> &'static str {
+    if code.id().starts_with("Q6") {
+        "account-limits"
+    } else {
+        "diagnostics"
+    }
+}
+
+/// The help URI of a rule: the README section that documents the code.
+pub fn help_uri(code: Code) -> String {
+    format!("{REPOSITORY}/blob/main/README.md#{}", help_anchor(code))
+}
+
+/// The SARIF log of a run: `diagnostics` (acknowledged ones carry a
+/// suppression), file names as `sources` holds them, made relative to the
+/// working directory. `properties` land in the run's property bag (`qpol
+/// test` puts `passed` and `failed` there).
+pub fn document(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    properties: &[(&str, Value)],
+) -> Value {
+    let cwd = std::env::current_dir().ok();
+    document_in(diagnostics, sources, properties, &[], cwd.as_deref())
+}
+
+/// [`document`], with failures that are not findings (unreadable files)
+/// as tool notifications, and file names made relative to `cwd`.
+pub fn document_in(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    properties: &[(&str, Value)],
+    failures: &[String],
+    cwd: Option<&Path>,
+) -> Value {
+    let at = Locator { sources, cwd };
+    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
+    });
+    let results: Vec<Value> = sorted.iter().map(|d| result(d, &at)).collect();
+    let mut run = json!({
+        "tool": { "driver": driver() },
+        "columnKind": "utf16CodeUnits",
+        "originalUriBaseIds": {
+            SRCROOT: { "description": { "text": "The folder qpol was run in (the repository root in CI)." } }
+        },
+        "results": results,
+    });
+    if let Some(run) = run.as_object_mut() {
+        if !failures.is_empty() {
+            let notes: Vec<Value> = failures
+                .iter()
+                .map(|m| json!({ "level": "error", "message": { "text": m } }))
+                .collect();
+            run.insert(
+                "invocations".into(),
+                json!([{ "executionSuccessful": false, "toolExecutionNotifications": notes }]),
+            );
+        }
+        if !properties.is_empty() {
+            let bag: serde_json::Map<String, Value> = properties
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect();
+            run.insert("properties".into(), Value::Object(bag));
+        }
+    }
+    json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] })
+}
+
+/// `tool.driver`: qpol, its version, and one rule per code.
+fn driver() -> Value {
+    let rules: Vec<Value> = Code::ALL.iter().map(|&code| rule(code)).collect();
+    json!({
+        "name": "qpol",
+        "fullName": "qpol policy-as-code compiler",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "informationUri": REPOSITORY,
+        "rules": rules,
+    })
+}
+
+fn rule(code: Code) -> Value {
+    let info = code.info();
+    json!({
+        "id": info.id,
+        "name": format!("{code:?}"),
+        "shortDescription": { "text": sentence(info.title) },
+        "fullDescription": { "text": info.explanation },
+        "help": { "text": format!("{} Run `qpol explain {}` for more.", info.explanation, info.id) },
+        "helpUri": help_uri(code),
+        "defaultConfiguration": { "level": level(info.severity) },
+    })
+}
+
+/// A title as a sentence: capitalised, ending with a period.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+pub fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+fn result(d: &Diagnostic, at: &Locator) -> Value {
+    let index = Code::ALL.iter().position(|&c| c == d.code).unwrap_or(0);
+    let mut text = d.message.clone();
+    if let Some(help) = &d.help {
+        text.push_str("\nhelp: ");
+        text.push_str(help);
+    }
+    let mut location = json!({ "physicalLocation": at.physical(d.primary.span) });
+    if let (false, Some(map)) = (d.primary.message.is_empty(), location.as_object_mut()) {
+        map.insert("message".into(), json!({ "text": d.primary.message }));
+    }
+    let mut value = json!({
+        "ruleId": d.code.id(),
+        "ruleIndex": index,
+        "level": level(d.severity),
+        "message": { "text": text },
+        "locations": [location],
+    });
+    let Some(map) = value.as_object_mut() else {
+        return value;
+    };
+    if !d.secondary.is_empty() {
+        let related: Vec<Value> = d
+            .secondary
+            .iter()
+            .enumerate()
+            .map(|(i, l)| at.related(i, l))
+            .collect();
+        map.insert("relatedLocations".into(), Value::Array(related));
+    }
+    if let Some(replacement) = &d.suggestion {
+        map.insert("fixes".into(), json!([at.fix(d.primary.span, replacement)]));
+    }
+    if let Some(s) = &d.suppressed {
+        map.insert(
+            "suppressions".into(),
+            json!([{
+                "kind": "inSource",
+                "status": "accepted",
+                "justification": s.reason,
+                "location": { "physicalLocation": at.physical(s.at) },
+            }]),
+        );
+    }
+    value
+}
+
+/// Turns spans into SARIF locations.
+struct Locator<'a> {
+    sources: &'a SourceMap,
+    cwd: Option<&'a Path>,
+}
+
+impl Locator<'_> {
+    fn physical(&self, span: Span) -> Value {
+        let name = self.sources.name(span.file);
+        let mut physical = json!({ "artifactLocation": artifact(name, self.cwd) });
+        if let (Some(file), Some(map)) = (self.sources.get(span.file), physical.as_object_mut()) {
+            map.insert("region".into(), region(file, span));
+        }
+        physical
+    }
+
+    fn related(&self, index: usize, label: &Label) -> Value {
+        let mut value = json!({ "id": index, "physicalLocation": self.physical(label.span) });
+        if let (false, Some(map)) = (label.message.is_empty(), value.as_object_mut()) {
+            map.insert("message".into(), json!({ "text": label.message }));
+        }
+        value
+    }
+
+    fn fix(&self, span: Span, replacement: &str) -> Value {
+        let name = self.sources.name(span.file);
+        let deleted = self
+            .sources
+            .get(span.file)
+            .map_or(Value::Null, |f| region(f, span));
+        json!({
+            "description": { "text": format!("Replace with `{replacement}`.") },
+            "artifactChanges": [{
+                "artifactLocation": artifact(name, self.cwd),
+                "replacements": [{
+                    "deletedRegion": deleted,
+                    "insertedContent": { "text": replacement },
+                }],
+            }],
+        })
+    }
+}
+
+/// A file name as an artifact location: a relative URI under
+/// [`SRCROOT`] (absolute names below `cwd` are made relative), else an
+/// absolute `file:` URI.
+pub fn artifact(name: &str, cwd: Option<&Path>) -> Value {
+    let path = Path::new(name);
+    let relative = if path.is_absolute() {
+        cwd.and_then(|c| path.strip_prefix(c).ok())
+    } else {
+        Some(path)
+    };
+    match relative {
+        Some(rel) => {
+            let rel = rel.to_string_lossy();
+            let rel = rel.strip_prefix("./").unwrap_or(&rel);
+            json!({ "uri": encode(rel), "uriBaseId": SRCROOT })
+        }
+        None => json!({ "uri": format!("file://{}", encode(name)) }),
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters and `/`.
+pub fn encode(path: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    utf8_percent_encode(path, KEEP).to_string()
+}
+
+/// A span as a SARIF region: 1-based lines, 1-based columns in UTF-16
+/// code units, the end column just past the last character.
+pub fn region(file: &SourceFile, span: Span) -> Value {
+    let (start_line, start_column) = position(file, span.start());
+    let (end_line, end_column) = position(file, span.end());
+    json!({
+        "startLine": start_line,
+        "startColumn": start_column,
+        "endLine": end_line,
+        "endColumn": end_column,
+    })
+}
+
+/// 1-based line and UTF-16 column of a byte offset (clamped to the text).
+pub fn position(file: &SourceFile, offset: usize) -> (usize, usize) {
+    let offset = file.clamp(offset);
+    let line = file.line_index(offset);
+    let (start, _) = file.line_range(line, line);
+    let column = file
+        .text
+        .get(start..offset)
+        .map_or(0, |s| s.encode_utf16().count());
+    (line + 1, column + 1)
+}
