@@ -240,12 +240,7 @@ fn overlaps_are_red_and_acknowledged_ones_dashed() {
     );
     check_dot(&dot);
     insta::assert_snapshot!("overlap_covered_dot", dot);
-    let text = "idp org { region us-south; attribute project; }\n\
-        instance QR-ml { plan lite; region us-east; }\n\
-        instance QR-chem { plan lite; region us-east; }\n\
-        project ml { instances QR-ml; members where project contains \"ml\"; role writer; }\n\
-        project chemlab { instances QR-chem; members where project equals \"chemlab\"; role reader; }\n\
-        allow Q201 on project ml \"ml admits chemlab by design\";\n";
+    let text = include_str!("data/graph/acknowledged.qpol");
     let analysis = analysis_of(text);
     assert!(analysis.passed(), "{:?}", analysis.diagnostics);
     let dot = draw(&analysis, Language::Dot, None);
@@ -304,11 +299,7 @@ fn cycles_are_red() {
 }
 
 /// Names and values that would break out of a label or inject Mermaid.
-const HOSTILE: &str = r#"idp org { region us-south; attribute project; }
-instance QR { plan lite; region us-east; }
-project p { instances QR; members where project contains "a\"];click x call alert(1)", user "a&b%%c@example.com"; role writer; }
-user u { idp org; attributes { project "a\"];click x call alert(1) \\ back\nline <b>&amp; %% |pipe| #35; `tick`" } }
-"#;
+const HOSTILE: &str = include_str!("data/graph/hostile.qpol");
 
 #[test]
 fn hostile_names_stay_inside_their_dot_labels() {
