@@ -27,7 +27,7 @@ pub struct GraphArgs {
     /// A policy file, a folder of *.qpol files read as one policy, or `-` for standard input
     pub path: PathArg,
     /// The graph language: Graphviz DOT or a Mermaid flowchart (`--format` is for findings)
-    #[arg(long, value_enum, default_value = "dot")]
+    #[arg(long, value_enum, default_value = "dot", value_name = "LANGUAGE")]
     pub to: LanguageArg,
     /// Draw only NAME (an idp, user, project, group, role, instance, ...;
     /// `KIND:NAME` picks one kind) with everything upstream of it (what
@@ -190,7 +190,10 @@ pub fn format_hint(error: &clap::Error) {
     if error.kind() != clap::error::ErrorKind::InvalidValue {
         return;
     }
-    let args: Vec<String> = std::env::args().collect();
+    // Lossy: an argument that is not UTF-8 must not stop the hint (nor panic).
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let graph = args.iter().any(|a| a == "graph");
     let language = args.windows(2).any(|w| {
         matches!(w, [flag, value] if flag == "--format" && (value == "dot" || value == "mermaid"))
