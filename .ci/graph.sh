@@ -4,17 +4,20 @@
 # hostile names escaped in it) and Mermaid's own parser (`mermaid.parse()`
 # of the `mermaid` package, under node with jsdom: no browser) reads the
 # Mermaid. Installs what is missing: `apt-get install -y graphviz`, and
-# `npm install mermaid@11 jsdom@29` into $QPOL_CI_NPM (default
-# ~/.cache/qpol-ci-npm).
+# `npm install mermaid@11 jsdom@26` into $QPOL_CI_NPM (default
+# ~/.cache/qpol-ci-npm); node and npm (`apt-get install -y nodejs npm`) if
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 command -v dot >/dev/null || { apt-get update && apt-get install -y graphviz; }
+# Node 18 (Debian's) is enough: jsdom 26 and mermaid 11 need no more.
+command -v npm >/dev/null || { apt-get update && apt-get install -y nodejs npm; }
 npm_dir=${QPOL_CI_NPM:-$HOME/.cache/qpol-ci-npm}
 if [ ! -d "$npm_dir/node_modules/mermaid" ] || [ ! -d "$npm_dir/node_modules/jsdom" ]; then
   mkdir -p "$npm_dir"
-  npm install --prefix "$npm_dir" --no-audit --no-fund --silent mermaid@11 jsdom@29
+  npm install --prefix "$npm_dir" --no-audit --no-fund --silent mermaid@11 jsdom@26
 fi
 
 cargo build --quiet
