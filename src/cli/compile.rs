@@ -243,7 +243,7 @@ fn destination(args: &CompileArgs) -> Result<Destination, IoError> {
 }
 
 /// The policy's files with their device and inode.
-fn input_files(path: &Path) -> Vec<(PathBuf, (u64, u64))> {
+pub(super) fn input_files(path: &Path) -> Vec<(PathBuf, (u64, u64))> {
     let files = if path.is_dir() {
         crate::policy::folder_files(path)
             .map(|(found, _)| found)

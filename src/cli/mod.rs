@@ -10,8 +10,10 @@ mod explain;
 mod files;
 mod format;
 pub mod github;
+mod graph;
 mod output;
 pub mod sarif;
+mod shell;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -57,6 +59,12 @@ enum Command {
     Fmt(format::FmtArgs),
     /// Explain a diagnostic code, e.g. `qpol explain Q201`; without a code, list them all
     Explain(explain::ExplainArgs),
+    /// Draw who gets what (rules, users, projects, groups, roles, instances) as Graphviz DOT or Mermaid
+    Graph(graph::GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with `--out DIR`
+    Man(shell::ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +105,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            graph::format_hint(&e);
             return if e.use_stderr() {
                 ExitCode::from(EXIT_USAGE)
             } else {
@@ -124,6 +133,9 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args, global),
         Command::Fmt(args) => format::run(args, global),
         Command::Explain(args) => explain::run(args, global),
+        Command::Graph(args) => graph::run(args, global),
+        Command::Completions(args) => shell::completions(args, global),
+        Command::Man(args) => shell::man(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.
@@ -234,3 +246,5 @@ pub fn usage_error(message: impl std::fmt::Display) -> u8 {
 }
 
 pub type PathArg = PathBuf;
+
+pub use shell::{command, man_pages};
