@@ -474,6 +474,11 @@ fn completion_offers_what_fits_the_place() {
     assert_eq!(offered("allow delete |"), ["QR-chem", "QR-common", "QR-ml"]);
     assert_eq!(offered("allow Q201 on project |"), ["chemlab", "ml"]);
     assert_eq!(offered("allow Q201 on group |"), ["research"]);
+    // A statement being typed before others that parse.
+    assert_eq!(
+        offered("project x { instances |\nproject y { instances QR-ml; role writer; }\n"),
+        ["QR-chem", "QR-common", "QR-ml"]
+    );
     // Nothing inside a string or a comment.
     assert_eq!(
         offered("project x { description \"inst|"),

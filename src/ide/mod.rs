@@ -71,9 +71,8 @@ pub enum TargetKind {
 pub fn at(analysis: &Analysis, file: FileId, offset: usize) -> Option<Target> {
     let source = analysis.sources.get(file)?;
     let offset = source.clamp(offset);
-    let found = occurrences::in_file(analysis, file)
+    let found = occurrences::holding(analysis, file, offset)
         .into_iter()
-        .filter(|o| o.span.start() <= offset && offset <= o.span.end())
         // Innermost first; at a boundary between two, the one that starts here.
         .min_by_key(|o| {
             (

@@ -19,12 +19,17 @@ pub(super) struct Occurrence {
 struct Collector<'a> {
     analysis: &'a Analysis,
     file: Option<FileId>,
+    /// Only what holds this offset (with `file`).
+    offset: Option<usize>,
     out: Vec<Occurrence>,
 }
 
 impl Collector<'_> {
     fn wants(&self, span: Span) -> bool {
         self.file.is_none_or(|f| f == span.file)
+            && self
+                .offset
+                .is_none_or(|o| span.start() <= o && o <= span.end())
     }
 
     fn push(&mut self, span: Span, kind: TargetKind) {
@@ -69,20 +74,21 @@ pub(super) fn name_span(analysis: &Analysis, span: Span, named: Named) -> Option
         .then(|| Span::new(span.file, span.end() - name.len(), span.end()))
 }
 
-/// Every occurrence in `file`.
-pub(super) fn in_file(analysis: &Analysis, file: FileId) -> Vec<Occurrence> {
-    collect(analysis, Some(file))
+/// Every occurrence in `file` whose span holds `offset` (or ends at it).
+pub(super) fn holding(analysis: &Analysis, file: FileId, offset: usize) -> Vec<Occurrence> {
+    collect(analysis, Some(file), Some(offset))
 }
 
 /// Every occurrence in every file.
 pub(super) fn everywhere(analysis: &Analysis) -> Vec<Occurrence> {
-    collect(analysis, None)
+    collect(analysis, None, None)
 }
 
-fn collect(analysis: &Analysis, file: Option<FileId>) -> Vec<Occurrence> {
+fn collect(analysis: &Analysis, file: Option<FileId>, offset: Option<usize>) -> Vec<Occurrence> {
     let mut c = Collector {
         analysis,
         file,
+        offset,
         out: Vec::new(),
     };
     declarations(&mut c);
