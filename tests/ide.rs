@@ -178,7 +178,13 @@ fn hover_on_an_action_and_a_role() {
         h.markdown
     );
     insta::assert_snapshot!("hover_role", h.markdown);
-    assert_eq!(ide::hover(&a, FB, at(B, "contains", 0, 0)), None);
+    let h = ide::hover(&a, FB, at(B, "contains", 0, 0)).unwrap();
+    assert!(
+        h.markdown.starts_with("**contains**\n\nIAM `CONTAINS`"),
+        "{}",
+        h.markdown
+    );
+    assert_eq!(ide::hover(&a, FB, at(B, "project ml", 0, 0)), None);
 }
 
 #[test]

@@ -37,7 +37,9 @@ pub fn hover(analysis: &Analysis, file: FileId, offset: usize) -> Option<Hover> 
             condition,
         } => rule_value_hover(analysis, *unit, *set, *rule, *condition)?,
         TargetKind::Attribute { idp, name } => attribute_hover(&analysis.model, *idp, name),
-        TargetKind::Keyword(_) => return None,
+        TargetKind::Keyword(word) => {
+            format!("**{word}**\n\n{}", super::words::keyword_doc(word)?)
+        }
     };
     Some(Hover {
         markdown,
@@ -121,7 +123,13 @@ fn subject_hover(analysis: &Analysis, subject: Subject, word: &str) -> Option<St
     out.push_str(&bullets(
         memberships
             .iter()
-            .map(|m| text(&membership_reason(&access, &name, m)))
+            .map(|m| {
+                let reason = text(&membership_reason(&access, &name, m));
+                match accidental(analysis, &subject, m.unit) {
+                    true => format!("{reason} (by accident, Q202)"),
+                    false => reason,
+                }
+            })
             .collect(),
     ));
     let mut grants: Vec<String> = access
@@ -158,6 +166,19 @@ fn subject_hover(analysis: &Analysis, subject: Subject, word: &str) -> Option<St
     out.push_str("\n**access**\n\n");
     out.push_str(&bullets(grants));
     Some(out)
+}
+
+/// A Q202 finding says the user is a member of the unit only because a
+/// rule value occurs inside a longer word.
+fn accidental(analysis: &Analysis, subject: &Subject, unit: usize) -> bool {
+    let Subject::User(user) = subject else {
+        return false;
+    };
+    analysis.diagnostics.iter().any(|d| {
+        d.code == Code::AccidentalMember
+            && d.subjects.contains(&Entity::User(*user))
+            && d.subjects.contains(&Entity::Unit(unit))
+    })
 }
 
 /// "project `ml`", escaped.

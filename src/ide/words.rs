@@ -99,3 +99,24 @@ pub(super) fn choices(kind: &str, key: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// What a keyword means, for its hover (Markdown, written here).
+pub(super) fn keyword_doc(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "contains" => "IAM `CONTAINS`: on a string attribute, a case-sensitive **substring** test (`contains \"ml\"` also admits `chemlab`, Q201); on a list, an element test. Prefer `has` or `equals`.",
+        "has" => "a whole value of a list attribute: qpol writes the attribute delimited (`,ml,finance,`) and the rule compares `,ml,`, so `ml` never matches `chemlab`.",
+        "equals" => "the attribute is exactly this value (case-sensitive).",
+        "not_equals" => "the attribute is not this value; a user without the attribute matches no condition.",
+        "equals_ignore_case" => "the attribute is this value, ignoring case.",
+        "not_equals_ignore_case" => "the attribute is not this value, ignoring case.",
+        "in" => "the attribute is one of the listed values: `in [\"a\", \"b\"]`.",
+        "members" => "who belongs: dynamic rules (`where ...`, `from IDP where ...`), `user NAME` and `service_id NAME`; `role NAME` gives them another role than the project's.",
+        "where" => "a dynamic rule: every condition (`CLAIM OPERATOR VALUE`, joined by `and`) must hold.",
+        "from" => "the identity provider whose users the rule tests (needed when more than one is declared).",
+        "and" => "another condition of the same rule: all must hold.",
+        "existing" => "the object exists already: qpol refers to it and never creates it.",
+        "assert" => "`assert SUBJECT can|cannot ACTION on INSTANCE;`, checked by `qpol test` against the effective access.",
+        "allow" => "`allow delete|move INSTANCE;` permits a change that loses jobs; `allow CODE on KIND NAME \"reason\";` acknowledges findings.",
+        _ => return None,
+    })
+}
