@@ -243,7 +243,17 @@ fn references_across_files_with_and_without_the_declaration() {
     let action = ide::references(&a, FA, at(A, "job.read", 0, 0), true);
     assert_eq!(action.len(), 2, "two roles name job.read");
     let project = ide::references(&a, FB, at(B, "where project", 0, 6), true);
-    assert_eq!(project.len(), 3, "declared once, tested by two rules");
+    assert_eq!(
+        project.len(),
+        5,
+        "declared once, tested by two rules, given to two users"
+    );
+    let user_key = at(B, "{ project \"ml\" }", 0, 3);
+    assert_eq!(ide::references(&a, FB, user_key, true), project);
+    assert_eq!(
+        ide::definition(&a, FB, user_key).map(|s| s.start()),
+        Some(at(A, "project, team", 0, 0))
+    );
 }
 
 /// Apply edits to the two texts.

@@ -139,6 +139,11 @@ fn declarations(c: &mut Collector<'_>) {
         if let Some(idp) = &user.idp {
             c.name(idp.span, Named::Idp(idp.value), false);
         }
+        for (key, value) in user.attributes.iter() {
+            if let Some(span) = key_in_entry(c.analysis, key, value.span) {
+                c.push(span, attribute(user.idp.as_ref().map(|i| i.value), key));
+            }
+        }
     }
     for (i, sid) in m.service_ids.iter().enumerate() {
         c.name(sid.name.span, Named::ServiceId(i), true);
@@ -221,6 +226,15 @@ fn statements(c: &mut Collector<'_>) {
             c.name(scope.span, named, false);
         }
     }
+}
+
+/// The span of `key` in a user's attribute entry (`project "ml"`): the
+/// model keeps the entry's span, which starts with the key.
+fn key_in_entry(analysis: &Analysis, key: &str, entry: Span) -> Option<Span> {
+    let text = analysis.sources.get(entry.file)?.slice(entry);
+    let rest = text.strip_prefix(key)?;
+    rest.starts_with(|c: char| !super::lex::is_name_char(c))
+        .then(|| Span::new(entry.file, entry.start(), entry.start() + key.len()))
 }
 
 fn action(name: &Text) -> TargetKind {
