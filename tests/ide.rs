@@ -294,6 +294,29 @@ fn rename_edits_every_declaration_and_reference() {
 }
 
 #[test]
+fn rename_reaches_acknowledgements_and_skips_implicit_references() {
+    let text = "idp corp { kind appid; region us-south; attribute project; }\n\
+        instance QR { plan lite; region us-east; }\n\
+        project ml { instances QR; members where project contains \"ml\"; role reader; }\n\
+        project chemlab { instances QR; members where project equals \"chemlab\"; role reader; }\n\
+        user u { attributes { project \"ml\" } }\n\
+        allow Q201 on project ml for project chemlab \"reviewed\";\n";
+    let a = Analysis::new(Policy::from_texts([("p.qpol", text)]));
+    let f = FileId(0);
+    let edits = ide::rename(&a, f, at(text, "chemlab {", 0, 0), "chem").unwrap();
+    let starts: Vec<usize> = edits.iter().map(|e| e.1.start()).collect();
+    assert_eq!(
+        starts,
+        [at(text, "chemlab {", 0, 0), at(text, "chemlab \"", 0, 0)]
+    );
+    // The user and the rules use the only idp without naming it: only its
+    // declaration is renamed.
+    let edits = ide::rename(&a, f, at(text, "corp", 0, 0), "staff").unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0].1.start(), at(text, "corp", 0, 0));
+}
+
+#[test]
 fn rename_is_refused_with_a_message() {
     let a = analysis();
     let ml = at(B, "project ml", 0, 8);
