@@ -23,6 +23,7 @@ pub mod cli;
 pub mod diag;
 pub mod fmt;
 pub mod graph;
+pub mod ide;
 pub mod memory;
 pub mod model;
 pub mod pipeline;

@@ -136,18 +136,18 @@ fn subject_name(access: &Access<'_>, subject: &Subject) -> String {
     }
 }
 
-/// "Amyra's project `ml finance` matches rule `project contains "finance"` of
-/// project finance, which grants role writer on QR-finance, with job.delete"
-fn path(access: &Access<'_>, who: &str, grant: &Grant, action: &str) -> String {
-    let model = access.model;
-    let unit = model.units.get(grant.membership.unit);
+/// How a subject is a member: "`amyra` matches rule `project contains
+/// "finance"` of project finance" or "`amyra` is a member of project ml"
+/// (failed assertions and editor hovers say it the same way).
+pub fn membership_reason(access: &Access<'_>, who: &str, membership: &Membership) -> String {
+    let unit = access.model.units.get(membership.unit);
     let unit_name = unit.map_or_else(String::new, |u| {
         format!("{} {}", u.kind.word(), u.name.value)
     });
-    let how = match &grant.membership.via {
+    match &membership.via {
         Via::Rule(r) => {
             let rule = unit
-                .and_then(|u| u.member_sets.get(grant.membership.set))
+                .and_then(|u| u.member_sets.get(membership.set))
                 .and_then(|s| s.rules.get(*r));
             let conditions: Vec<String> = rule
                 .map(|r| r.conditions.iter().map(|c| c.describe()).collect())
@@ -158,7 +158,14 @@ fn path(access: &Access<'_>, who: &str, grant: &Grant, action: &str) -> String {
             )
         }
         Via::Static => format!("`{who}` is a member of {unit_name}"),
-    };
+    }
+}
+
+/// "Amyra's project `ml finance` matches rule `project contains "finance"` of
+/// project finance, which grants role writer on QR-finance, with job.delete"
+fn path(access: &Access<'_>, who: &str, grant: &Grant, action: &str) -> String {
+    let model = access.model;
+    let how = membership_reason(access, who, &grant.membership);
     let through = if grant.through != grant.membership.unit {
         model
             .units

@@ -91,3 +91,46 @@ pub fn preset(name: &str) -> Option<&'static [&'static str]> {
         _ => None,
     }
 }
+
+/// What an action allows, from the reference's table (`None` for an
+/// unknown action). A deprecated action says that the service no longer
+/// lists it.
+pub fn description(action: &str) -> Option<&'static str> {
+    let action = normalize(action);
+    Some(match action {
+        "device.read" => "list backends, their configuration, defaults, properties, status",
+        "job.create" => "run a job (POST /v1/jobs)",
+        "job.read" => "list jobs, job details, results, logs, metrics, tags",
+        "job.cancel" => "cancel a job",
+        "job.delete" => "delete a job (and with it part of the audit trail of usage)",
+        "session.create" => "create a session (POST /v1/sessions)",
+        "session.read" => "get a session",
+        "session.update" => "update or close a session",
+        "instance.read" => "current instance details (GET /v1/instance)",
+        "instance.configuration.read" => "instance configuration",
+        "instance-usage.read" => "instance usage",
+        "workload.list" => "list the user's workloads on the instance",
+        "account-configuration.read" => "account configuration",
+        "account-analytics-usage.read" | "account-analytics-filters.read" => "usage analytics",
+        a if a.starts_with("direct-access-") && CURRENT.contains(&a) => {
+            "the IBM Quantum System (direct access) service"
+        }
+        a if DEPRECATED.contains(&a) => "named by the seed guide; the service no longer lists it",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_known_action_has_a_description() {
+        for action in super::all() {
+            assert!(super::description(action).is_some(), "{action}");
+        }
+        assert_eq!(
+            super::description("quantum-computing.job.delete"),
+            super::description("job.delete")
+        );
+        assert_eq!(super::description("job.explode"), None);
+    }
+}

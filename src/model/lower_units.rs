@@ -171,9 +171,15 @@ impl Lowerer {
 
     fn member_ref(&mut self, kind: DeclKind, r: &ast::MemberRef) -> Option<MemberRef> {
         match r {
-            ast::MemberRef::Declared(name) => self
-                .resolve(kind, &super::lower::located(name))
-                .map(MemberRef::Declared),
+            ast::MemberRef::Declared(name) => {
+                let id = self.resolve(kind, &super::lower::located(name))?;
+                let named = match kind {
+                    DeclKind::ServiceId => Named::ServiceId(id),
+                    _ => Named::User(id),
+                };
+                self.model.references.push(Located::new(named, name.span));
+                Some(MemberRef::Declared(id))
+            }
             ast::MemberRef::Literal(s) if s.value.trim().is_empty() => {
                 self.diags.push(
                     Diagnostic::new(
@@ -195,7 +201,15 @@ impl Lowerer {
 
     fn dynamic_rule(&mut self, rule: &ast::Rule) -> Option<DynamicRule> {
         let idp = match &rule.idp {
-            Some(name) => self.resolve(DeclKind::Idp, &super::lower::located(name)),
+            Some(name) => {
+                let idp = self.resolve(DeclKind::Idp, &super::lower::located(name));
+                if let Some(id) = idp {
+                    self.model
+                        .references
+                        .push(Located::new(Named::Idp(id), name.span));
+                }
+                idp
+            }
             None => self.default_idp(rule.span, "a `members where` rule"),
         };
         let mut conditions = Vec::new();

@@ -23,7 +23,7 @@ mod settings;
 mod values;
 pub use lower_allow::{concerns, looks_like_code};
 
-pub use lower::{lower, lower_owned};
+pub use lower::{lower, lower_owned, MAX_NAME_LEN};
 pub use lower_users::UserReader;
 
 use crate::diag::Span;
@@ -74,6 +74,24 @@ pub struct Model {
     pub allows: Vec<Allow>,
     /// `allow CODE on KIND NAME "reason";`
     pub acknowledgements: Vec<Acknowledgement>,
+    /// Where the references that the fields above hold without a span are
+    /// written: static members (`members user alice`, `service_id ci`) and
+    /// the `from IDP` of rules. Editor queries (src/ide) read them.
+    #[serde(skip)]
+    pub references: Vec<Located<Named>>,
+}
+
+/// A declared name: its kind and its index in the model's list of that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Named {
+    Idp(IdpId),
+    ResourceGroup(RgId),
+    Instance(InstanceId),
+    Role(RoleId),
+    /// A project or a group (one namespace).
+    Unit(UnitId),
+    User(UserId),
+    ServiceId(ServiceIdId),
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
