@@ -22,6 +22,7 @@ pub mod checks;
 pub mod cli;
 pub mod diag;
 pub mod fmt;
+pub mod lsp;
 pub mod memory;
 pub mod model;
 pub mod pipeline;

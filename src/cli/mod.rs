@@ -9,6 +9,7 @@ mod compile;
 mod explain;
 mod files;
 mod format;
+mod lsp;
 mod output;
 mod test;
 
@@ -55,6 +56,8 @@ enum Command {
     Fmt(format::FmtArgs),
     /// Explain a diagnostic code, e.g. `qpol explain Q201`; without a code, list them all
     Explain(explain::ExplainArgs),
+    /// Run the language server (LSP) on stdin and stdout, for editors
+    Lsp(lsp::LspArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args, global),
         Command::Fmt(args) => format::run(args, global),
         Command::Explain(args) => explain::run(args, global),
+        Command::Lsp(args) => lsp::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.

@@ -1,0 +1,136 @@
+//! The analysis thread: diagnostics as you type. The main loop sends a
+//! [`Job`] per edit (the open buffers at that moment and a generation
+//! number); the worker waits until edits pause for the debounce delay,
+//! keeps only the newest job of each policy, runs the pipeline, and
+//! publishes only if no newer edit of that policy came meanwhile (a stale
+//! result is dropped; the newer job is already queued). Diagnostics go to
+//! every file of the policy; a file that left the policy is cleared.
+
+use super::diagnostics;
+use super::documents::{Documents, PolicyKey};
+use super::snapshot::Snapshot;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use lsp_server::{Message, Notification};
+use lsp_types::notification::{LogMessage, Notification as _, PublishDiagnostics};
+use lsp_types::{LogMessageParams, MessageType, Url};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Analyse a policy as the buffers were at one edit.
+#[derive(Debug)]
+pub struct Job {
+    pub key: PolicyKey,
+    pub generation: u64,
+    pub documents: Documents,
+}
+
+/// What the main loop and the worker share.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// The newest generation scheduled for each policy.
+    latest: Mutex<HashMap<PolicyKey, u64>>,
+    /// The newest published analysis of each policy.
+    snapshots: Mutex<HashMap<PolicyKey, Arc<Snapshot>>>,
+}
+
+impl Shared {
+    pub fn schedule(&self, key: &PolicyKey, generation: u64) {
+        let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        latest.insert(key.clone(), generation);
+    }
+
+    fn is_latest(&self, key: &PolicyKey, generation: u64) -> bool {
+        let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        latest.get(key).is_none_or(|g| *g == generation)
+    }
+
+    /// The newest published analysis of a policy.
+    pub fn snapshot(&self, key: &PolicyKey) -> Option<Arc<Snapshot>> {
+        let snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        snapshots.get(key).cloned()
+    }
+
+    fn store(&self, key: PolicyKey, snapshot: Arc<Snapshot>) {
+        let mut snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        snapshots.insert(key, snapshot);
+    }
+}
+
+/// The longest a burst of edits may delay an analysis.
+const MAX_DELAY: Duration = Duration::from_millis(500);
+
+/// Run jobs until the channel closes (the main loop ended).
+pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debounce: Duration) {
+    let mut published: HashMap<PolicyKey, BTreeSet<Url>> = HashMap::new();
+    while let Ok(first) = jobs.recv() {
+        let started = Instant::now();
+        let mut pending = BTreeMap::new();
+        pending.insert(first.key.clone(), first);
+        loop {
+            let wait = debounce.min(MAX_DELAY.saturating_sub(started.elapsed()));
+            if wait.is_zero() {
+                break;
+            }
+            match jobs.recv_timeout(wait) {
+                Ok(job) => {
+                    pending.insert(job.key.clone(), job);
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        for (key, job) in pending {
+            if !shared.is_latest(&key, job.generation) {
+                continue;
+            }
+            let (files, errors) = match &key {
+                PolicyKey::Single(uri) if job.documents.get(uri).is_none() => {
+                    (Vec::new(), Vec::new())
+                }
+                _ => job.documents.files(&key),
+            };
+            let snapshot = Arc::new(Snapshot::build(files));
+            if !shared.is_latest(&key, job.generation) {
+                continue;
+            }
+            for message in errors {
+                send(
+                    &out,
+                    LogMessage::METHOD,
+                    LogMessageParams {
+                        typ: MessageType::WARNING,
+                        message,
+                    },
+                );
+            }
+            let now: BTreeSet<Url> = snapshot.files.iter().map(|f| f.uri.clone()).collect();
+            for params in diagnostics::publish(&snapshot) {
+                send(&out, PublishDiagnostics::METHOD, params);
+            }
+            for gone in published.remove(&key).unwrap_or_default().difference(&now) {
+                send(
+                    &out,
+                    PublishDiagnostics::METHOD,
+                    diagnostics::clear(gone.clone()),
+                );
+            }
+            published.insert(key.clone(), now);
+            shared.store(key, snapshot);
+        }
+    }
+}
+
+/// Send a notification; a closed connection is the main loop's to notice.
+fn send(out: &Sender<Message>, method: &str, params: impl serde::Serialize) {
+    let _ = out.send(Message::Notification(Notification::new(
+        method.to_string(),
+        params,
+    )));
+}
