@@ -467,3 +467,57 @@ fn a_folder_is_one_policy_and_an_edit_rechecks_the_other_files() {
         .get("error")
         .is_none());
 }
+
+#[test]
+fn a_buffer_outside_a_folder_policy_is_checked_alone_and_cleared_when_closed() {
+    let mut client = Client::start();
+    client.notify(
+        "textDocument/didOpen",
+        did_open("untitled:Untitled-1", PLANTED),
+    );
+    let published = client.diagnostics("untitled:Untitled-1", |p| {
+        !p["diagnostics"].as_array().unwrap().is_empty()
+    });
+    assert_eq!(codes(&published), ["Q201", "Q101"]);
+    client.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": "untitled:Untitled-1" } }),
+    );
+    client.diagnostics("untitled:Untitled-1", |p| p["diagnostics"] == json!([]));
+    assert!(client
+        .request("shutdown", json!(null))
+        .get("error")
+        .is_none());
+}
+
+#[test]
+fn an_unreadable_entry_of_the_folder_is_logged_once_and_the_rest_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.qpol");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let file = uri(&dir.path().join("org.qpol"));
+    let mut client = Client::start();
+    client.notify("textDocument/didOpen", did_open(&file, PLANTED));
+    client.diagnostics(&file, |p| p["version"] == 1);
+    client.notify(
+        "textDocument/didChange",
+        did_change(&file, 2, (6, 0), (6, 0), "#\n"),
+    );
+    let last = client.diagnostics(&file, |p| p["version"] == 2);
+    assert_eq!(codes(&last), ["Q201", "Q101"]);
+    let logged: Vec<&Value> = client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "window/logMessage")
+        .collect();
+    assert_eq!(logged.len(), 1, "{logged:#?}");
+    let message = logged[0]["params"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("pipe.qpol") && message.contains("a FIFO"),
+        "{message}"
+    );
+}

@@ -97,13 +97,37 @@ impl Server {
         let key = self.documents.key(uri);
         let (files, errors) = self.documents.files(&key);
         if !files.iter().any(|f| &f.uri == uri) {
-            let why = errors.join("; ");
+            let why = match errors.iter().find(|e| e.contains(uri.path())) {
+                Some(e) => e.clone(),
+                None => format!("`{uri}` is not open, and not a `*.qpol` file on disk"),
+            };
             return Err(error(ErrorCode::InvalidParams, why));
         }
         match self.shared.snapshot(&key) {
             Some(snapshot) if snapshot.is_of(&files) => Ok(snapshot),
             _ => Ok(Arc::new(Snapshot::build(files))),
         }
+    }
+}
+
+impl Server {
+    /// The snapshot, file and byte offset of a request's position: what a
+    /// query of `crate::ide` takes. Wiring one, e.g. hover, is then:
+    ///
+    /// ```ignore
+    /// fn hover(server: &mut Server, p: HoverParams) -> Result<Option<Hover>, ResponseError> {
+    ///     let (snapshot, file, offset) = server.position(&p.text_document_position_params)?;
+    ///     let found = crate::ide::hover(&snapshot.analysis, file, offset);
+    ///     Ok(found.map(|h| /* markdown, and snapshot.range(h.span) */))
+    /// }
+    /// ```
+    pub fn position(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Result<(Arc<Snapshot>, crate::diag::FileId, usize), ResponseError> {
+        let snapshot = self.snapshot(&at.text_document.uri)?;
+        let (file, offset) = snapshot.locate(&at.text_document.uri, at.position)?;
+        Ok((snapshot, file, offset))
     }
 }
 
@@ -166,9 +190,50 @@ fn code_action(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::minimal_edit;
+
+    #[test]
+    fn a_position_becomes_a_file_and_offset_or_an_invalid_params_error() {
+        let (out, _received) = crossbeam_channel::unbounded();
+        let (jobs, _queue) = crossbeam_channel::unbounded();
+        let mut server = super::Server {
+            out,
+            documents: super::super::Documents::default(),
+            jobs,
+            shared: std::sync::Arc::default(),
+            generation: 0,
+            shut_down: false,
+        };
+        let uri = lsp_types::Url::parse("untitled:x").unwrap();
+        server
+            .documents
+            .open(uri.clone(), "# 𝄞\ninstance QR-ml;\n".into(), 1);
+        let at = |line, character| lsp_types::TextDocumentPositionParams {
+            text_document: lsp_types::TextDocumentIdentifier { uri: uri.clone() },
+            position: lsp_types::Position::new(line, character),
+        };
+        let (snapshot, file, offset) = server.position(&at(1, 9)).unwrap();
+        let text = &snapshot.file(file).unwrap().text;
+        assert_eq!(&text[offset..offset + 5], "QR-ml");
+        // Inside the surrogate pair of `𝄞`: its start.
+        assert_eq!(server.position(&at(0, 3)).unwrap().2, 2);
+        let past = server.position(&at(7, 0)).err().unwrap();
+        assert_eq!(past.code, lsp_server::ErrorCode::InvalidParams as i32);
+        assert!(
+            past.message.contains("line 7 is past the end"),
+            "{}",
+            past.message
+        );
+        let missing = lsp_types::Url::parse("untitled:missing").unwrap();
+        let refused = server.snapshot(&missing).err().unwrap();
+        assert!(
+            refused.message.contains("untitled:missing"),
+            "{}",
+            refused.message
+        );
+    }
 
     fn apply(old: &str, new: &str) -> String {
         let Some(edit) = minimal_edit(old, new) else {

@@ -69,6 +69,7 @@ const MAX_DELAY: Duration = Duration::from_millis(500);
 /// Run jobs until the channel closes (the main loop ended).
 pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debounce: Duration) {
     let mut published: HashMap<PolicyKey, BTreeSet<Url>> = HashMap::new();
+    let mut logged: HashMap<PolicyKey, Vec<String>> = HashMap::new();
     while let Ok(first) = jobs.recv() {
         let started = Instant::now();
         let mut pending = BTreeMap::new();
@@ -100,15 +101,16 @@ pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debou
             if !shared.is_latest(&key, job.generation) {
                 continue;
             }
-            for message in errors {
-                send(
-                    &out,
-                    LogMessage::METHOD,
-                    LogMessageParams {
+            // Said once, not at every edit.
+            if logged.get(&key) != Some(&errors) {
+                for message in &errors {
+                    let params = LogMessageParams {
                         typ: MessageType::WARNING,
-                        message,
-                    },
-                );
+                        message: message.clone(),
+                    };
+                    send(&out, LogMessage::METHOD, params);
+                }
+                logged.insert(key.clone(), errors);
             }
             let now: BTreeSet<Url> = snapshot.files.iter().map(|f| f.uri.clone()).collect();
             for params in diagnostics::publish(&snapshot) {
