@@ -521,3 +521,40 @@ fn an_unreadable_entry_of_the_folder_is_logged_once_and_the_rest_is_checked() {
         "{message}"
     );
 }
+
+#[test]
+fn an_edit_after_a_pause_is_analysed_at_once_and_a_burst_once_it_pauses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = uri(&dir.path().join("org.qpol"));
+    let mut client = Client::spawn();
+    let init = json!({ "capabilities": {}, "initializationOptions": { "debounce_ms": 3000 } });
+    assert!(client.request("initialize", init).get("result").is_some());
+    client.notify("initialized", json!({}));
+    let opened = std::time::Instant::now();
+    client.notify("textDocument/didOpen", did_open(&file, PLANTED));
+    client.diagnostics(&file, |p| p["version"] == 1);
+    let waited = opened.elapsed();
+    assert!(
+        waited < std::time::Duration::from_millis(2000),
+        "an edit after a pause waited {waited:?}"
+    );
+    for version in 2..=6 {
+        client.notify(
+            "textDocument/didChange",
+            did_change(&file, version, (6, 0), (6, 0), "#\n"),
+        );
+    }
+    let burst = std::time::Instant::now();
+    client.diagnostics(&file, |p| p["version"] == 6);
+    assert!(
+        burst.elapsed() >= std::time::Duration::from_millis(2500),
+        "a burst is analysed once it pauses"
+    );
+    let versions: Vec<&Value> = client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| &m["params"]["version"])
+        .collect();
+    assert_eq!(versions, [&json!(1), &json!(6)]);
+}

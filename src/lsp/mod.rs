@@ -24,7 +24,8 @@ use lsp_types::notification::{
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long edits must pause before the policy is analysed again.
+/// How long the edits of a burst must pause before the policy is
+/// analysed again (an edit after such a pause is analysed at once).
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Why the server stopped other than by `exit` after `shutdown`.
@@ -242,6 +243,7 @@ impl Server {
             key,
             generation: self.generation,
             documents: self.documents.clone(),
+            at: std::time::Instant::now(),
         });
     }
 }

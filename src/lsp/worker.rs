@@ -1,10 +1,13 @@
 //! The analysis thread: diagnostics as you type. The main loop sends a
 //! [`Job`] per edit (the open buffers at that moment and a generation
-//! number); the worker waits until edits pause for the debounce delay,
-//! keeps only the newest job of each policy, runs the pipeline, and
+//! number); within a burst of edits the worker waits until they pause for
+//! the debounce delay (at most ten times that delay in all), keeps only
+//! the newest job of each policy, runs the pipeline, and
 //! publishes only if no newer edit of that policy came meanwhile (a stale
 //! result is dropped; the newer job is already queued). Diagnostics go to
 //! every file of the policy; a file that left the policy is cleared.
+//! An edit after a pause of at least the debounce delay is analysed at
+//! once (no added latency); the edits of a burst are coalesced.
 
 use super::diagnostics;
 use super::documents::{Documents, PolicyKey};
@@ -23,6 +26,8 @@ pub struct Job {
     pub key: PolicyKey,
     pub generation: u64,
     pub documents: Documents,
+    /// When the edit was made.
+    pub at: Instant,
 }
 
 /// What the main loop and the worker share.
@@ -63,30 +68,45 @@ impl Shared {
     }
 }
 
-/// The longest a burst of edits may delay an analysis.
-const MAX_DELAY: Duration = Duration::from_millis(500);
-
 /// Run jobs until the channel closes (the main loop ended).
 pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debounce: Duration) {
     let mut published: HashMap<PolicyKey, BTreeSet<Url>> = HashMap::new();
     let mut logged: HashMap<PolicyKey, Vec<String>> = HashMap::new();
+    // When the edit before the newest batch was made.
+    let mut last_edit: Option<Instant> = None;
     while let Ok(first) = jobs.recv() {
         let started = Instant::now();
+        let previous = last_edit;
+        let mut newest = first.at;
         let mut pending = BTreeMap::new();
         pending.insert(first.key.clone(), first);
-        loop {
-            let wait = debounce.min(MAX_DELAY.saturating_sub(started.elapsed()));
+        let mut received = 1;
+        // What came while the last analysis ran.
+        while let Ok(job) = jobs.try_recv() {
+            newest = newest.max(job.at);
+            received += 1;
+            pending.insert(job.key.clone(), job);
+        }
+        // An edit after a pause is analysed at once; a burst waits until
+        // its edits pause for `debounce`.
+        let alone = received == 1 && previous.is_none_or(|p| newest.duration_since(p) >= debounce);
+        while !alone {
+            let wait = debounce
+                .saturating_sub(newest.elapsed())
+                .min((debounce * 10).saturating_sub(started.elapsed()));
             if wait.is_zero() {
                 break;
             }
             match jobs.recv_timeout(wait) {
                 Ok(job) => {
+                    newest = newest.max(job.at);
                     pending.insert(job.key.clone(), job);
                 }
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
+        last_edit = Some(newest);
         for (key, job) in pending {
             if !shared.is_latest(&key, job.generation) {
                 continue;
