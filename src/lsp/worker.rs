@@ -90,20 +90,22 @@ pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debou
         // An edit after a pause is analysed at once; a burst waits until
         // its edits pause for `debounce`.
         let alone = received == 1 && previous.is_none_or(|p| newest.duration_since(p) >= debounce);
-        while !alone {
-            let wait = debounce
-                .saturating_sub(newest.elapsed())
-                .min((debounce * 10).saturating_sub(started.elapsed()));
-            if wait.is_zero() {
-                break;
-            }
-            match jobs.recv_timeout(wait) {
-                Ok(job) => {
-                    newest = newest.max(job.at);
-                    pending.insert(job.key.clone(), job);
+        if !alone {
+            loop {
+                let wait = debounce
+                    .saturating_sub(newest.elapsed())
+                    .min((debounce * 10).saturating_sub(started.elapsed()));
+                if wait.is_zero() {
+                    break;
                 }
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => return,
+                match jobs.recv_timeout(wait) {
+                    Ok(job) => {
+                        newest = newest.max(job.at);
+                        pending.insert(job.key.clone(), job);
+                    }
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
             }
         }
         last_edit = Some(newest);
