@@ -24,6 +24,7 @@ pub mod diag;
 pub mod fmt;
 pub mod graph;
 pub mod ide;
+pub mod lsp;
 pub mod memory;
 pub mod model;
 pub mod pipeline;

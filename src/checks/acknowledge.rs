@@ -198,6 +198,29 @@ fn scope_of(model: &Model, d: &Diagnostic) -> Option<Entity> {
         .find(|e| declaration_span(model, *e).is_some_and(|s| contains(s, d.primary.span)))
 }
 
+/// The `allow` statement that acknowledges `d` (for an editor's quick
+/// fix): `allow CODE on KIND NAME for KIND NAME, ... "REASON";`, scoped on
+/// what the finding concerns (no scope for an account-wide one), and the
+/// span of that scope's declaration, after which it reads best. `None` for
+/// a code that cannot be acknowledged.
+pub fn suggested_allow(
+    model: &Model,
+    d: &Diagnostic,
+    reason: &str,
+) -> Option<(String, Option<Span>)> {
+    crate::model::concerns(d.code)?;
+    let scope = scope_of(model, d);
+    let on = scope
+        .map(|e| format!(" on {}", name(model, e)))
+        .unwrap_or_default();
+    let statement = format!(
+        "allow {}{on}{} \"{reason}\";",
+        d.code.id(),
+        for_list(model, &d.admitted)
+    );
+    Some((statement, scope.and_then(|e| declaration_span(model, e))))
+}
+
 /// `project ml`, `instance QR-ml`.
 fn name(model: &Model, entity: Entity) -> String {
     let (kind, name) = match entity {

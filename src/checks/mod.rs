@@ -4,6 +4,7 @@
 //! `diag::codes`.
 
 mod acknowledge;
+pub use acknowledge::suggested_allow;
 mod audit;
 pub mod baseline;
 mod deployable;

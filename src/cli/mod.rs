@@ -11,6 +11,7 @@ mod files;
 mod format;
 pub mod github;
 mod graph;
+mod lsp;
 mod output;
 pub mod sarif;
 mod shell;
@@ -65,6 +66,8 @@ enum Command {
     Completions(shell::CompletionsArgs),
     /// Print the manual page (roff), or write one page per command with `--out DIR`
     Man(shell::ManArgs),
+    /// Run the language server (LSP) on stdin and stdout, for editors
+    Lsp(lsp::LspArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args, global),
         Command::Completions(args) => shell::completions(args, global),
         Command::Man(args) => shell::man(args, global),
+        Command::Lsp(args) => lsp::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.
