@@ -6,9 +6,11 @@
 
 mod check;
 mod compile;
+mod diff;
 mod explain;
 mod files;
 mod format;
+mod git;
 mod output;
 mod test;
 
@@ -55,6 +57,8 @@ enum Command {
     Fmt(format::FmtArgs),
     /// Explain a diagnostic code, e.g. `qpol explain Q201`; without a code, list them all
     Explain(explain::ExplainArgs),
+    /// Show what a change to a policy does to effective access, cloud objects and findings
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args, global),
         Command::Fmt(args) => format::run(args, global),
         Command::Explain(args) => explain::run(args, global),
+        Command::Diff(args) => diff::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.
