@@ -161,7 +161,8 @@ fn rules(d: &Diff) -> String {
             shown(&r.after)
         );
         for note in &r.notes {
-            let _ = write!(out, "; {}", message(note));
+            // Notes quote values that may hold backticks: shown as text.
+            let _ = write!(out, "; {}", text(note));
         }
         out.push('\n');
     }
