@@ -81,6 +81,29 @@ impl<'a> Side<'a> {
         }
     }
 
+    /// `Access::set_grants`, without walking the graph for a unit that
+    /// contains no other (every project): it is its own only descendant.
+    pub(super) fn set_grants(&self, unit: UnitId, set: usize) -> Vec<(usize, usize, UnitId)> {
+        let Some(u) = self.model.units.get(unit) else {
+            return Vec::new();
+        };
+        if !u.projects.is_empty() || !u.groups.is_empty() {
+            return self.access.set_grants(unit, set);
+        }
+        let role = match u.member_sets.get(set) {
+            Some(s) => u.role_of(s),
+            None => u.role.as_ref().map(|r| r.value),
+        };
+        let Some(role) = role else {
+            return Vec::new();
+        };
+        self.model
+            .direct_instances(u)
+            .into_iter()
+            .map(|i| (i, role, unit))
+            .collect()
+    }
+
     pub fn unit(&self, id: UnitId) -> Option<UnitRef> {
         self.model.units.get(id).map(|u| UnitRef {
             kind: u.kind.word(),
@@ -129,7 +152,7 @@ impl<'a> Side<'a> {
         let model: &'a Model = self.model;
         let mut out = BTreeMap::new();
         for ((unit, set), via_rule) in self.memberships(user) {
-            for (instance, role, through) in self.access.set_grants(unit, set) {
+            for (instance, role, through) in self.set_grants(unit, set) {
                 let (Some(i), Some(r)) = (model.instances.get(instance), model.roles.get(role))
                 else {
                     continue;
@@ -154,7 +177,7 @@ impl<'a> Side<'a> {
     fn set_signature(&self, unit: UnitId, set: usize) -> BTreeSet<(&'a str, &'a str)> {
         let model: &'a Model = self.model;
         let mut out = BTreeSet::new();
-        for (instance, role, _) in self.access.set_grants(unit, set) {
+        for (instance, role, _) in self.set_grants(unit, set) {
             if let (Some(i), Some(r)) = (model.instances.get(instance), model.roles.get(role)) {
                 for action in &r.actions {
                     out.insert((i.name.value.as_str(), action.value.as_str()));
@@ -183,28 +206,38 @@ pub(super) fn rule_text(rule: &crate::model::DynamicRule) -> String {
         .join(" and ")
 }
 
+/// A member set by its unit's kind and name, and its index.
+type SetKey<'a> = (&'static str, &'a str, usize);
+
+/// What every member set of a side grants, by unit key and set index.
+fn signatures<'a>(side: &Side<'a>) -> FxHashMap<SetKey<'a>, BTreeSet<(&'a str, &'a str)>> {
+    let model: &'a Model = side.model;
+    let mut out = FxHashMap::default();
+    for (unit_id, unit) in model.units.iter().enumerate() {
+        for set in 0..unit.member_sets.len() {
+            let key = (unit.kind.word(), unit.name.value.as_str(), set);
+            out.insert(key, side.set_signature(unit_id, set));
+        }
+    }
+    out
+}
+
 /// Member sets (by unit key and index) whose grants differ between the sides.
 fn changed_sets<'a>(old: &Side<'a>, new: &Side<'a>) -> FxHashSet<(&'static str, &'a str, usize)> {
+    let (a, b) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| signatures(old));
+        let b = signatures(new);
+        (first.join().unwrap_or_else(|_| signatures(old)), b)
+    });
     let mut out = FxHashSet::default();
-    for (side, other) in [(old, new), (new, old)] {
-        for (unit_id, unit) in side.model.units.iter().enumerate() {
-            let key = (unit.kind.word(), unit.name.value.as_str());
-            for set in 0..unit.member_sets.len() {
-                if out.contains(&(key.0, key.1, set)) {
-                    continue;
-                }
-                let same = other.find_unit(key).is_some_and(|o| {
-                    other
-                        .model
-                        .units
-                        .get(o)
-                        .is_some_and(|u| set < u.member_sets.len())
-                        && other.set_signature(o, set) == side.set_signature(unit_id, set)
-                });
-                if !same {
-                    out.insert((key.0, key.1, set));
-                }
-            }
+    for (key, sig) in &a {
+        if b.get(key) != Some(sig) {
+            out.insert(*key);
+        }
+    }
+    for key in b.keys() {
+        if !a.contains_key(key) {
+            out.insert(*key);
         }
     }
     out
@@ -385,7 +418,6 @@ fn explain(
         .get(path.instance)
         .map_or("", |i| i.name.value.as_str());
     let role_there = there
-        .access
         .set_grants(unit_there, path.set)
         .into_iter()
         .filter(|(i, _, t)| {

@@ -54,11 +54,15 @@ fn fingerprint(
     state: &State,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> u64 {
-    let mut w = HashWriter(state.build_hasher());
+    // Buffered: a serializer writes token by token.
+    let mut w = std::io::BufWriter::with_capacity(4096, HashWriter(state.build_hasher()));
     // Writing to a hasher cannot fail; a serializer error leaves a
     // fingerprint of what was written, still compared on both sides.
     let _ = write(&mut w);
-    w.0.finish()
+    match w.into_inner() {
+        Ok(h) => h.0.finish(),
+        Err(e) => e.into_inner().get_ref().0.finish(),
+    }
 }
 
 impl Side {

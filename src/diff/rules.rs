@@ -23,6 +23,7 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
                 .map(|u| (u.kind.word(), u.name.value.as_str())),
         );
     }
+    let (old_values, new_values) = (values(old.model), values(new.model));
     let mut out = Vec::new();
     for key in keys {
         let (o, n) = (old.find_unit(key), new.find_unit(key));
@@ -48,6 +49,7 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
             let own = (key.0, key.1);
             notes.extend(examples(
                 new.model,
+                &new_values,
                 own,
                 &old_rules,
                 &new_rules,
@@ -55,6 +57,7 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
             ));
             notes.extend(examples(
                 old.model,
+                &old_values,
                 own,
                 &new_rules,
                 &old_rules,
@@ -114,11 +117,46 @@ fn single(rules: &[DynamicRule]) -> Option<&crate::model::Condition> {
     }
 }
 
+/// Every value a rule of `model` expects (`not_equals*` expect none), as
+/// the attribute value of a user it admits: (unit, claim, value).
+fn values(model: &Model) -> Vec<(usize, &str, AttrValue)> {
+    let mut out = Vec::new();
+    for (id, unit) in model.units.iter().enumerate() {
+        let conditions = unit
+            .member_sets
+            .iter()
+            .flat_map(|s| &s.rules)
+            .flat_map(|r| &r.conditions);
+        for c in conditions {
+            if matches!(
+                c.operator,
+                Operator::NotEquals | Operator::NotEqualsIgnoreCase
+            ) {
+                continue;
+            }
+            let expected: Vec<&str> = match &c.value.value {
+                CondValue::One(v) => vec![v.as_str()],
+                CondValue::Many(vs) => vs.iter().map(|v| v.as_str()).collect(),
+            };
+            for v in expected {
+                let value = if c.operator == Operator::Has {
+                    AttrValue::Str(crate::model::delimit([v]))
+                } else {
+                    AttrValue::Str(v.into())
+                };
+                out.push((id, c.claim.value.as_str(), value));
+            }
+        }
+    }
+    out
+}
+
 /// The projects and groups of `model` (other than `own`) whose rule values
 /// `gained` admits and `lost` did not: "now also admits the users of
-/// project chemlab (`project contains "chemlab"`)".
+/// project chemlab".
 fn examples(
     model: &Model,
+    values: &[(usize, &str, AttrValue)],
     own: (&str, &str),
     lost: &[DynamicRule],
     gained: &[DynamicRule],
@@ -127,49 +165,28 @@ fn examples(
     if gained.is_empty() {
         return None;
     }
-    let mut hits: Vec<String> = Vec::new();
-    for unit in &model.units {
-        if (unit.kind.word(), unit.name.value.as_str()) == own {
-            continue;
-        }
-        let values = unit
-            .member_sets
-            .iter()
-            .flat_map(|s| &s.rules)
-            .flat_map(|r| &r.conditions)
-            .filter(|c| {
-                !matches!(
-                    c.operator,
-                    Operator::NotEquals | Operator::NotEqualsIgnoreCase
-                )
-            });
-        let admitted = values.into_iter().any(|c| {
-            let vals: Vec<&str> = match &c.value.value {
-                CondValue::One(v) => vec![v.as_str()],
-                CondValue::Many(vs) => vs.iter().map(|v| v.as_str()).collect(),
-            };
-            vals.into_iter().any(|v| {
-                let value = if c.operator == Operator::Has {
-                    AttrValue::Str(crate::model::delimit([v]))
-                } else {
-                    AttrValue::Str(v.into())
-                };
-                let claim = c.claim.value.as_str();
-                admits_any(gained, claim, &value) && !admits_any(lost, claim, &value)
-            })
-        });
-        if admitted {
-            hits.push(format!("{} `{}`", unit.kind.word(), unit.name.value));
-        }
-    }
+    let mut units: Vec<usize> = values
+        .iter()
+        .filter(|(_, claim, value)| {
+            admits_any(gained, claim, value) && !admits_any(lost, claim, value)
+        })
+        .map(|(unit, _, _)| *unit)
+        .collect();
+    units.dedup();
+    let hits: Vec<String> = units
+        .into_iter()
+        .filter_map(|u| model.units.get(u))
+        .filter(|u| (u.kind.word(), u.name.value.as_str()) != own)
+        .map(|u| format!("{} `{}`", u.kind.word(), u.name.value))
+        .collect();
     if hits.is_empty() {
         return None;
     }
-    let more = hits.len().saturating_sub(SHOWN);
-    hits.truncate(SHOWN);
-    let mut text = format!("{verb} the users of {}", hits.join(", "));
-    if more > 0 {
-        text.push_str(&format!(" and {more} more"));
+    let total = hits.len();
+    let shown: Vec<String> = hits.into_iter().take(SHOWN).collect();
+    let mut text = format!("{verb} the users of {}", shown.join(", "));
+    if total > SHOWN {
+        text.push_str(&format!(" and {} more", total - SHOWN));
     }
     Some(text)
 }
