@@ -362,3 +362,101 @@ fn git_reads_a_policy_new_in_the_working_tree_as_empty() {
         "{md}"
     );
 }
+
+/// `qpol diff SEED NEW` where NEW is the seed with `edit` applied.
+fn diff_edited(edit: impl Fn(String) -> String) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.qpol");
+    std::fs::write(&new, edit(std::fs::read_to_string(SEED).unwrap())).unwrap();
+    qpol(&["diff".as_ref(), SEED.as_ref(), new.as_os_str()])
+}
+
+#[test]
+fn an_instance_moved_to_another_region_is_replaced_and_loses_its_jobs() {
+    let out = diff_edited(|s| {
+        s.replace(
+            "instance QR-ml { plan standard; region us-east;",
+            "instance QR-ml { plan standard; region eu-de;",
+        )
+    });
+    let md = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{md}");
+    assert!(md.contains("| replace | `ibm_resource_instance.QR-ml` | region us-east -&#62; eu-de; **its jobs are lost** |"), "{md}");
+    assert!(
+        md.contains(
+            "| replace | `instance.QR-ml` | region us-east -&#62; eu-de; **its jobs are lost** |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "- **Q301** error: instance `QR-ml` would move from region `us-east` to `eu-de`"
+        ),
+        "{md}"
+    );
+    // A plan change is an update in place.
+    let plan = diff_edited(|s| {
+        s.replace(
+            "instance QR-common { plan lite;",
+            "instance QR-common { plan standard;",
+        )
+    });
+    let md = stdout(&plan);
+    assert!(
+        md.contains("| update | `ibm_resource_instance.QR-common` | plan lite -&#62; standard |"),
+        "{md}"
+    );
+    assert_eq!(plan.status.code(), Some(0), "{md}");
+}
+
+#[test]
+fn a_widened_rule_says_whom_else_it_admits() {
+    let out = diff_edited(|s| {
+        s.replace(
+            "members where project contains \"ml\"",
+            "members where project contains \"n\"",
+        )
+    });
+    let md = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{md}");
+    assert!(md.contains("- project `ml`: `project contains \"ml\"` → `project contains \"n\"`; now admits any &#96;project&#96; containing \"n\" instead of \"ml\"; now also admits the users of project &#96;finance&#96;"), "{md}");
+    assert!(
+        md.contains(
+            "> **New Q201 (error)**: rule `project contains \"n\"` of project ml also admits"
+        ),
+        "{md}"
+    );
+    // Ravi (project "finance") now matches ml's rule.
+    assert!(md.contains("| `Ravi` | gains |"), "{md}");
+    let wider = diff_edited(|s| s.replace("contains \"ml\"", "contains \"m\""));
+    let md = stdout(&wider);
+    assert!(md.contains("now also admits any &#96;project&#96; containing \"m\", not only those containing \"ml\""), "{md}");
+}
+
+#[test]
+fn warnings_fail_only_under_deny_warnings() {
+    let edit = |s: String| {
+        s.replace(
+            "user Ravi { idp org-users; attributes { project \"finance\" } }",
+            "user Ravi { idp org-users; attributes { project \"sales\" } }",
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.qpol");
+    std::fs::write(&new, edit(std::fs::read_to_string(SEED).unwrap())).unwrap();
+    let plain = qpol(&["diff".as_ref(), SEED.as_ref(), new.as_os_str()]);
+    assert!(
+        stdout(&plain).contains("- **Q214** warning"),
+        "{}",
+        stdout(&plain)
+    );
+    assert_eq!(plain.status.code(), Some(3));
+    let denied = qpol(&[
+        "--deny".as_ref(),
+        "warnings".as_ref(),
+        "diff".as_ref(),
+        SEED.as_ref(),
+        new.as_os_str(),
+    ]);
+    assert_eq!(denied.status.code(), Some(1));
+}

@@ -15,6 +15,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .arg(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        // A path is a path, never a pathspec with magic (`:(glob)`).
+        .env("GIT_LITERAL_PATHSPECS", "1")
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| {
