@@ -21,6 +21,7 @@ pub mod backends;
 pub mod checks;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod fmt;
 pub mod graph;
 pub mod ide;

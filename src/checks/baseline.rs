@@ -18,10 +18,17 @@ pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
             .and_then(|r| m.resource_groups.get(r.value))
             .map(|g| g.name.value.clone())
     };
+    // By name once: looking each one up in turn is quadratic on a large org.
+    let by_name: std::collections::HashMap<&str, &crate::model::Instance> = new
+        .instances
+        .iter()
+        .rev()
+        .map(|i| (i.name.value.as_str(), i))
+        .collect();
     let mut out = Vec::new();
     for before in &old.instances {
         let name = before.name.value.as_str();
-        let Some(after) = new.instance_by_name(name) else {
+        let Some(&after) = by_name.get(name) else {
             if !allowed(Change::Delete, name) {
                 out.push(
                     Diagnostic::new(

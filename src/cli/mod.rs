@@ -6,9 +6,11 @@
 
 mod check;
 mod compile;
+mod diff;
 mod explain;
 mod files;
 mod format;
+mod git;
 pub mod github;
 mod graph;
 mod lsp;
@@ -68,6 +70,8 @@ enum Command {
     Man(shell::ManArgs),
     /// Run the language server (LSP) on stdin and stdout, for editors
     Lsp(lsp::LspArgs),
+    /// Show what a change to a policy does to effective access, cloud objects and findings
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => shell::completions(args, global),
         Command::Man(args) => shell::man(args, global),
         Command::Lsp(args) => lsp::run(args, global),
+        Command::Diff(args) => diff::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.

@@ -291,3 +291,58 @@ pub fn write(d: &Deployment, out: &mut dyn std::io::Write) -> std::io::Result<()
     out.write_all(b"\n")?;
     out.flush()
 }
+
+/// Writes one resource's compact JSON.
+pub type WriteJson<'a> = &'a dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>;
+
+/// Every resource of the module a deployment compiles to, by address
+/// (`ibm_iam_access_group.ml`), in address order: `visit` gets the address
+/// and a writer of the resource's compact JSON (for `qpol diff`, which
+/// compares the two sides without building the whole file).
+pub fn each_resource(d: &Deployment, visit: &mut dyn FnMut(&str, WriteJson<'_>)) {
+    fn each<T: Serialize>(
+        kind: &str,
+        named: &Named<T>,
+        visit: &mut dyn FnMut(&str, WriteJson<'_>),
+    ) {
+        for (name, value) in named {
+            let write = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+                serde_json::to_writer(w, value).map_err(std::io::Error::from)
+            };
+            visit(&format!("{kind}.{name}"), &write);
+        }
+    }
+    let r = module(d).resource;
+    each("ibm_atracker_route", &r.ibm_atracker_route, visit);
+    each("ibm_atracker_target", &r.ibm_atracker_target, visit);
+    each("ibm_iam_access_group", &r.ibm_iam_access_group, visit);
+    each(
+        "ibm_iam_access_group_account_settings",
+        &r.ibm_iam_access_group_account_settings,
+        visit,
+    );
+    each(
+        "ibm_iam_access_group_dynamic_rule",
+        &r.ibm_iam_access_group_dynamic_rule,
+        visit,
+    );
+    each(
+        "ibm_iam_access_group_members",
+        &r.ibm_iam_access_group_members,
+        visit,
+    );
+    each(
+        "ibm_iam_access_group_policy",
+        &r.ibm_iam_access_group_policy,
+        visit,
+    );
+    each(
+        "ibm_iam_account_settings",
+        &r.ibm_iam_account_settings,
+        visit,
+    );
+    each("ibm_iam_custom_role", &r.ibm_iam_custom_role, visit);
+    each("ibm_iam_service_id", &r.ibm_iam_service_id, visit);
+    each("ibm_resource_group", &r.ibm_resource_group, visit);
+    each("ibm_resource_instance", &r.ibm_resource_instance, visit);
+}

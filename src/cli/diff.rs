@@ -1,0 +1,131 @@
+//! `qpol diff OLD NEW` and `qpol diff --git BASE [PATH]`: two analyses side
+//! by side (see [`crate::diff`]), printed as Markdown (the default format)
+//! or JSON. Exit codes, the first that applies: 2 usage or I/O error (a
+//! bad path, a git failure), 1 the new policy has errors (or warnings under
+//! `--deny warnings`), 3 effective access changed, 0 otherwise.
+
+use super::output::{self, IoError};
+use super::{Global, OutputFormat, PathArg, EXIT_FINDINGS};
+use crate::pipeline::Analysis;
+use crate::policy::{is_stdin, load, Policy};
+
+/// Exit code when the change alters effective access (CI can ask for a second review).
+pub const EXIT_ACCESS_CHANGED: u8 = 3;
+
+/// The policy a repository holds, for `--git BASE` without a path.
+pub const DEFAULT_GIT_PATH: &str = "policies";
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// OLD and NEW policies (files or folders); with --git, at most one: the policy in the working tree (default `policies`)
+    #[arg(num_args = 0..=2)]
+    pub paths: Vec<PathArg>,
+    /// Compare the policy as it is in this git revision (branch, tag, commit) with the working tree
+    #[arg(long, value_name = "BASE")]
+    pub git: Option<String>,
+}
+
+fn usage(global: Global, message: impl std::fmt::Display, path: &str) -> u8 {
+    output::fail(global, &[IoError::new(path, message)], &[])
+}
+
+/// Both sides' policies, or the exit code of the failure already reported.
+fn policies(args: &DiffArgs, global: Global) -> Result<(Policy, Policy), u8> {
+    let load_one =
+        |path: &PathArg| load(path).map_err(|e| output::fail(global, &IoError::from_load(&e), &[]));
+    match (&args.git, args.paths.as_slice()) {
+        (Some(base), paths) if paths.len() <= 1 => {
+            let path = paths
+                .first()
+                .cloned()
+                .unwrap_or_else(|| PathArg::from(DEFAULT_GIT_PATH));
+            if is_stdin(&path) {
+                return Err(usage(global, "`--git` compares a file or folder of the working tree, not standard input; name it", "-"));
+            }
+            let old = super::git::load_at(base, &path)
+                .map_err(|m| usage(global, m, &path.display().to_string()))?;
+            Ok((old, load_one(&path)?))
+        }
+        (None, [old, new]) => {
+            if is_stdin(old) && is_stdin(new) {
+                return Err(usage(global, "standard input can be read only once: `-` names OLD or NEW, not both; name the other one by its file", "-"));
+            }
+            Ok((load_one(old)?, load_one(new)?))
+        }
+        (Some(_), _) => Err(usage(global, "`--git BASE` takes at most one path (the policy in the working tree): `qpol diff --git main policies/`", "")),
+        (None, _) => Err(usage(global, "`qpol diff` needs two policies, `qpol diff OLD NEW`, or a revision, `qpol diff --git BASE [PATH]`", "")),
+    }
+}
+
+pub fn run(args: &DiffArgs, global: Global) -> u8 {
+    let (old, new) = match policies(args, global) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let (old, new) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| Analysis::new(old));
+        let new = Analysis::new(new);
+        (first.join(), new)
+    });
+    let Ok(old) = old else {
+        return usage(global, "internal error: analysing the old policy failed (a qpol bug: please report it with the policy)", "");
+    };
+    let diff = crate::diff::compute(&old, &new);
+    let failing = diff.findings.errors > 0 || (global.deny_warnings && diff.findings.warnings > 0);
+    let code = if failing {
+        EXIT_FINDINGS
+    } else if diff.access_changed {
+        EXIT_ACCESS_CHANGED
+    } else {
+        0
+    };
+    match global.format {
+        OutputFormat::Human => super::out(crate::diff::markdown::render(&diff)),
+        // For CI: the findings the change brings, located in the new policy.
+        OutputFormat::Sarif => {
+            let brought = new_findings(&diff, &new);
+            let properties = [
+                ("access_changed", serde_json::json!(diff.access_changed)),
+                ("summary", serde_json::json!(diff.summary)),
+            ];
+            let doc = super::sarif::document(&brought, &new.sources, &properties);
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            super::out(format_args!("{text}\n"));
+        }
+        OutputFormat::Github => {
+            let brought = new_findings(&diff, &new);
+            super::write_stdout(|w| {
+                super::github::write(w, &brought, &new.sources, &[])?;
+                writeln!(w, "{}", super::github::escape_data(&diff.summary))
+            });
+        }
+        OutputFormat::Json => {
+            let mut doc = serde_json::to_value(&diff).unwrap_or_default();
+            if let Some(map) = doc.as_object_mut() {
+                map.insert("exit_code".into(), serde_json::json!(code));
+                map.insert("io_errors".into(), serde_json::json!([]));
+            }
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            super::out(format_args!("{text}\n"));
+        }
+    }
+    // The process ends next: skip freeing two models piece by piece.
+    std::mem::forget(old);
+    std::mem::forget(new);
+    code
+}
+
+/// The new policy's findings that the old one did not have (as
+/// `diff.findings.new` lists them: by code and message).
+fn new_findings(diff: &crate::diff::Diff, new: &Analysis) -> Vec<crate::diag::Diagnostic> {
+    new.diagnostics
+        .iter()
+        .filter(|d| {
+            diff.findings
+                .new
+                .iter()
+                .any(|f| f.code == d.code.id() && f.message == d.message)
+        })
+        .cloned()
+        .collect()
+}

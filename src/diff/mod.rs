@@ -1,0 +1,360 @@
+//! `qpol diff`: what a change to a policy does, computed from two
+//! [`Analysis`]es side by side — the change in effective access of every
+//! declared user ([`access`]), what changed rules admit for users who are
+//! not declared ([`rules`]), the cloud objects compile would create,
+//! update, replace or delete for both targets ([`objects`]), and new and
+//! resolved findings ([`findings`]). [`markdown`] prints it for a
+//! pull-request comment; the JSON shape is this module's types.
+
+pub mod access;
+pub mod findings;
+pub mod markdown;
+pub mod objects;
+pub mod rules;
+
+use crate::pipeline::Analysis;
+use serde::Serialize;
+
+/// The JSON document's format tag.
+pub const FORMAT: &str = "qpol-diff/1";
+
+/// A project or group, by kind and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UnitRef {
+    /// `project` or `group`.
+    pub kind: &'static str,
+    pub name: String,
+}
+
+/// Why a user gains or loses an action (old and new as on the two sides).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cause {
+    /// The user is declared on one side only.
+    User,
+    /// The project or group is declared on one side only.
+    Unit { unit: UnitRef },
+    /// The user is listed as a static member on one side only.
+    StaticMember { unit: UnitRef },
+    /// The member set's rules changed.
+    Rule {
+        unit: UnitRef,
+        before: Vec<String>,
+        after: Vec<String>,
+    },
+    /// The user's attribute (or its idp) changed, so a rule matches or no longer does.
+    Attribute {
+        claim: String,
+        before: Option<String>,
+        after: Option<String>,
+    },
+    /// A group includes a project or group, or a project an instance, on one side only.
+    Includes { unit: UnitRef, what: String },
+    /// The role a member set gets changed.
+    RoleOf {
+        unit: UnitRef,
+        before: String,
+        after: String,
+    },
+    /// The role itself gained or lost the actions.
+    RoleActions { role: String },
+}
+
+impl Cause {
+    /// The cause in words; `quote` shows a name or a rule.
+    pub fn describe(
+        &self,
+        user: &str,
+        gained: bool,
+        actions: &[String],
+        quote: &dyn Fn(&str) -> String,
+    ) -> String {
+        let unit_of = |u: &UnitRef| format!("{} {}", u.kind, quote(&u.name));
+        let (now, no_longer) = ("now", "no longer");
+        let when = if gained { now } else { no_longer };
+        let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "(unset)".into(), quote);
+        let rules = |r: &[String]| {
+            if r.is_empty() {
+                "(no rule)".to_string()
+            } else {
+                r.iter().map(|x| quote(x)).collect::<Vec<_>>().join(" or ")
+            }
+        };
+        match self {
+            Cause::User => format!(
+                "user {} {}",
+                quote(user),
+                if gained { "is new" } else { "was removed" }
+            ),
+            Cause::Unit { unit } => format!(
+                "{} {}",
+                unit_of(unit),
+                if gained { "is new" } else { "was removed" }
+            ),
+            Cause::StaticMember { unit } => {
+                format!("{when} listed as a member of {}", unit_of(unit))
+            }
+            Cause::Rule {
+                unit,
+                before,
+                after,
+            } => format!(
+                "the rule of {} changed from {} to {}",
+                unit_of(unit),
+                rules(before),
+                rules(after)
+            ),
+            Cause::Attribute {
+                claim,
+                before,
+                after,
+            } => format!(
+                "{}'s {} changed from {} to {}",
+                quote(user),
+                quote(claim),
+                opt(before),
+                opt(after)
+            ),
+            Cause::Includes { unit, what } => {
+                let (kind, name) = what.split_once(' ').unwrap_or(("", what));
+                format!("{} {when} includes {kind} {}", unit_of(unit), quote(name))
+            }
+            Cause::RoleOf {
+                unit,
+                before,
+                after,
+            } => format!(
+                "the role of {} changed from {} to {}",
+                unit_of(unit),
+                quote(before),
+                quote(after)
+            ),
+            Cause::RoleActions { role } => format!(
+                "role {} {} {}",
+                quote(role),
+                if gained { "gained" } else { "lost" },
+                actions
+                    .iter()
+                    .map(|a| quote(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// A declared user gains or loses actions on one instance, through one
+/// project or group, for one cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessChange {
+    /// The project or group whose member set grants (or granted) the access.
+    pub unit: UnitRef,
+    pub user: String,
+    /// `gains` or `loses`.
+    pub change: &'static str,
+    pub instance: String,
+    pub actions: Vec<String>,
+    pub cause: Cause,
+    /// The cause in words.
+    pub why: String,
+}
+
+/// A member set whose dynamic rules changed: what it does to users who are
+/// not declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleChange {
+    pub unit: UnitRef,
+    /// The member set's index in its project or group.
+    pub set: usize,
+    /// Its rules, as written (an empty list: no rule).
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    /// What it admits now that it did not, or no longer admits.
+    pub notes: Vec<String>,
+}
+
+/// A change of one cloud object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectChange {
+    /// `create`, `update`, `replace` or `delete`.
+    pub change: &'static str,
+    /// The Terraform resource address or the API request id.
+    pub object: String,
+    /// A Qiskit Runtime instance that would be deleted or re-created: its jobs are lost.
+    pub loses_jobs: bool,
+    /// What changed, where qpol knows (an instance's region or resource group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The loss is acknowledged by an `allow delete` / `allow move` of the new policy.
+    pub allowed: bool,
+}
+
+/// The object changes of one target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TargetChanges {
+    /// False when a side has errors (compile would write nothing): see `reason`.
+    pub compared: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub changes: Vec<ObjectChange>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Objects {
+    pub terraform: TargetChanges,
+    pub ibm_api: TargetChanges,
+}
+
+/// One finding, located on its side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: crate::diag::Severity,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Findings {
+    /// On the new side only (compared by code and message, not position).
+    pub new: Vec<Finding>,
+    /// On the old side only.
+    pub resolved: Vec<Finding>,
+    /// Errors and warnings on the new side, new or not.
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// Everything `qpol diff` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    pub format: &'static str,
+    pub summary: String,
+    /// Some declared user gains or loses an action, or a rule admits other values.
+    pub access_changed: bool,
+    pub access: Vec<AccessChange>,
+    pub rules: Vec<RuleChange>,
+    pub objects: Objects,
+    pub findings: Findings,
+}
+
+/// Compare two analyses.
+pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
+    let (changes, rules, objects) = std::thread::scope(|scope| {
+        let objects = scope.spawn(|| objects::diff(old, new));
+        let o = access::Side::new(old);
+        let n = access::Side::new(new);
+        let changes = access::diff(&o, &n);
+        let rules = rules::diff(&o, &n);
+        let objects = objects.join().unwrap_or_else(|_| objects::diff(old, new));
+        (changes, rules, objects)
+    });
+    // What `check --baseline OLD` adds (Q301, Q302), when OLD checks clean.
+    let baseline = if old.passed() {
+        crate::checks::baseline::check(&old.model, &new.model)
+    } else {
+        Vec::new()
+    };
+    let findings = findings::diff(old, new, &baseline);
+    let access_changed = !changes.is_empty() || !rules.is_empty();
+    let mut diff = Diff {
+        format: FORMAT,
+        summary: String::new(),
+        access_changed,
+        access: changes,
+        rules,
+        objects,
+        findings,
+    };
+    diff.summary = summary(&diff);
+    diff
+}
+
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `qpol: 3 users gain access, 1 loses; ...`
+fn summary(d: &Diff) -> String {
+    let users = |change: &str| {
+        let mut names: Vec<&str> = d
+            .access
+            .iter()
+            .filter(|c| c.change == change)
+            .map(|c| c.user.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    };
+    let mut parts = Vec::new();
+    let (gain, lose) = (users("gains"), users("loses"));
+    let access = match (gain, lose) {
+        (0, 0) => None,
+        (g, 0) => Some(format!("{} access", plural(g, "user gains", "users gain"))),
+        (0, l) => Some(format!("{} access", plural(l, "user loses", "users lose"))),
+        (g, l) => Some(format!(
+            "{} access, {l} {}",
+            plural(g, "user gains", "users gain"),
+            if l == 1 { "loses" } else { "lose" }
+        )),
+    };
+    parts.extend(access);
+    if !d.rules.is_empty() {
+        parts.push(format!(
+            "{} changed (see users who are not declared)",
+            plural(d.rules.len(), "rule", "rules")
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("no change in access".into());
+    }
+    let tf = &d.objects.terraform;
+    if tf.compared {
+        let count = |c: &str| tf.changes.iter().filter(|x| x.change == c).count();
+        let objects: Vec<String> = [
+            ("create", "created"),
+            ("update", "updated"),
+            ("replace", "replaced"),
+            ("delete", "deleted"),
+        ]
+        .iter()
+        .filter(|(c, _)| count(c) > 0)
+        .map(|(c, word)| format!("{} {word}", plural(count(c), "object", "objects")))
+        .collect();
+        let lost = tf.changes.iter().filter(|c| c.loses_jobs).count();
+        parts.push(if objects.is_empty() {
+            "no object changes".into()
+        } else if lost > 0 {
+            format!(
+                "{} ({} jobs)",
+                objects.join(", "),
+                plural(lost, "instance loses its", "instances lose their")
+            )
+        } else {
+            objects.join(", ")
+        });
+    } else {
+        parts.push("objects not compared".into());
+    }
+    let new = &d.findings.new;
+    let mut codes: Vec<&str> = new.iter().map(|f| f.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut findings = if new.is_empty() {
+        "no new findings".to_string()
+    } else {
+        format!(
+            "{} ({})",
+            plural(new.len(), "new finding", "new findings"),
+            codes.join(", ")
+        )
+    };
+    if !d.findings.resolved.is_empty() {
+        findings.push_str(&format!(", {} resolved", d.findings.resolved.len()));
+    }
+    parts.push(findings);
+    format!("qpol: {}", parts.join("; "))
+}
