@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The language server in a real editor: Neovim's built-in LSP client
 # (headless) opens a policy with a planted overlap and a misspelt instance;
-# the diagnostics, quick fixes and formatting it received are checked.
+# the diagnostics, quick fixes, formatting, hover and definition it
+# received are checked.
 # Needs `nvim` (Debian: apt-get install -y neovim) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,17 +27,14 @@ assert "users of project chemlab would get" in got["diagnostics"][0]["message"],
 assert got["code_actions"] == ["replace `QR-mll` with `QR-ml`"], got["code_actions"]
 assert got["formatted"] == expected, (got["formatted"], expected)
 for key in ("hover", "definition"):
-    value = got[key]
-    assert (isinstance(value, str) and value.startswith("skipped")) or value, (key, value)
-if not isinstance(got["hover"], str):
-    contents = json.dumps(got["hover"]["contents"])
-    assert "QR-ml" in contents, got["hover"]
-if not isinstance(got["definition"], str):
-    target = got["definition"]
-    target = target[0] if isinstance(target, list) else target
-    start = (target.get("targetSelectionRange") or target.get("range"))["start"]
-    assert start["line"] == 1, ("QR-ml is declared on line 2", target)
-print(f"nvim {got['nvim']}: diagnostics {[f[0] for f in found]}, quick fix, formatting ok;",
-      f"hover: {'skipped' if isinstance(got['hover'], str) else 'ok'},",
-      f"definition: {'skipped' if isinstance(got['definition'], str) else 'ok'}")
+    assert isinstance(got[key], dict) or isinstance(got[key], list), (key, got[key])
+hover = got["hover"]["contents"]
+assert hover["kind"] == "markdown", got["hover"]
+assert "**instance** `QR-ml`" in hover["value"], got["hover"]
+assert "members of project `ml` with role `writer`" in hover["value"], got["hover"]
+target = got["definition"]
+target = target[0] if isinstance(target, list) else target
+start = (target.get("targetSelectionRange") or target.get("range"))["start"]
+assert (start["line"], start["character"]) == (1, 9), ("QR-ml is declared on line 2", target)
+print(f"nvim {got['nvim']}: diagnostics {[f[0] for f in found]}, quick fix, formatting, hover, definition ok")
 PY

@@ -22,7 +22,7 @@ mod occurrences;
 mod symbols;
 mod words;
 
-pub use complete::{complete, Completion, CompletionKind};
+pub use complete::{complete, Completion, CompletionKind, NAME_LIMIT};
 pub use hover::{hover, Hover};
 pub use navigate::{definition, references, rename, RenameError};
 pub use symbols::{

@@ -2,7 +2,8 @@
 //! transport and JSON-RPC, `lsp-types` for the messages). It owns the
 //! protocol: the lifecycle (initialize, initialized, shutdown, exit), the
 //! open buffers, diagnostics as you type ([`worker`]), and the requests
-//! ([`requests`]: formatting, code actions). Every finding comes from the
+//! ([`requests`]: formatting, code actions; [`queries`]: hover,
+//! definition, references, rename, symbols, completion). Every finding comes from the
 //! one pipeline (`crate::pipeline::Analysis`), so the editor and `qpol
 //! check` agree.
 
@@ -10,6 +11,7 @@ mod actions;
 pub mod diagnostics;
 pub mod documents;
 pub mod position;
+mod queries;
 mod requests;
 pub mod snapshot;
 mod worker;

@@ -3,18 +3,24 @@
 //! (the worker's newest when it analysed exactly the current buffers, else
 //! one built now: a file that is not open is read from disk), converts
 //! positions with [`Snapshot::locate`] and ranges with [`Snapshot::range`].
-//! Wiring a query of `crate::ide` takes its capability in [`capabilities`],
-//! a line in [`dispatch`] and a function like [`formatting`].
+//! The queries of `crate::ide` (hover, definition, ...) are answered in
+//! `super::queries`; each takes its capability in [`capabilities`] and a
+//! line in [`dispatch`].
 
 use super::actions;
 use super::position::LineIndex;
+use super::queries;
 use super::snapshot::{LocateError, Snapshot};
 use super::Server;
 use lsp_server::{ErrorCode, Request, Response, ResponseError};
-use lsp_types::request::{CodeActionRequest, Formatting, Request as LspRequest};
+use lsp_types::request::{
+    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
+    PrepareRenameRequest, References, Rename, Request as LspRequest, WorkspaceSymbolRequest,
+};
 use lsp_types::{
-    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, OneOf, ServerCapabilities,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, TextEdit, Url,
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
+    HoverProviderCapability, OneOf, RenameOptions, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextEdit, Url,
 };
 use std::sync::Arc;
 
@@ -34,6 +40,16 @@ pub fn capabilities() -> ServerCapabilities {
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
             ..CodeActionOptions::default()
         })),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions::default()),
         ..ServerCapabilities::default()
     }
 }
@@ -43,6 +59,20 @@ pub fn dispatch(server: &mut Server, req: Request) -> Response {
     match req.method.as_str() {
         Formatting::METHOD => handle::<Formatting>(server, req, formatting),
         CodeActionRequest::METHOD => handle::<CodeActionRequest>(server, req, code_action),
+        HoverRequest::METHOD => handle::<HoverRequest>(server, req, queries::hover),
+        GotoDefinition::METHOD => handle::<GotoDefinition>(server, req, queries::definition),
+        References::METHOD => handle::<References>(server, req, queries::references),
+        Rename::METHOD => handle::<Rename>(server, req, queries::rename),
+        PrepareRenameRequest::METHOD => {
+            handle::<PrepareRenameRequest>(server, req, queries::prepare_rename)
+        }
+        DocumentSymbolRequest::METHOD => {
+            handle::<DocumentSymbolRequest>(server, req, queries::document_symbols)
+        }
+        WorkspaceSymbolRequest::METHOD => {
+            handle::<WorkspaceSymbolRequest>(server, req, queries::workspace_symbols)
+        }
+        Completion::METHOD => handle::<Completion>(server, req, queries::completion),
         _ => Response::new_err(
             req.id,
             ErrorCode::MethodNotFound as i32,

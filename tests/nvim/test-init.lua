@@ -2,9 +2,10 @@
 -- Run by .ci/lsp.sh:
 --   QPOL_BIN=target/debug/qpol QPOL_NVIM_OUT=out.json nvim --headless -u tests/nvim/test-init.lua FILE
 -- Starts the client on FILE, waits for its diagnostics, asks for a hover and
--- a definition (skipped when the server does not offer them), the quick
--- fixes of the misspelt name and a formatting, writes what it received to
--- QPOL_NVIM_OUT as JSON and quits (exit 1 on any error).
+-- a definition, the quick fixes of the misspelt name and a formatting, writes
+-- what it received to QPOL_NVIM_OUT as JSON and quits (exit 1 on any error;
+-- a request the server does not advertise is recorded as "skipped: ...",
+-- which .ci/lsp.sh rejects).
 local out_path = assert(os.getenv('QPOL_NVIM_OUT'), 'QPOL_NVIM_OUT is not set')
 local bin = os.getenv('QPOL_BIN') or 'qpol'
 local result = { nvim = tostring(vim.version().major) .. '.' .. tostring(vim.version().minor) }
