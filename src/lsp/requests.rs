@@ -142,15 +142,8 @@ impl Server {
 
 impl Server {
     /// The snapshot, file and byte offset of a request's position: what a
-    /// query of `crate::ide` takes. Wiring one, e.g. hover, is then:
-    ///
-    /// ```ignore
-    /// fn hover(server: &mut Server, p: HoverParams) -> Result<Option<Hover>, ResponseError> {
-    ///     let (snapshot, file, offset) = server.position(&p.text_document_position_params)?;
-    ///     let found = crate::ide::hover(&snapshot.analysis, file, offset);
-    ///     Ok(found.map(|h| /* markdown, and snapshot.range(h.span) */))
-    /// }
-    /// ```
+    /// query of `crate::ide` takes (see `queries.rs` for every request
+    /// built on it).
     pub fn position(
         &self,
         at: &lsp_types::TextDocumentPositionParams,
