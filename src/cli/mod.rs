@@ -78,7 +78,7 @@ enum Command {
 pub enum OutputFormat {
     Human,
     Json,
-    /// SARIF 2.1.0, for code scanning (`check`, `test`)
+    /// SARIF 2.1.0, for code scanning (`check`, `test`, `diff`: the findings a change brings)
     Sarif,
     /// GitHub Actions workflow commands: one annotation per finding
     Github,
