@@ -83,8 +83,12 @@ fn main() {
     }
     let hwm = session.server.peak_rss_kb();
     session.server.stop();
-    report(&latencies, q101_ok, hwm, check_rss);
     let _ = std::fs::remove_dir_all(&dir);
+    report(&latencies, q101_ok, hwm, check_rss);
+    if q101_ok != latencies.len() {
+        eprintln!("some edits were not published with the Q101s they should have");
+        std::process::exit(1);
+    }
 }
 
 /// The org's statements by kind: one file each (names sort as they are read).
