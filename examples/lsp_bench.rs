@@ -15,8 +15,11 @@
 //! with that version. Prints median, p99 and max (overall and per kind),
 //! the server's peak RSS (VmHWM) and `qpol check`'s on the same folder.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#[path = "../tests/support/lsp_framing.rs"]
+mod lsp_framing;
+use lsp_framing::{frame, read_message};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -288,8 +291,7 @@ impl Server {
     }
 
     fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.write_all(&frame(message)).unwrap();
         self.stdin.flush().unwrap();
     }
 
@@ -370,27 +372,6 @@ impl Server {
         self.notify("exit", Value::Null);
         let _ = self.child.wait();
     }
-}
-
-/// One framed message, or `None` at the end of the stream.
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(n) = line.strip_prefix("Content-Length: ") {
-            length = n.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 /// Median, p99 and max of sorted latencies.

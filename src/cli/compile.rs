@@ -117,14 +117,7 @@ pub fn run(args: &CompileArgs, global: Global) -> u8 {
         std::mem::forget(result);
         return code;
     }
-    let extra = [(
-        "output",
-        if written {
-            serde_json::Value::from(shown.as_str())
-        } else {
-            serde_json::Value::Null
-        },
-    )];
+    let extra = output::written_to(written, &shown);
     output::report(
         &compiled.diagnostics,
         &result.sources,

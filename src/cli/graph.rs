@@ -79,14 +79,7 @@ pub fn run(args: &GraphArgs, global: Global) -> u8 {
     let shown = destination
         .as_deref()
         .map_or_else(|| "-".to_string(), |f| f.display().to_string());
-    let extra = [(
-        "output",
-        if written {
-            serde_json::Value::from(shown.as_str())
-        } else {
-            serde_json::Value::Null
-        },
-    )];
+    let extra = output::written_to(written, &shown);
     output::report(
         &analysis.diagnostics,
         &analysis.sources,

@@ -70,6 +70,17 @@ pub fn fail_to(
     EXIT_USAGE
 }
 
+/// The `output` key of a report (JSON only): where the result was written
+/// (`-` for stdout), or null when nothing was.
+pub fn written_to(written: bool, shown: &str) -> [(&'static str, serde_json::Value); 1] {
+    let value = if written {
+        serde_json::Value::from(shown)
+    } else {
+        serde_json::Value::Null
+    };
+    [("output", value)]
+}
+
 /// Print the report: diagnostics, the command's `extra` keys (JSON only)
 /// and the I/O errors (always on stderr too, as `error: ...` lines).
 pub fn report(
