@@ -149,3 +149,23 @@ fn grammar_summary_states_the_attribute_separators_the_parser_requires() {
         assert_eq!(errors(ok), 0, "{ok}");
     }
 }
+
+/// The repository is named in one place, Cargo.toml; the CI examples that
+/// install qpol from it and the SARIF help links use that same address.
+#[test]
+fn ci_examples_name_the_repository_of_cargo_toml() {
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    assert!(repository.starts_with("https://"), "{repository}");
+    assert_eq!(qpol::cli::sarif::REPOSITORY, repository);
+    for file in ["examples/ci/qpol.yml", "examples/ci/pre-commit-config.yaml"] {
+        let text = std::fs::read_to_string(file).unwrap();
+        let named: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == '`')
+            .filter(|word| word.starts_with("https://github.com/"))
+            .collect();
+        assert!(!named.is_empty(), "{file} names no repository");
+        for url in named {
+            assert_eq!(url, repository, "{file}");
+        }
+    }
+}

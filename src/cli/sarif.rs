@@ -13,8 +13,9 @@ use std::path::Path;
 /// The schema every log names.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// Where qpol lives; rule help links point into its README.
-pub const REPOSITORY: &str = "https://github.com/qpol-dev/qpol";
+/// Where qpol lives (`repository` in Cargo.toml, the one place that names
+/// it); rule help links point into its README.
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The base every relative artifact URI is resolved against: the folder
 /// `qpol` ran in (the repository root in CI).
