@@ -39,10 +39,10 @@ sarif() { # name, then qpol's arguments
   fi
   n=$((n + 1))
 }
-for f in policies/*.qpol tests/fixtures/ok/*.qpol tests/fixtures/err/*.qpol; do
+for f in policies/*.qpol policies/examples/*/*.qpol tests/fixtures/ok/*.qpol tests/fixtures/err/*.qpol; do
   sarif "check-$(echo "$f" | tr / -)" check "$f"
 done
-for f in policies/*.qpol tests/fixtures/ok/*.qpol; do
+for f in policies/*.qpol policies/examples/*/*.qpol tests/fixtures/ok/*.qpol; do
   sarif "test-$(echo "$f" | tr / -)" test "$f"
 done
 sarif check-folder check tests/fixtures/folder

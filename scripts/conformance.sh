@@ -21,7 +21,7 @@ bin=target/debug/qpol
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-policies=(policies/*.qpol tests/fixtures/compile/*.qpol tests/fixtures/ok/*.qpol)
+policies=(policies/*.qpol policies/examples/*/*.qpol tests/fixtures/compile/*.qpol tests/fixtures/ok/*.qpol)
 passed=0 failed=0
 for policy in "${policies[@]}"; do
   name=$(echo "$policy" | tr '/.' '__')

@@ -20,7 +20,7 @@ use std::fs;
 use std::path::Path;
 
 mod support;
-use support::fs::qpol_files;
+use support::fs::{example_policies, qpol_files};
 
 fn policy_of(path: &Path) -> Policy {
     let name = format!(
@@ -87,7 +87,7 @@ fn compile_fixtures_snapshot_and_pass_the_schema_and_plan_checks() {
 
 #[test]
 fn example_policies_snapshot_and_pass_the_schema_and_plan_checks() {
-    let paths = qpol_files("policies");
+    let paths = example_policies();
     assert!(paths.len() >= 3, "expected the example policies");
     for path in paths {
         let (tf, api) = compile_both(&path);

@@ -19,7 +19,7 @@ use qpol::access::assertions;
 use qpol::diag::render::{self, Style};
 use qpol::Policy;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn name_of(path: &Path) -> String {
     let parent = path
@@ -71,15 +71,32 @@ fn ok_fixtures_check_clean() {
 
 #[test]
 fn example_policies_check_clean_and_pass_their_assertions() {
-    for entry in fs::read_dir("policies").unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "qpol") {
-            let (text, result, outcome) = report(policy_of(&path));
-            assert!(result.passed(), "{} has errors:\n{text}", path.display());
-            assert_eq!(outcome.failed, 0, "{}:\n{text}", path.display());
-            assert!(outcome.passed > 0, "{} has no assertions", path.display());
+    let paths = example_files();
+    assert!(paths.len() >= 3, "{paths:?}");
+    for path in paths {
+        let (text, result, outcome) = report(policy_of(&path));
+        assert!(result.passed(), "{} has errors:\n{text}", path.display());
+        assert_eq!(outcome.failed, 0, "{}:\n{text}", path.display());
+        assert!(outcome.passed > 0, "{} has no assertions", path.display());
+    }
+}
+
+/// The `*.qpol` files of `policies/` and of its subfolders, sorted.
+fn example_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "qpol") {
+                out.push(path);
+            }
         }
     }
+    let mut out = Vec::new();
+    walk(Path::new("policies"), &mut out);
+    out.sort();
+    out
 }
 
 #[test]
@@ -130,37 +147,37 @@ fn fmt_fixtures() {
 #[test]
 fn formatting_is_sound_on_every_fixture() {
     let mut checked = 0;
-    for dir in [
+    let fixtures = [
         "tests/fixtures/ok",
         "tests/fixtures/err",
         "tests/fixtures/fmt",
-        "policies",
-    ] {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let Ok(text) = fs::read_to_string(&path) else {
-                continue;
-            };
-            if policy_of(&path).files[0].1.has_errors() {
-                assert!(
-                    qpol::fmt::format_text("x.qpol", &text).is_err(),
-                    "{} must be refused",
-                    path.display()
-                );
-                continue;
-            }
-            let once = qpol::fmt::format_text("x.qpol", &text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let twice = qpol::fmt::format_text("x.qpol", &once).unwrap();
-            assert_eq!(once, twice, "{} is not idempotent", path.display());
-            assert_eq!(
-                qpol::fmt::model_json(&text),
-                qpol::fmt::model_json(&once),
-                "{} changed meaning",
+    ]
+    .iter()
+    .flat_map(|dir| fs::read_dir(dir).unwrap())
+    .map(|entry| entry.unwrap().path());
+    for path in fixtures.chain(example_files()) {
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        if policy_of(&path).files[0].1.has_errors() {
+            assert!(
+                qpol::fmt::format_text("x.qpol", &text).is_err(),
+                "{} must be refused",
                 path.display()
             );
-            checked += 1;
+            continue;
         }
+        let once = qpol::fmt::format_text("x.qpol", &text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let twice = qpol::fmt::format_text("x.qpol", &once).unwrap();
+        assert_eq!(once, twice, "{} is not idempotent", path.display());
+        assert_eq!(
+            qpol::fmt::model_json(&text),
+            qpol::fmt::model_json(&once),
+            "{} changed meaning",
+            path.display()
+        );
+        checked += 1;
     }
     assert!(checked >= 5);
 }

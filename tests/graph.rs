@@ -349,11 +349,12 @@ fn hostile_names_stay_inside_their_mermaid_labels() {
 
 #[test]
 fn every_example_draws_well_formed_dot_and_mermaid() {
-    let mut paths: Vec<_> = ["policies", "tests/fixtures/ok", "tests/fixtures/err"]
+    let mut paths: Vec<_> = ["tests/fixtures/ok", "tests/fixtures/err"]
         .iter()
         .flat_map(|d| std::fs::read_dir(d).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "qpol"))
+        .chain(support::fs::example_policies())
         .collect();
     paths.sort();
     assert!(paths.len() > 30);

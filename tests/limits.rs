@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::fs;
 
 mod support;
-use support::fs::qpol_files;
+use support::fs::{example_policies, qpol_files};
 
 /// Terraform resources of one type.
 fn tf_count(tf: &Value, resource: &str) -> u64 {
@@ -125,7 +125,7 @@ fn assert_counts_match(name: &str, text: &str) {
 
 #[test]
 fn counted_figures_equal_the_compiled_outputs() {
-    let mut paths = qpol_files("policies");
+    let mut paths = example_policies();
     paths.extend(qpol_files("tests/fixtures/compile"));
     assert!(paths.len() >= 8);
     for path in paths {

@@ -34,3 +34,26 @@ pub fn qpol_files(dir: &str) -> Vec<PathBuf> {
     paths.sort();
     paths
 }
+
+/// The bundled example policies: `policies/*.qpol` (the seed scenario, one
+/// policy) and the `*.qpol` of each folder of `policies/examples/` (one
+/// policy per folder), sorted.
+pub fn example_policies() -> Vec<PathBuf> {
+    let mut paths = qpol_files("policies");
+    for folder in example_folders() {
+        paths.extend(qpol_files(s(&folder)));
+    }
+    paths.sort();
+    paths
+}
+
+/// The folders of `policies/examples/`, each one policy, sorted.
+pub fn example_folders() -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir("policies/examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    folders
+}
