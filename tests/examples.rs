@@ -2,7 +2,12 @@
 //! (the seed scenario; a folder's `*.qpol` are read together, not its
 //! subfolders), and each folder of `policies/examples/` is a policy of its
 //! own. An editor rooted at any of these folders shows no duplicate.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod support;
 use support::fs::{example_folders, s};
