@@ -317,6 +317,37 @@ fn rename_reaches_acknowledgements_and_skips_implicit_references() {
 }
 
 #[test]
+fn rename_is_refused_when_a_user_and_a_service_id_would_share_a_name() {
+    let text = "instance QR { plan lite; region us-east; }\n\
+        project ml { instances QR; members user Fatima, service_id ci; role reader; }\n\
+        user Fatima { email \"fatima@example.com\"; }\n\
+        service_id ci { iam_id \"iam-ServiceId-1\"; }\n\
+        assert Fatima can job.read on QR;\n\
+        assert ci can job.read on QR;\n";
+    let a = Analysis::new(Policy::from_texts([("p.qpol", text)]));
+    let f = FileId(0);
+    let user = at(text, "Fatima {", 0, 0);
+    let sid = at(text, "ci {", 0, 0);
+    let err = ide::rename(&a, f, user, "ci").unwrap_err();
+    let RenameError::Collision { at: Some(span), .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(span.start(), sid, "the service id's declaration");
+    assert_eq!(
+        err.to_string(),
+        "service id `ci` is already declared (`assert NAME can ...` names a user or a service id, and would mean the user); choose another name"
+    );
+    let err = ide::rename(&a, f, at(text, "ci can", 0, 0), "Fatima").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "user `Fatima` is already declared (`assert NAME can ...` names a user or a service id, and would mean the user); choose another name"
+    );
+    // Another name is free; a name of another namespace too.
+    assert_eq!(ide::rename(&a, f, sid, "deploy").unwrap().len(), 3);
+    assert_eq!(ide::rename(&a, f, user, "QR").unwrap().len(), 3);
+}
+
+#[test]
 fn rename_is_refused_with_a_message() {
     let a = analysis();
     let ml = at(B, "project ml", 0, 8);

@@ -70,11 +70,15 @@ pub enum RenameError {
     BuiltIn(String),
     /// Not a name of the grammar, or too long.
     InvalidName(String),
-    /// Another declaration of the same namespace has the name.
+    /// Another declaration of the same namespace has the name, or a
+    /// declaration a bare name could also mean (a user and a service id:
+    /// `assert NAME can ...` names either).
     Collision {
         name: String,
         kind: String,
         at: Option<Span>,
+        /// Why a declaration of another kind is in the way.
+        reason: Option<&'static str>,
     },
 }
 
@@ -89,10 +93,18 @@ impl fmt::Display for RenameError {
                 "`{name}` is a built-in role; declare `role {name} {{ ... }}` to rename it"
             ),
             RenameError::InvalidName(why) => f.write_str(why),
-            RenameError::Collision { name, kind, .. } => write!(
-                f,
-                "{kind} `{name}` is already declared; choose another name"
-            ),
+            RenameError::Collision {
+                name, kind, reason, ..
+            } => match reason {
+                Some(why) => write!(
+                    f,
+                    "{kind} `{name}` is already declared ({why}); choose another name"
+                ),
+                None => write!(
+                    f,
+                    "{kind} `{name}` is already declared; choose another name"
+                ),
+            },
         }
     }
 }
@@ -103,7 +115,8 @@ impl std::error::Error for RenameError {}
 /// declaration and every reference, in every file, in file and offset
 /// order. Refused when the cursor is on nothing renameable, the name is
 /// not valid, or it collides with a declaration of the same namespace
-/// (projects and groups share one).
+/// (projects and groups share one) or, for users and service ids, with one
+/// of the other kind (an assertion's bare subject names either).
 pub fn rename(
     analysis: &Analysis,
     file: FileId,
@@ -123,10 +136,15 @@ pub fn rename(
     }
     check_name(new_name)?;
     if let Some(other) = taken(model, named, new_name) {
+        let crossed = matches!(
+            (named, other),
+            (Named::User(_), Named::ServiceId(_)) | (Named::ServiceId(_), Named::User(_))
+        );
         return Err(RenameError::Collision {
             name: new_name.to_string(),
             kind: kind_word(model, other).replace('_', " "),
             at: declaration_span(model, other),
+            reason: crossed.then_some(SUBJECT_CLASH),
         });
     }
     let mut edits: Vec<(FileId, Span, String)> = everywhere(analysis)
@@ -169,7 +187,12 @@ fn check_name(name: &str) -> Result<(), RenameError> {
     Ok(())
 }
 
-/// Another entity of `named`'s namespace called `name`.
+/// Why a user and a service id cannot share a name.
+const SUBJECT_CLASH: &str =
+    "`assert NAME can ...` names a user or a service id, and would mean the user";
+
+/// Another entity of `named`'s namespace called `name`; for a user or a
+/// service id, also one of the other kind.
 fn taken(model: &Model, named: Named, name: &str) -> Option<Named> {
     fn find<'a>(
         mut names: impl Iterator<Item = &'a crate::model::Text>,
@@ -186,9 +209,15 @@ fn taken(model: &Model, named: Named, name: &str) -> Option<Named> {
         }
         Named::Role(_) => find(model.roles.iter().map(|x| &x.name.value), name).map(Named::Role),
         Named::Unit(_) => find(model.units.iter().map(|x| &x.name.value), name).map(Named::Unit),
-        Named::User(_) => find(model.users.iter().map(|x| &x.name.value), name).map(Named::User),
-        Named::ServiceId(_) => {
-            find(model.service_ids.iter().map(|x| &x.name.value), name).map(Named::ServiceId)
+        Named::User(_) | Named::ServiceId(_) => {
+            let user = find(model.users.iter().map(|x| &x.name.value), name).map(Named::User);
+            let sid =
+                find(model.service_ids.iter().map(|x| &x.name.value), name).map(Named::ServiceId);
+            // The same kind first: its collision is the plainer message.
+            match named {
+                Named::User(_) => user.filter(|o| *o != named).or(sid),
+                _ => sid.filter(|o| *o != named).or(user),
+            }
         }
     };
     other.filter(|o| *o != named)
