@@ -65,7 +65,11 @@ fn every_query_is_advertised() {
         assert_eq!(caps[key], true, "{key}: {init}");
     }
     assert_eq!(caps["renameProvider"]["prepareProvider"], true, "{init}");
-    assert!(caps["completionProvider"].is_object(), "{init}");
+    assert_eq!(
+        caps["completionProvider"]["triggerCharacters"],
+        json!([" ", ",", "."]),
+        "{init}"
+    );
 }
 
 #[test]
@@ -321,5 +325,68 @@ fn completion_replaces_the_word_being_typed() {
     );
     let comment = client.request("textDocument/completion", at(&file, 6, 25));
     assert_eq!(comment["result"]["items"], json!([]), "{comment}");
+    shut_down(client);
+}
+
+/// Labels of a completion request sent as a client does after typing a
+/// trigger character at the end of line `line`'s `typed`.
+fn triggered(
+    client: &mut Client,
+    file: &str,
+    version: i32,
+    typed: &str,
+    trigger: &str,
+) -> Vec<String> {
+    client.notify(
+        "textDocument/didChange",
+        lsp_client::did_change(file, version, (6, 0), (7, 0), &format!("{typed}\n")),
+    );
+    let mut params = at(file, 6, typed.len() as u32);
+    params["context"] = json!({ "triggerKind": 2, "triggerCharacter": trigger });
+    let response = client.request("textDocument/completion", params);
+    response["result"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_trigger_character_brings_the_names_that_come_next() {
+    let (mut client, file, _dir) = opened();
+    client.notify(
+        "textDocument/didChange",
+        lsp_client::did_change(&file, 2, (6, 0), (6, 0), "\n"),
+    );
+    // A space after `instances`, and a `,` in its list: the instances.
+    let instances = ["QR-chem", "QR-ml"];
+    assert_eq!(
+        triggered(&mut client, &file, 3, "project x { instances ", " "),
+        instances
+    );
+    assert_eq!(
+        triggered(&mut client, &file, 4, "project x { instances QR-ml,", ","),
+        instances
+    );
+    // A space after `role`: the roles (the built-in ones here).
+    assert_eq!(
+        triggered(&mut client, &file, 5, "project x { role ", " "),
+        ["reader", "writer"]
+    );
+    // `.` in an action name: the actions of that family first, then the
+    // others that hold `job.`.
+    let jobs = triggered(&mut client, &file, 6, "role r { actions job.", ".");
+    assert_eq!(
+        jobs[..4],
+        ["job.cancel", "job.create", "job.delete", "job.read"],
+        "{jobs:?}"
+    );
+    assert!(jobs.iter().all(|l| l.contains("job.")), "{jobs:?}");
+    // A space where nothing is expected (after a project's name): nothing.
+    assert_eq!(
+        triggered(&mut client, &file, 7, "project x ", " "),
+        Vec::<String>::new()
+    );
     shut_down(client);
 }

@@ -24,6 +24,13 @@ use lsp_types::{
 };
 use std::sync::Arc;
 
+/// The characters after which a client asks for completions unprompted:
+/// a space after a keyword (`instances `, `role `, `where project `,
+/// `assert `: names, operators, actions come next), `,` in lists
+/// (`instances QR-ml,`, `actions job.read,`, member sources) and `.` in
+/// action names (`job.`). Not `"`: nothing is offered inside strings.
+pub const TRIGGERS: [&str; 3] = [" ", ",", "."];
+
 /// What the server can do (announced in the `initialize` response).
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
@@ -49,7 +56,10 @@ pub fn capabilities() -> ServerCapabilities {
         })),
         document_symbol_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
-        completion_provider: Some(CompletionOptions::default()),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(TRIGGERS.iter().map(|t| t.to_string()).collect()),
+            ..CompletionOptions::default()
+        }),
         ..ServerCapabilities::default()
     }
 }
