@@ -148,7 +148,51 @@ fn hover_on_a_user_explains_each_grant() {
 fn hover_on_an_instance_says_who_can_use_it() {
     let a = analysis();
     let h = ide::hover(&a, FA, at(A, "QR-ml", 0, 1)).unwrap();
+    // Chen (project chemlab) gets QR-ml only because `ml` is in `chemlab`.
+    assert!(
+        h.markdown.contains("**only through an overlap**\n\n- users of project `chemlab`, admitted by rule `project contains \"ml\"` of project `ml` (error, Q201)\n"),
+        "{}",
+        h.markdown
+    );
     insta::assert_snapshot!("hover_instance", h.markdown);
+}
+
+#[test]
+fn hover_on_an_instance_names_its_overlaps_and_findings() {
+    let text = "idp corp { kind appid; region us-south; attribute project; }\n\
+        instance QR-ml { plan lite; region us-east; }\n\
+        instance QR-common { plan lite; region us-east; }\n\
+        instance QR-chem { plan lite; region us-east; }\n\
+        instance QR-idle { plan lite; region us-east; }\n\
+        project ml { instances QR-ml, QR-common; members where project contains \"ml\"; role writer; }\n\
+        project chemlab { instances QR-chem, QR-common; members where project equals \"chemlab\"; role writer; }\n";
+    let a = Analysis::new(Policy::from_texts([("p.qpol", text)]));
+    let f = FileId(0);
+    let hover = |name: &str| ide::hover(&a, f, at(text, name, 0, 1)).unwrap().markdown;
+    // QR-ml: chemlab's users get it only through ml's rule.
+    let ml = hover("QR-ml {");
+    assert!(ml.contains("- users of project `chemlab`, admitted by rule `project contains \"ml\"` of project `ml` (error, Q201)"), "{ml}");
+    assert!(
+        ml.contains("**findings about it**\n\n- error, Q201: rule"),
+        "{ml}"
+    );
+    // QR-common: chemlab's users have it anyway; the finding is still named.
+    let common = hover("QR-common {");
+    assert!(!common.contains("only through an overlap"), "{common}");
+    assert!(common.contains("- error, Q201: rule"), "{common}");
+    // QR-chem: nothing about it.
+    let chem = hover("QR-chem {");
+    assert!(
+        !chem.contains("overlap") && !chem.contains("findings"),
+        "{chem}"
+    );
+    // QR-idle: the finding inside its declaration (no project uses it).
+    let idle = hover("QR-idle {");
+    assert!(
+        idle.contains("**findings about it**\n\n- warning, Q213: "),
+        "{idle}"
+    );
+    insta::assert_snapshot!("hover_instance_findings", ml);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Hover texts (Markdown): on a user, what they get and through which rule
 //! or membership (the wording of `qpol test`); on an instance, who can use
-//! it with which role; on a rule value, the other projects whose users it
+//! it with which role, who gets it only through an overlap (Q201) and the
+//! findings about it; on a rule value, the other projects whose users it
 //! also admits (the Q201 findings of the analysis); on an action, its
 //! description; on a role, its actions; on the other names, a summary.
 
@@ -215,6 +216,7 @@ fn instance_hover(analysis: &Analysis, id: usize) -> Option<String> {
     }
     if sets.is_empty() {
         out.push_str("no project or group grants a role on it\n");
+        instance_findings(analysis, id, &mut out);
         return Some(out);
     }
     out.push_str("**who can use it**\n\n");
@@ -261,7 +263,94 @@ fn instance_hover(analysis: &Analysis, id: usize) -> Option<String> {
         out.push_str("\n**declared users**\n\n");
         out.push_str(&bullets(users));
     }
+    instance_findings(analysis, id, &mut out);
     Some(out)
+}
+
+/// The instance's overlaps and findings: the users of projects and groups
+/// that get it only because another's rule admits them (Q201 findings
+/// about it, whose admitted unit's own member sets do not reach it), then
+/// every finding about it or inside its declaration, by code.
+fn instance_findings(analysis: &Analysis, id: usize, out: &mut String) {
+    let model = &analysis.model;
+    let access = analysis.access();
+    let about = |d: &crate::diag::Diagnostic| d.subjects.contains(&Entity::Instance(id));
+    let mut overlaps = Vec::new();
+    for d in analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::OverlappingRule && about(d))
+    {
+        let rule = rule_at(model, d.primary.span);
+        for e in &d.admitted {
+            let Entity::Unit(u) = e else { continue };
+            let own = model.units.get(*u).map_or(0, |x| x.member_sets.len());
+            if (0..own).any(|s| access.set_grants(*u, s).iter().any(|g| g.0 == id)) {
+                continue;
+            }
+            overlaps.push(format!(
+                "users of {}, admitted by {rule} ({})",
+                unit_words(model, *u),
+                severity_words(d)
+            ));
+        }
+    }
+    overlaps.dedup();
+    if !overlaps.is_empty() {
+        out.push_str("\n**only through an overlap**\n\n");
+        out.push_str(&bullets(overlaps));
+    }
+    let declared = model.instances.get(id).map(|i| i.span);
+    let inside = |d: &crate::diag::Diagnostic| {
+        declared.is_some_and(|s| {
+            let p = d.primary.span;
+            p.file == s.file && s.start() <= p.start() && p.end() <= s.end()
+        })
+    };
+    let findings: Vec<String> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| about(d) || inside(d))
+        .map(|d| format!("{}: {}", severity_words(d), text(&d.message)))
+        .collect();
+    if !findings.is_empty() {
+        out.push_str("\n**findings about it**\n\n");
+        out.push_str(&bullets(findings));
+    }
+}
+
+/// "error, Q201", or "warning, Q201, acknowledged: why".
+fn severity_words(d: &crate::diag::Diagnostic) -> String {
+    match &d.suppressed {
+        Some(s) => format!(
+            "{}, {}, acknowledged: {}",
+            d.severity,
+            d.code.id(),
+            text(&s.reason)
+        ),
+        None => format!("{}, {}", d.severity, d.code.id()),
+    }
+}
+
+/// "rule `project contains "ml"` of project `ml`": the rule whose
+/// condition value is at `span`.
+fn rule_at(model: &Model, span: Span) -> String {
+    for (u, unit) in model.units.iter().enumerate() {
+        for set in &unit.member_sets {
+            for rule in &set.rules {
+                if rule.conditions.iter().any(|c| c.value.span == span) {
+                    let conditions: Vec<String> =
+                        rule.conditions.iter().map(|c| c.describe()).collect();
+                    return format!(
+                        "rule {} of {}",
+                        code(&conditions.join(" and ")),
+                        unit_words(model, u)
+                    );
+                }
+            }
+        }
+    }
+    "a rule".into()
 }
 
 /// The sources of one member set: its rules, users and service ids.
