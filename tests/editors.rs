@@ -180,3 +180,43 @@ fn the_editor_snippets_start_qpol_lsp_for_qpol_files() {
     );
     assert!(editors("vscode/extension.js").contains("args: ['lsp']"));
 }
+
+/// The fenced blocks of `lang` in the README's section "Editor support".
+fn readme_blocks(lang: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Editor support"))
+        .unwrap_or_else(|| panic!("README has no section \"Editor support\""));
+    let fence = format!("```{lang}\n");
+    section
+        .split(fence.as_str())
+        .skip(1)
+        .map(|rest| rest.split("```\n").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_readme_shows_the_shipped_editor_files() {
+    // Neovim: the whole of editors/qpol.lua, as .ci/lsp.sh loads it.
+    assert_eq!(readme_blocks("lua"), [editors("qpol.lua")]);
+    // It runs on Neovim 0.7 (no vim.lsp.start, no vim.fs) as on 0.8+.
+    let neovim = editors("qpol.lua");
+    assert!(!neovim.contains("vim.fs."), "{neovim}");
+    for fallback in [
+        "if vim.lsp.start then",
+        "vim.lsp.start_client(config)",
+        "vim.lsp.buf_attach_client(args.buf, id)",
+        "has('nvim-0.8')",
+    ] {
+        assert!(neovim.contains(fallback), "{fallback}: {neovim}");
+    }
+    // Helix: editors/languages.toml without its leading comments.
+    let helix: String = editors("languages.toml")
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(readme_blocks("toml"), [helix]);
+}
