@@ -8,8 +8,26 @@ use crate::policy::Policy;
 use std::path::Path;
 use std::process::Command;
 
-/// Run `git -C DIR ARGS...`; its stdout, or a message with git's own reason.
-fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+/// Why a `git` run failed.
+enum GitError {
+    /// `git` could not be started (not installed, not on PATH).
+    Missing(String),
+    /// git ran and refused: the first line of its own reason.
+    Failed(String),
+}
+
+impl GitError {
+    /// The message for a step that needs git, `what` naming the step.
+    fn during(self, what: &str) -> String {
+        match self {
+            GitError::Missing(message) => message,
+            GitError::Failed(reason) => format!("{what}: {reason}"),
+        }
+    }
+}
+
+/// Run `git -C DIR ARGS...`; its stdout, or why not.
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
     let output = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -20,15 +38,17 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| {
-            format!(
+            GitError::Missing(format!(
                 "cannot run `git`: {e}; install git, or compare two paths with `qpol diff OLD NEW`"
-            )
+            ))
         })?;
     if output.status.success() {
         return Ok(output.stdout);
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    Err(stderr.lines().next().unwrap_or("").trim().to_string())
+    Err(GitError::Failed(
+        stderr.lines().next().unwrap_or("").trim().to_string(),
+    ))
 }
 
 fn text(bytes: Vec<u8>) -> String {
@@ -74,22 +94,26 @@ pub fn load_at(base: &str, path: &Path) -> Result<Policy, String> {
             _ => Path::new(".").to_path_buf(),
         }
     };
-    let top = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
-        format!("`{shown}` is not inside a git repository ({e}); run from a clone, or compare two paths with `qpol diff OLD NEW`")
+    let top = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|e| match e {
+        GitError::Missing(message) => message,
+        GitError::Failed(reason) => format!(
+            "`{shown}` is not inside a git repository ({reason}); run from a clone, or compare two paths with `qpol diff OLD NEW`"
+        ),
     })?;
     let top = text(top);
-    let prefix = text(git(&dir, &["rev-parse", "--show-prefix"]).map_err(|e| format!("git: {e}"))?);
-    let spec = format!("{base}^{{commit}}");
-    let commit = git(&dir, &["rev-parse", "--verify", "--quiet", "--end-of-options", &spec])
-        .map(text)
-        .ok()
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
+    let prefix = text(git(&dir, &["rev-parse", "--show-prefix"]).map_err(|e| e.during("git"))?);
+    let commit = revision(&dir, base).ok_or_else(|| {
+        let top = crate::diag::escape::inline(&top);
+        if revision(&dir, "HEAD").is_none() {
             format!(
-                "revision `{base_shown}` does not exist in the repository at `{}`; fetch it first (`git fetch origin main`) or name a branch, tag or commit that exists",
-                crate::diag::escape::inline(&top)
+                "the repository at `{top}` has no commits yet, so there is no `{base_shown}` to compare with; commit the policy first, or compare two paths with `qpol diff OLD NEW`"
             )
-        })?;
+        } else {
+            format!(
+                "revision `{base_shown}` does not exist in the repository at `{top}`; fetch it first (`git fetch origin main`) or name a branch, tag or commit that exists"
+            )
+        }
+    })?;
     let rel = if folder {
         prefix.trim_end_matches('/').to_string()
     } else {
@@ -106,20 +130,24 @@ pub fn load_at(base: &str, path: &Path) -> Result<Policy, String> {
     } else if !folder {
         args.extend(["--", rel.as_str()]);
     }
-    let listing = git(&dir, &args).map_err(|e| format!("git ls-tree: {e}"))?;
+    let listing = git(&dir, &args).map_err(|e| e.during("git ls-tree"))?;
     let mut policy = Policy::default();
     for (mode, kind, object, file) in entries(&listing) {
         if kind != "blob" || (folder && !file.ends_with(".qpol")) {
             continue;
         }
-        if mode == "120000" {
-            return Err(format!(
-                "`{base_shown}:{}` is a symlink in that revision; qpol reads only regular files there",
-                crate::diag::escape::inline(&file)
-            ));
-        }
+        let object = if mode == SYMLINK {
+            follow_symlink(&dir, &commit, &file, &object).map_err(|why| {
+                format!(
+                    "`{base_shown}:{}` {why}",
+                    crate::diag::escape::inline(&file)
+                )
+            })?
+        } else {
+            object
+        };
         let bytes =
-            git(&dir, &["cat-file", "blob", &object]).map_err(|e| format!("git cat-file: {e}"))?;
+            git(&dir, &["cat-file", "blob", &object]).map_err(|e| e.during("git cat-file"))?;
         let limit = crate::policy::max_input_bytes();
         if bytes.len() as u64 > limit {
             return Err(format!(
@@ -134,4 +162,112 @@ pub fn load_at(base: &str, path: &Path) -> Result<Policy, String> {
         policy.add_bytes(&format!("{base}:{rel}"), Vec::new());
     }
     Ok(policy)
+}
+
+/// The mode `ls-tree` gives a symbolic link.
+const SYMLINK: &str = "120000";
+
+/// How many links in a row a symlink may go through, as the kernel's
+/// `ELOOP` limit does for the working tree.
+const MAX_LINKS: usize = 40;
+
+/// The commit a revision names, if it names one.
+fn revision(dir: &Path, name: &str) -> Option<String> {
+    let spec = format!("{name}^{{commit}}");
+    git(
+        dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &spec,
+        ],
+    )
+    .map(text)
+    .ok()
+    .filter(|c| !c.is_empty())
+}
+
+/// The blob a symlink at `file` (repository-relative) leads to in
+/// `commit`, following links as `qpol check` does in the working tree;
+/// why not when the link leaves the repository, dangles or loops.
+fn follow_symlink(dir: &Path, commit: &str, file: &str, object: &str) -> Result<String, String> {
+    let mut file = file.to_string();
+    let mut object = object.to_string();
+    for _ in 0..MAX_LINKS {
+        let target =
+            git(dir, &["cat-file", "blob", &object]).map_err(|e| e.during("git cat-file"))?;
+        let target = String::from_utf8_lossy(&target).into_owned();
+        let parent = file.rsplit_once('/').map_or("", |(parent, _)| parent);
+        let path = resolve_link(parent, &target).ok_or_else(|| {
+            format!(
+                "is a symlink to `{}`, outside the repository in that revision; qpol reads only files inside it there",
+                crate::diag::escape::inline(&target)
+            )
+        })?;
+        let listing = git(dir, &["ls-tree", "-z", "--full-tree", commit, "--", &path])
+            .map_err(|e| e.during("git ls-tree"))?;
+        let Some((mode, kind, next, _)) = entries(&listing).into_iter().find(|e| e.3 == path)
+        else {
+            return Err(format!(
+                "is a symlink to `{}`, which does not exist in that revision",
+                crate::diag::escape::inline(&target)
+            ));
+        };
+        if kind != "blob" {
+            return Err(format!(
+                "is a symlink to `{}`, which is not a file in that revision",
+                crate::diag::escape::inline(&target)
+            ));
+        }
+        if mode != SYMLINK {
+            return Ok(next);
+        }
+        file = path;
+        object = next;
+    }
+    Err(format!(
+        "goes through more than {MAX_LINKS} symlinks in that revision"
+    ))
+}
+
+/// The repository-relative path a link `target` in folder `parent` names;
+/// `None` when it is absolute or climbs out of the repository.
+fn resolve_link(parent: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = parent.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_link;
+
+    #[test]
+    fn link_targets_resolve_inside_the_repository_only() {
+        assert_eq!(
+            resolve_link("policies", "org.qpol").as_deref(),
+            Some("policies/org.qpol")
+        );
+        assert_eq!(
+            resolve_link("policies", "../shared/a.qpol").as_deref(),
+            Some("shared/a.qpol")
+        );
+        assert_eq!(resolve_link("", "./a//b.qpol").as_deref(), Some("a/b.qpol"));
+        assert_eq!(resolve_link("policies", "../../etc/passwd"), None);
+        assert_eq!(resolve_link("policies", "/etc/passwd"), None);
+        assert_eq!(resolve_link("", ".."), None);
+    }
 }
