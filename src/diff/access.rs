@@ -4,7 +4,7 @@
 //! member sets' grants are unchanged are skipped without being expanded,
 //! so the cost follows the size of the change, not of the organization.
 
-use super::{AccessChange, Cause, UnitRef};
+use super::{AccessChange, Cause, UnitRef, Work};
 use crate::access::{Access, Via};
 use crate::model::{MemberRef, Model, UnitId, User};
 use crate::pipeline::Analysis;
@@ -244,7 +244,8 @@ fn changed_sets<'a>(old: &Side<'a>, new: &Side<'a>) -> FxHashSet<(&'static str, 
 }
 
 /// Every gain and loss of every declared user, sorted.
-pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<AccessChange> {
+/// `work` counts the users expanded.
+pub(super) fn diff(old: &Side<'_>, new: &Side<'_>, work: &mut Work) -> Vec<AccessChange> {
     let changed = changed_sets(old, new);
     let mut out = Vec::new();
     let names: BTreeSet<&str> = old.users.keys().chain(new.users.keys()).copied().collect();
@@ -255,6 +256,7 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<AccessChange> {
                 continue;
             }
         }
+        work.subjects_expanded += 1;
         let before = o.map(|u| old.holdings(u)).unwrap_or_default();
         let after = n.map(|u| new.holdings(u)).unwrap_or_default();
         for (key, path) in &after {

@@ -10,6 +10,7 @@ pub mod access;
 pub mod findings;
 pub mod markdown;
 pub mod objects;
+mod reduce;
 pub mod rules;
 
 use crate::pipeline::Analysis;
@@ -227,6 +228,17 @@ pub struct Findings {
     pub warnings: usize,
 }
 
+/// How much a diff had to look at (not printed): the tests of its speed
+/// count it, so that a diff whose cost follows the organization's size
+/// rather than the change's fails a test rather than a stopwatch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Declared users and service ids whose access was expanded on both sides.
+    pub subjects_expanded: usize,
+    /// Cloud objects compiled and fingerprinted (both sides, both targets).
+    pub objects_compiled: usize,
+}
+
 /// Everything `qpol diff` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diff {
@@ -238,17 +250,27 @@ pub struct Diff {
     pub rules: Vec<RuleChange>,
     pub objects: Objects,
     pub findings: Findings,
+    #[serde(skip)]
+    pub work: Work,
 }
 
 /// Compare two analyses.
 pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
+    let mut work = Work::default();
     let (changes, rules, objects) = std::thread::scope(|scope| {
-        let objects = scope.spawn(|| objects::diff(old, new));
+        let objects = scope.spawn(|| {
+            let mut work = Work::default();
+            (objects::diff(old, new, &mut work), work)
+        });
         let o = access::Side::new(old);
         let n = access::Side::new(new);
-        let changes = access::diff(&o, &n);
+        let changes = access::diff(&o, &n, &mut work);
         let rules = rules::diff(&o, &n);
-        let objects = objects.join().unwrap_or_else(|_| objects::diff(old, new));
+        let (objects, counted) = objects.join().unwrap_or_else(|_| {
+            let mut work = Work::default();
+            (objects::diff(old, new, &mut work), work)
+        });
+        work.objects_compiled = counted.objects_compiled;
         (changes, rules, objects)
     });
     // What `check --baseline OLD` adds (Q301, Q302), when OLD checks clean.
@@ -267,6 +289,7 @@ pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
         rules,
         objects,
         findings,
+        work,
     };
     diff.summary = summary(&diff);
     diff
