@@ -148,11 +148,11 @@ pub(super) fn diff(old: &Analysis, new: &Analysis, work: &mut Work) -> Objects {
     }
     let state = State::new();
     let (mut da, mut db) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| deployment::build(old.access()));
-        let db = deployment::build(new.access());
+        let first = scope.spawn(|| deployment::build_objects(old.access()));
+        let db = deployment::build_objects(new.access());
         let da = first
             .join()
-            .unwrap_or_else(|_| deployment::build(old.access()));
+            .unwrap_or_else(|_| deployment::build_objects(old.access()));
         (da, db)
     });
     // Only the access groups that can differ are compiled; the others

@@ -186,8 +186,7 @@ pub(super) fn changed_groups(old: &Deployment, new: &Deployment) -> FxHashSet<St
 }
 
 /// Keep only the access groups in `keep`, plus one that carries every
-/// email of the side (so its members' lookups keep their keys); drop what
-/// no object is made of (the users' attributes: an output, not an object).
+/// email of the side (so its members' lookups keep their keys).
 pub(super) fn reduce(d: &mut Deployment, keep: &FxHashSet<String>) {
     let emails: Vec<String> = user_keys(d).into_keys().map(str::to_string).collect();
     d.access_groups.retain(|g| keep.contains(&g.key));
@@ -200,5 +199,4 @@ pub(super) fn reduce(d: &mut Deployment, keep: &FxHashSet<String>) {
         service_ids: Vec::new(),
         policies: Vec::new(),
     });
-    d.idp_attributes = BTreeMap::new();
 }
