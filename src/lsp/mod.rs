@@ -13,6 +13,7 @@ pub mod documents;
 pub mod position;
 mod queries;
 mod requests;
+mod reuse;
 pub mod snapshot;
 mod worker;
 
