@@ -65,7 +65,14 @@ impl Analysis {
     /// result is then incomplete and must be dropped).
     fn build(policy: Policy, cancel: &Cancel) -> Analysis {
         let (sources, model, mut diagnostics) = front_end(policy);
-        let index = AccessIndex::build_cancellable(&model, cancel);
+        // Cancelled already: an empty index, and no checks.
+        let empty = Model::default();
+        let indexed = if cancel.is_cancelled() {
+            &empty
+        } else {
+            &model
+        };
+        let index = AccessIndex::build(indexed).with_cancel(cancel);
         if !cancel.is_cancelled() {
             checks::run(Access::new(&model, &index), &mut diagnostics);
             diag::sort(&mut diagnostics);

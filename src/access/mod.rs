@@ -89,14 +89,12 @@ impl AccessIndex {
         }
     }
 
-    /// [`AccessIndex::build`] for an analysis that `cancel` may stop: once
-    /// asked, the index is left empty and the memberships incomplete.
-    pub fn build_cancellable(model: &Model, cancel: &Cancel) -> AccessIndex {
-        let empty = Model::default();
-        let indexed = if cancel.is_cancelled() { &empty } else { model };
+    /// The index of an analysis that `cancel` may stop: once asked, the
+    /// memberships are left incomplete and the checks stop.
+    pub fn with_cancel(self, cancel: &Cancel) -> AccessIndex {
         AccessIndex {
             cancel: cancel.clone(),
-            ..AccessIndex::build(indexed)
+            ..self
         }
     }
 }
