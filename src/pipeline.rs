@@ -50,27 +50,21 @@ impl Analysis {
     /// Consumes the policy: its syntax trees are lowered into the model
     /// (and freed on the way); its sources move into the analysis.
     pub fn new(policy: Policy) -> Analysis {
-        Analysis::build(policy, &Cancel::default(), true)
+        Analysis::build(policy, &Cancel::default())
     }
 
-    /// [`Analysis::new`] in a long-lived process (the language server),
-    /// or `None` when `cancel` was asked before it ended: the phases still
-    /// to run are skipped or cut short, and nothing of a cancelled analysis
-    /// is ever returned. The memory the syntax trees held is kept for the
-    /// next analysis rather than handed back to the system after lowering
-    /// ([`memory::after_lowering`]): taking it back costs page faults at
-    /// every edit (measured: about a tenth of the server's time per edit
-    /// on the 20,000-project org, for about 30 MB more at its peak).
+    /// [`Analysis::new`], or `None` when `cancel` was asked before it
+    /// ended: the phases still to run are skipped or cut short, and
+    /// nothing of a cancelled analysis is ever returned.
     pub fn new_cancellable(policy: Policy, cancel: &Cancel) -> Option<Analysis> {
-        let analysis = Analysis::build(policy, cancel, false);
+        let analysis = Analysis::build(policy, cancel);
         (!cancel.is_cancelled()).then_some(analysis)
     }
 
     /// The phases; once `cancel` is asked, what is left is skipped (its
-    /// result is then incomplete and must be dropped). `collect`: hand the
-    /// trees' memory back after lowering.
-    fn build(policy: Policy, cancel: &Cancel, collect: bool) -> Analysis {
-        let (sources, model, mut diagnostics) = front_end(policy, collect);
+    /// result is then incomplete and must be dropped).
+    fn build(policy: Policy, cancel: &Cancel) -> Analysis {
+        let (sources, model, mut diagnostics) = front_end(policy);
         // Cancelled already: an empty index, and no checks.
         let empty = Model::default();
         let indexed = if cancel.is_cancelled() {
@@ -120,7 +114,7 @@ impl Analysis {
 
 /// The sources, the model, and the diagnostics of reading, parsing and
 /// lowering.
-fn front_end(policy: Policy, collect: bool) -> (SourceMap, Model, Vec<Diagnostic>) {
+fn front_end(policy: Policy) -> (SourceMap, Model, Vec<Diagnostic>) {
     let files = policy.files;
     let declares_nothing = files.iter().all(|(_, p)| p.file.statements.is_empty())
         && policy.read_users.iter().all(model::UserReader::is_empty);
@@ -136,9 +130,7 @@ fn front_end(policy: Policy, collect: bool) -> (SourceMap, Model, Vec<Diagnostic
     let text_bytes = policy.sources.files().map(|(_, f)| f.text.len()).sum();
     memory::after_parse(text_bytes);
     let (model, lowering) = model::lower_owned(trees, broken, policy.read_users);
-    if collect {
-        memory::after_lowering(text_bytes);
-    }
+    memory::after_lowering(text_bytes);
     // A value whose hidden character is written raw has Q007 already: its
     // decoded form is not reported again (Q008, Q009).
     let raw: Vec<Span> = diagnostics
