@@ -27,8 +27,14 @@ use lsp_framing::read_message;
 impl Client {
     /// `qpol lsp`, not yet initialized.
     pub fn spawn() -> Client {
+        Client::spawn_env(&[])
+    }
+
+    /// [`Client::spawn`] with these environment variables set.
+    pub fn spawn_env(vars: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
             .arg("lsp")
+            .envs(vars.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
