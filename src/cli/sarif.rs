@@ -58,39 +58,130 @@ pub fn document_in(
     cwd: Option<&Path>,
 ) -> Value {
     let at = Locator { sources, cwd };
+    let results: Vec<Value> = sorted(diagnostics)
+        .into_iter()
+        .map(|d| result(d, &at))
+        .collect();
+    let mut run = run_without_results(properties, failures);
+    run.insert("results".into(), Value::Array(results));
+    json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] })
+}
+
+/// Write the log of [`document_in`] (pretty-printed, the same text) to
+/// `w` without holding it whole: each result is made, written and dropped
+/// in turn, so that memory does not grow with the number of findings
+/// beyond the findings themselves.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    properties: &[(&str, Value)],
+    failures: &[String],
+    cwd: Option<&Path>,
+) -> std::io::Result<()> {
+    let log = Streamed {
+        run: run_without_results(properties, failures),
+        diagnostics: sorted(diagnostics),
+        at: Locator { sources, cwd },
+    };
+    serde_json::to_writer_pretty(w, &log).map_err(std::io::Error::from)
+}
+
+/// The findings in the log's order: by place, then code and message.
+fn sorted(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });
-    let results: Vec<Value> = sorted.iter().map(|d| result(d, &at)).collect();
-    let mut run = json!({
-        "tool": { "driver": driver() },
-        "columnKind": "utf16CodeUnits",
-        "originalUriBaseIds": {
-            SRCROOT: { "description": { "text": "The folder qpol was run in (the repository root in CI)." } }
-        },
-        "results": results,
-    });
-    if let Some(run) = run.as_object_mut() {
-        if !failures.is_empty() {
-            let notes: Vec<Value> = failures
-                .iter()
-                .map(|m| json!({ "level": "error", "message": { "text": m } }))
-                .collect();
-            run.insert(
-                "invocations".into(),
-                json!([{ "executionSuccessful": false, "toolExecutionNotifications": notes }]),
-            );
-        }
-        if !properties.is_empty() {
-            let bag: serde_json::Map<String, Value> = properties
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), v.clone()))
-                .collect();
-            run.insert("properties".into(), Value::Object(bag));
-        }
+    sorted
+}
+
+/// The run's keys but `results`.
+fn run_without_results(
+    properties: &[(&str, Value)],
+    failures: &[String],
+) -> serde_json::Map<String, Value> {
+    let mut run = serde_json::Map::new();
+    run.insert("tool".into(), json!({ "driver": driver() }));
+    run.insert("columnKind".into(), json!("utf16CodeUnits"));
+    run.insert(
+        "originalUriBaseIds".into(),
+        json!({ SRCROOT: { "description": { "text": "The folder qpol was run in (the repository root in CI)." } } }),
+    );
+    if !failures.is_empty() {
+        let notes: Vec<Value> = failures
+            .iter()
+            .map(|m| json!({ "level": "error", "message": { "text": m } }))
+            .collect();
+        run.insert(
+            "invocations".into(),
+            json!([{ "executionSuccessful": false, "toolExecutionNotifications": notes }]),
+        );
     }
-    json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] })
+    if !properties.is_empty() {
+        let bag: serde_json::Map<String, Value> = properties
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
+        run.insert("properties".into(), Value::Object(bag));
+    }
+    run
+}
+
+/// A log whose run's `results` are made one by one while written. Keys
+/// come in the order a [`Value`] prints them (sorted), so that the text is
+/// the one [`document_in`] prints.
+struct Streamed<'a> {
+    run: serde_json::Map<String, Value>,
+    diagnostics: Vec<&'a Diagnostic>,
+    at: Locator<'a>,
+}
+
+/// The run of a [`Streamed`] log.
+struct StreamedRun<'s, 'a>(&'s Streamed<'a>);
+
+/// The results of a [`Streamed`] log.
+struct StreamedResults<'s, 'a>(&'s Streamed<'a>);
+
+impl serde::Serialize for Streamed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", SCHEMA)?;
+        map.serialize_entry("runs", &[StreamedRun(self)])?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.end()
+    }
+}
+
+impl serde::Serialize for StreamedRun<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.run.len() + 1))?;
+        let mut pending = true;
+        for (key, value) in &self.0.run {
+            if pending && key.as_str() > "results" {
+                map.serialize_entry("results", &StreamedResults(self.0))?;
+                pending = false;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if pending {
+            map.serialize_entry("results", &StreamedResults(self.0))?;
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for StreamedResults<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.diagnostics.len()))?;
+        for d in &self.0.diagnostics {
+            seq.serialize_element(&result(d, &self.0.at))?;
+        }
+        seq.end()
+    }
 }
 
 /// `tool.driver`: qpol, its version, and one rule per code.
@@ -277,12 +368,5 @@ pub fn region(file: &SourceFile, span: Span) -> Value {
 
 /// 1-based line and UTF-16 column of a byte offset (clamped to the text).
 pub fn position(file: &SourceFile, offset: usize) -> (usize, usize) {
-    let offset = file.clamp(offset);
-    let line = file.line_index(offset);
-    let (start, _) = file.line_range(line, line);
-    let column = file
-        .text
-        .get(start..offset)
-        .map_or(0, |s| s.encode_utf16().count());
-    (line + 1, column + 1)
+    file.line_column(offset, crate::diag::columns::Unit::Utf16)
 }

@@ -1,0 +1,120 @@
+//! The CLI's machine formats at their edges: columns of many findings on one
+//! long non-ASCII line (SARIF, GitHub, JSON agree with a naive count),
+//! standard input under `--format github`/`sarif` (no file location),
+//! formats refused by commands that cannot produce them (and `QPOL_FORMAT`
+//! applied only where it can), help texts with exit codes and environment
+//! variables, output paths of `man` and `graph`, and shell completions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+use support::run::{qpol, stdout};
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A one-line policy of about 100,000 characters: a non-ASCII rule value
+/// first, then `n` undeclared instances. Returns the text and, per name,
+/// its byte offset.
+fn long_line(n: usize) -> (String, BTreeMap<String, usize>) {
+    let mut text = String::from(
+        "idp org-users { kind appid; region us-south; attribute project; }\n\
+         project p { members where project equals \"é😀𝄞ü\"; role reader; instances ",
+    );
+    let mut at = BTreeMap::new();
+    for i in 0..n {
+        if i > 0 {
+            // Non-ASCII between the names too (a comment would end the line).
+            text.push_str(", ");
+        }
+        let name = format!("QR{i}");
+        at.insert(name.clone(), text.len());
+        text.push_str(&name);
+    }
+    text.push_str("; }\n");
+    (text, at)
+}
+
+/// 1-based (line, column) of a byte offset, counted the slow way.
+fn naive(text: &str, offset: usize, utf16: bool) -> (usize, usize) {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let part = &text[line_start..offset];
+    let column = if utf16 {
+        part.encode_utf16().count()
+    } else {
+        part.chars().count()
+    };
+    (line, column + 1)
+}
+
+#[test]
+fn many_findings_on_a_long_non_ascii_line_get_their_columns() {
+    let (text, at) = long_line(14_000);
+    assert!(text.len() > 100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.qpol");
+    std::fs::write(&file, &text).unwrap();
+    let path = file.to_str().unwrap();
+
+    let o = qpol(&["--format", "sarif", "check", path]);
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut seen = 0;
+    for r in doc["runs"][0]["results"].as_array().unwrap() {
+        let message = r["message"]["text"].as_str().unwrap();
+        let Some(name) = message
+            .strip_prefix("instance `")
+            .and_then(|m| m.split('`').next())
+        else {
+            continue;
+        };
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        let start = at[name];
+        let expected_start = naive(&text, start, true);
+        let expected_end = naive(&text, start + name.len(), true);
+        assert_eq!(
+            (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+            (Some(expected_start.0 as u64), Some(expected_start.1 as u64)),
+            "{name}"
+        );
+        assert_eq!(
+            region["endColumn"].as_u64(),
+            Some(expected_end.1 as u64),
+            "{name}"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 14_000);
+
+    // GitHub and JSON count characters.
+    let o = qpol(&["--format", "github", "check", path]);
+    let out = stdout(&o);
+    for name in ["QR0", "QR777", "QR13999"] {
+        let (line, col) = naive(&text, at[name], false);
+        let expected = format!(",line={line},col={col},");
+        let annotation = out
+            .lines()
+            .find(|l| l.contains(&format!("`{name}` is not declared")))
+            .unwrap();
+        assert!(annotation.contains(&expected), "{annotation}");
+    }
+    let o = qpol(&["--format", "json", "check", path]);
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let last = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("`QR13999`"))
+        .unwrap()
+        .to_string();
+    let (line, col) = naive(&text, at["QR13999"], false);
+    assert!(
+        last.contains(&format!("\"line\":{line}")) && last.contains(&format!("\"column\":{col}")),
+        "{last}"
+    );
+}
