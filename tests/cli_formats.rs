@@ -12,7 +12,7 @@
 )]
 
 mod support;
-use support::run::{qpol, stdout};
+use support::run::{qpol, qpol_in, stdout};
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -116,5 +116,39 @@ fn many_findings_on_a_long_non_ascii_line_get_their_columns() {
     assert!(
         last.contains(&format!("\"line\":{line}")) && last.contains(&format!("\"column\":{col}")),
         "{last}"
+    );
+}
+
+/// A policy with a typo (a did-you-mean fix) and a finding with no fix.
+const TYPO: &str = "instance QR { plan standard; region us-east; }\n\
+                    project p { instances QR, QX; role reader; }\n";
+
+#[test]
+fn standard_input_has_no_file_location_in_ci_formats() {
+    let o = qpol_in(&["--format", "github", "check", "-"], TYPO);
+    let out = stdout(&o);
+    assert!(!out.contains("file="), "{out}");
+    assert!(!out.contains("stdin>"), "{out}");
+    let typo = out.lines().find(|l| l.contains("`QX`")).unwrap();
+    assert!(
+        typo.starts_with("::error title=Q101 undefined name::instance `QX` is not declared (standard input, line 2, column 27)"),
+        "{typo}"
+    );
+
+    let o = qpol_in(&["--format", "sarif", "check", "-"], TYPO);
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{doc}");
+    for r in results {
+        assert!(r.get("locations").is_none(), "{r}");
+        assert!(r.get("fixes").is_none(), "{r}");
+    }
+    assert!(!doc.to_string().contains("stdin%3E"), "{doc}");
+    assert!(
+        results.iter().any(|r| r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("instance `QX` is not declared (standard input, line 2, column 27)")),
+        "{doc}"
     );
 }

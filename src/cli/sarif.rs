@@ -231,49 +231,62 @@ pub fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// One result. A place in standard input has no artifact to point at: it
+/// is left out (the result, related location, fix or suppression then has
+/// no physical location) and named in the message instead.
 fn result(d: &Diagnostic, at: &Locator) -> Value {
     let index = Code::ALL.iter().position(|&c| c == d.code).unwrap_or(0);
     let mut text = d.message.clone();
+    if at.is_stdin(d.primary.span) {
+        let (line, column) = at.line_col(d.primary.span);
+        text.push_str(&format!(" (standard input, line {line}, column {column})"));
+    }
     if let Some(help) = &d.help {
         text.push_str("\nhelp: ");
         text.push_str(help);
-    }
-    let mut location = json!({ "physicalLocation": at.physical(d.primary.span) });
-    if let (false, Some(map)) = (d.primary.message.is_empty(), location.as_object_mut()) {
-        map.insert("message".into(), json!({ "text": d.primary.message }));
     }
     let mut value = json!({
         "ruleId": d.code.id(),
         "ruleIndex": index,
         "level": level(d.severity),
         "message": { "text": text },
-        "locations": [location],
     });
     let Some(map) = value.as_object_mut() else {
         return value;
     };
-    if !d.secondary.is_empty() {
-        let related: Vec<Value> = d
-            .secondary
-            .iter()
-            .enumerate()
-            .map(|(i, l)| at.related(i, l))
-            .collect();
+    if let Some(physical) = at.physical(d.primary.span) {
+        let mut location = json!({ "physicalLocation": physical });
+        if let (false, Some(map)) = (d.primary.message.is_empty(), location.as_object_mut()) {
+            map.insert("message".into(), json!({ "text": d.primary.message }));
+        }
+        map.insert("locations".into(), json!([location]));
+    }
+    let related: Vec<Value> = d
+        .secondary
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| at.related(i, l))
+        .collect();
+    if !related.is_empty() {
         map.insert("relatedLocations".into(), Value::Array(related));
     }
-    if let Some(replacement) = &d.suggestion {
-        map.insert("fixes".into(), json!([at.fix(d.primary.span, replacement)]));
+    if let Some(fix) = d
+        .suggestion
+        .as_ref()
+        .and_then(|replacement| at.fix(d.primary.span, replacement))
+    {
+        map.insert("fixes".into(), json!([fix]));
     }
     if let Some(s) = &d.suppressed {
-        map.insert(
-            "suppressions".into(),
-            json!([{
-                "kind": "inSource",
-                "status": "accepted",
-                "justification": s.reason,
-                "location": { "physicalLocation": at.physical(s.at) },
-            }]),
-        );
+        let mut suppression = json!({
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": s.reason,
+        });
+        if let (Some(physical), Some(map)) = (at.physical(s.at), suppression.as_object_mut()) {
+            map.insert("location".into(), json!({ "physicalLocation": physical }));
+        }
+        map.insert("suppressions".into(), json!([suppression]));
     }
     value
 }
@@ -285,30 +298,48 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    fn physical(&self, span: Span) -> Value {
+    /// Whether `span` is in standard input (no artifact to name).
+    fn is_stdin(&self, span: Span) -> bool {
+        self.sources.name(span.file) == crate::policy::STDIN
+    }
+
+    /// 1-based line and UTF-16 column of a span's start.
+    fn line_col(&self, span: Span) -> (usize, usize) {
+        self.sources
+            .get(span.file)
+            .map_or((0, 0), |f| position(f, span.start()))
+    }
+
+    fn physical(&self, span: Span) -> Option<Value> {
+        if self.is_stdin(span) {
+            return None;
+        }
         let name = self.sources.name(span.file);
         let mut physical = json!({ "artifactLocation": artifact(name, self.cwd) });
         if let (Some(file), Some(map)) = (self.sources.get(span.file), physical.as_object_mut()) {
             map.insert("region".into(), region(file, span));
         }
-        physical
+        Some(physical)
     }
 
-    fn related(&self, index: usize, label: &Label) -> Value {
-        let mut value = json!({ "id": index, "physicalLocation": self.physical(label.span) });
+    fn related(&self, index: usize, label: &Label) -> Option<Value> {
+        let mut value = json!({ "id": index, "physicalLocation": self.physical(label.span)? });
         if let (false, Some(map)) = (label.message.is_empty(), value.as_object_mut()) {
             map.insert("message".into(), json!({ "text": label.message }));
         }
-        value
+        Some(value)
     }
 
-    fn fix(&self, span: Span, replacement: &str) -> Value {
+    fn fix(&self, span: Span, replacement: &str) -> Option<Value> {
+        if self.is_stdin(span) {
+            return None;
+        }
         let name = self.sources.name(span.file);
         let deleted = self
             .sources
             .get(span.file)
             .map_or(Value::Null, |f| region(f, span));
-        json!({
+        Some(json!({
             "description": { "text": format!("Replace with `{replacement}`.") },
             "artifactChanges": [{
                 "artifactLocation": artifact(name, self.cwd),
@@ -317,7 +348,7 @@ impl Locator<'_> {
                     "insertedContent": { "text": replacement },
                 }],
             }],
-        })
+        }))
     }
 }
 
