@@ -12,7 +12,7 @@
 )]
 
 mod support;
-use support::run::{qpol, qpol_in, stdout};
+use support::run::{command, qpol, qpol_in, stderr, stdout};
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -150,5 +150,115 @@ fn standard_input_has_no_file_location_in_ci_formats() {
             .unwrap()
             .starts_with("instance `QX` is not declared (standard input, line 2, column 27)")),
         "{doc}"
+    );
+}
+
+#[test]
+fn diff_help_names_its_exit_codes_and_the_environment() {
+    let o = qpol(&["diff", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("diff_help", stdout(&o));
+    // Every command's long help has its exit codes; the short one stays short.
+    for command in [
+        "check",
+        "compile",
+        "test",
+        "fmt",
+        "explain",
+        "graph",
+        "completions",
+        "man",
+        "lsp",
+        "diff",
+    ] {
+        let text = stdout(&qpol(&[command, "--help"]));
+        assert!(text.contains("\nExit codes:\n"), "{command}: {text}");
+        assert!(
+            text.contains("QPOL_FORMAT") && text.contains("NO_COLOR"),
+            "{command}"
+        );
+        assert!(
+            !stdout(&qpol(&[command, "-h"])).contains("Exit codes:"),
+            "{command}"
+        );
+    }
+    let root = stdout(&qpol(&["--help"]));
+    assert!(
+        root.contains("3 access changed (diff)") && root.contains("NO_COLOR"),
+        "{root}"
+    );
+    // The man page of diff too.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man");
+    assert_eq!(
+        qpol(&["man", "--out", out.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let page = std::fs::read_to_string(out.join("qpol-diff.1")).unwrap();
+    assert!(page.contains("effective access changed"), "{page}");
+    assert!(page.contains("QPOL_FORMAT"), "{page}");
+}
+
+/// `qpol` with `QPOL_FORMAT` set to `value`.
+fn qpol_env(value: &str, args: &[&str]) -> std::process::Output {
+    command(args)
+        .env("QPOL_FORMAT", value)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+const POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/org.qpol");
+
+#[test]
+fn an_empty_qpol_format_counts_as_unset() {
+    let o = qpol_env("", &["check", POLICY]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 errors"), "{}", stdout(&o));
+    let o = qpol_env("json", &["check", POLICY]);
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["errors"], 0);
+}
+
+#[test]
+fn a_format_a_command_cannot_print_is_refused_as_a_flag_and_ignored_from_the_environment() {
+    for (args, command_name) in [
+        (vec!["fmt", "--check", POLICY], "fmt"),
+        (vec!["explain", "Q201"], "explain"),
+        (vec!["graph", POLICY], "graph"),
+        (vec!["completions", "bash"], "completions"),
+    ] {
+        for value in ["sarif", "github"] {
+            let mut flagged = vec!["--format", value];
+            flagged.extend(&args);
+            let o = qpol(&flagged);
+            assert_eq!(o.status.code(), Some(2), "{flagged:?}");
+            assert!(o.stdout.is_empty(), "{flagged:?}");
+            let err = stderr(&o);
+            assert!(
+                err.contains(&format!(
+                    "error: `qpol {command_name}` cannot print `--format {value}`: it prints human or json"
+                )) && err.contains("hint: `--format sarif|github` is for check, compile, test and diff"),
+                "{err}"
+            );
+            // From the environment: the command's own (human) output.
+            let o = qpol_env(value, &args);
+            assert_ne!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(
+                !stdout(&o).starts_with("{") && !stdout(&o).starts_with("::"),
+                "{args:?}"
+            );
+        }
+    }
+    // `fmt --check` under QPOL_FORMAT=sarif: its unified diff and exit 1.
+    let o = qpol_env("sarif", &["fmt", "--check", POLICY]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("--- "), "{}", stdout(&o));
+    // Commands that can print it still do, from the environment too.
+    let o = qpol_env("github", &["check", POLICY]);
+    assert!(
+        stdout(&o).starts_with("::notice file=") && stdout(&o).contains("\nqpol: 0 errors"),
+        "{}",
+        stdout(&o)
     );
 }

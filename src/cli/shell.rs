@@ -5,9 +5,8 @@
 //! always list every command and flag.
 
 use super::output::IoError;
-use super::{files, note, output, Cli, Global, OutputFormat, PathArg};
+use super::{files, note, output, Global, OutputFormat, PathArg};
 use crate::diag::escape;
-use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -29,7 +28,7 @@ pub struct ManArgs {
 
 /// The command line's definition, as the completions and the man pages see it.
 pub fn command() -> clap::Command {
-    Cli::command()
+    super::help::command()
 }
 
 pub fn completions(args: &CompletionsArgs, _global: Global) -> u8 {
