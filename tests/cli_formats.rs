@@ -262,3 +262,55 @@ fn a_format_a_command_cannot_print_is_refused_as_a_flag_and_ignored_from_the_env
         stdout(&o)
     );
 }
+
+#[test]
+fn completions_offer_files_for_paths_and_codes_for_explain() {
+    let script = stdout(&qpol(&["completions", "bash"]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("qpol.bash");
+    std::fs::write(&file, &script).unwrap();
+    std::fs::write(dir.path().join("org.qpol"), "").unwrap();
+    let run = |words: &str, cword: usize| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; _qpol qpol \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for command in ["check", "compile", "test", "fmt", "graph", "diff"] {
+        let offered = run(&format!("qpol {command} ''"), 2);
+        assert!(
+            offered.lines().any(|l| l == "org.qpol"),
+            "{command}: {offered}"
+        );
+        assert!(!offered.contains("--help"), "{command}: {offered}");
+        // A dash still gives the flags.
+        assert!(
+            run(&format!("qpol {command} --h"), 2).contains("--help"),
+            "{command}"
+        );
+    }
+    assert!(run("qpol check --baseline ''", 3).contains("org.qpol"));
+    assert!(run("qpol graph --to ''", 3).contains("mermaid"));
+    assert_eq!(
+        run("qpol explain Q20", 2)
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["Q201", "Q202", "Q203"]
+    );
+    // zsh completes the paths with files and folders.
+    let zsh = stdout(&qpol(&["completions", "zsh"]));
+    assert!(
+        zsh.contains("policy file, a folder") && zsh.contains(":_files'"),
+        "{zsh}"
+    );
+    assert!(zsh.contains(":_files -/'"), "man --out: folders");
+    // The completion definition does not change what `explain` accepts.
+    let o = qpol(&["explain", "Q2O1"]);
+    assert!(stderr(&o).contains("Q201"), "{}", stderr(&o));
+}

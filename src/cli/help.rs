@@ -3,7 +3,8 @@
 //! command can print: an explicit `--format sarif|github` on a command that
 //! cannot print it is refused; the same value from `QPOL_FORMAT` (set once
 //! for a whole CI job) falls back to human output there; an empty
-//! `QPOL_FORMAT` counts as unset.
+//! `QPOL_FORMAT` counts as unset. Path arguments carry value hints, so
+//! that shell completions offer files.
 
 use super::{Cli, Command, OutputFormat};
 use clap::parser::ValueSource;
@@ -93,13 +94,80 @@ pub fn command() -> clap::Command {
                 Some(own) => format!("{own}\n\n{}", after(&name)),
                 None => after(&name),
             };
-            sub.after_long_help(text)
+            path_hints(sub.after_long_help(text))
         });
     }
     cmd.after_long_help(format!(
         "Exit codes (each command's --help has its own): 0 clean, 1 findings, \
 2 usage or I/O error, 3 access changed (diff), 130/143 interrupted, 141 stdout closed.\n\n{ENVIRONMENT}"
     ))
+}
+
+/// Every path argument (by its name: `path`, `paths`, `baseline`,
+/// `output`, `out`) gets a value hint: a folder for `man --out`, a file
+/// for `-o`, a file or folder otherwise.
+fn path_hints(mut sub: clap::Command) -> clap::Command {
+    use clap::ValueHint;
+    let found: Vec<String> = sub
+        .get_arguments()
+        .map(|a| a.get_id().as_str().to_string())
+        .filter(|id| ["path", "paths", "baseline", "output", "out"].contains(&id.as_str()))
+        .collect();
+    for id in found {
+        let hint = match id.as_str() {
+            "out" => ValueHint::DirPath,
+            "output" => ValueHint::FilePath,
+            _ => ValueHint::AnyPath,
+        };
+        sub = sub.mut_arg(id.as_str(), |a| a.value_hint(hint));
+    }
+    sub
+}
+
+/// The definition the completion scripts are made from: [`command`], and
+/// `explain`'s code with every Q code as a possible value (for completion
+/// only: `qpol explain` itself answers an unknown code with a did-you-mean).
+pub fn completion_command() -> clap::Command {
+    let codes: Vec<&'static str> = crate::diag::codes::TABLE.iter().map(|r| r.id).collect();
+    command().mut_subcommand("explain", |sub| {
+        sub.mut_arg("code", |a| {
+            a.value_parser(clap::builder::PossibleValuesParser::new(codes))
+        })
+    })
+}
+
+/// The bash script clap_complete writes offers a command's flags, not
+/// files, for its first argument. Each command whose arguments are paths
+/// offers files there (and flags once a `-` is typed).
+pub fn bash_files_first(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 1024);
+    let mut command: Option<&str> = None;
+    for line in script.lines() {
+        let trimmed = line.trim();
+        if let Some(name) = trimmed
+            .strip_prefix("qpol__subcmd__")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            command = Some(name);
+        }
+        let takes_paths = matches!(
+            command,
+            Some("check" | "compile" | "test" | "fmt" | "graph" | "diff" | "format")
+        );
+        if takes_paths && trimmed.starts_with("if [[ ${cur} == -* || ${COMP_CWORD} -eq ") {
+            out.push_str(
+                "            if [[ ${cur} != -* && ${prev} != -* ]] ; then\n\
+                 \x20               compopt -o filenames 2>/dev/null\n\
+                 \x20               COMPREPLY=( $(compgen -f -- \"${cur}\") )\n\
+                 \x20               return 0\n\
+                 \x20           fi\n",
+            );
+            command = None;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The `--format` values `command` can print.

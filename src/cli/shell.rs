@@ -33,7 +33,11 @@ pub fn command() -> clap::Command {
 
 pub fn completions(args: &CompletionsArgs, _global: Global) -> u8 {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut command(), "qpol", &mut script);
+    let mut cmd = super::help::completion_command();
+    clap_complete::generate(args.shell, &mut cmd, "qpol", &mut script);
+    if args.shell == clap_complete::Shell::Bash {
+        script = super::help::bash_files_first(&String::from_utf8_lossy(&script)).into_bytes();
+    }
     super::write_stdout(|w| w.write_all(&script));
     0
 }
