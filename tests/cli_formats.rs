@@ -314,3 +314,32 @@ fn completions_offer_files_for_paths_and_codes_for_explain() {
     let o = qpol(&["explain", "Q2O1"]);
     assert!(stderr(&o).contains("Q201"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_readme_github_sample_is_the_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let prompt = "$ qpol check --format github tests/fixtures/err/undefined_names.qpol";
+    let block: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| *l != prompt)
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let o = command(&[
+        "--format",
+        "github",
+        "check",
+        "tests/fixtures/err/undefined_names.qpol",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .output()
+    .unwrap();
+    let real = stdout(&o);
+    let real: Vec<&str> = real.lines().collect();
+    // The sample: the real first line, `...`, the real last line.
+    assert_eq!(block.len(), 3, "{block:?}");
+    assert_eq!(block[0], real[0]);
+    assert_eq!(block[1], "...");
+    assert_eq!(block[2], *real.last().unwrap());
+}
