@@ -343,3 +343,101 @@ fn the_readme_github_sample_is_the_real_output() {
     assert_eq!(block[1], "...");
     assert_eq!(block[2], *real.last().unwrap());
 }
+
+/// The `run: |` script of the workflow step named `name`.
+fn workflow_step(workflow: &str, name: &str) -> (String, String) {
+    let lines: Vec<&str> = workflow.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == format!("- name: {name}"))
+        .unwrap_or_else(|| panic!("no step {name}"));
+    let step: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with("- name:"))
+        .copied()
+        .collect();
+    let run = step
+        .iter()
+        .position(|l| l.trim() == "run: |")
+        .map(|i| {
+            step[i + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("          ") || l.is_empty())
+                .map(|l| l.trim_start())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    (step.join("\n"), run)
+}
+
+#[test]
+fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
+    let workflow =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci/qpol.yml"))
+            .unwrap();
+    // Run the diff step with a stand-in qpol that exits with each code.
+    let (_, script) = workflow_step(&workflow, "Access diff against the base branch");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for code in [0, 1, 2, 3] {
+        let fake = bin.join("qpol");
+        std::fs::write(&fake, format!("#!/bin/sh\necho diff\nexit {code}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for fail_on_change in ["false", "true"] {
+            let output = dir.path().join("output");
+            let o = std::process::Command::new("bash")
+                .args(["-eo", "pipefail", "-c", &script])
+                .current_dir(dir.path())
+                .env(
+                    "PATH",
+                    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+                )
+                .env("GITHUB_OUTPUT", &output)
+                .env("POLICY", "policies")
+                .env("BASE_REF", "main")
+                .env("QPOL_FAIL_ON_ACCESS_CHANGE", fail_on_change)
+                .output()
+                .unwrap();
+            let fails = code == 1 || code == 2 || (code == 3 && fail_on_change == "true");
+            assert_eq!(
+                !o.status.success(),
+                fails,
+                "exit {code}, {fail_on_change}: {o:?}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&output).unwrap(),
+                format!("exit={code}\n")
+            );
+            std::fs::remove_file(&output).unwrap();
+        }
+    }
+    // The comment is posted for 0, 1 and 3, never for 2 (nor before the step ran).
+    let (comment, _) = workflow_step(&workflow, "Post or update the access-diff comment");
+    assert!(
+        comment.contains("steps.diff.outputs.exit == '1'"),
+        "{comment}"
+    );
+    assert!(
+        !comment.contains("'2'") && !comment.contains("!= ''"),
+        "{comment}"
+    );
+    // Both checks run against the base branch's policy; the install is pinned and cached.
+    for step in ["Check (annotations on the pull request)", "Check (SARIF)"] {
+        let (text, _) = workflow_step(&workflow, step);
+        assert!(text.contains("--baseline \"$BASELINE\""), "{text}");
+    }
+    let (baseline, script) = workflow_step(&workflow, "The base branch's policy (the baseline)");
+    assert!(
+        script.contains("git archive \"origin/$BASE_REF\""),
+        "{baseline}"
+    );
+    let (install, _) = workflow_step(&workflow, "Install qpol");
+    assert!(
+        install.contains("--locked --git \"$QPOL_GIT\" --tag \"$QPOL_TAG\""),
+        "{install}"
+    );
+    assert!(workflow.contains("uses: actions/cache@v4"), "{workflow}");
+}
