@@ -441,3 +441,63 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
     );
     assert!(workflow.contains("uses: actions/cache@v4"), "{workflow}");
 }
+
+#[test]
+fn man_out_makes_only_the_last_level_and_graph_never_writes_a_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("missing/deep/man");
+    let o = qpol(&["man", "--out", deep.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("missing/deep` does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("missing").exists());
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = qpol(&["man", "--out", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("file` is a file; --out names a folder"),
+        "{}",
+        stderr(&o)
+    );
+    let last = dir.path().join("man1");
+    assert_eq!(
+        qpol(&["man", "--out", last.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(last.join("qpol-diff.1").is_file());
+
+    // graph -o into a policy folder as `*.qpol`: refused, nothing written.
+    let policy = dir.path().join("pol");
+    std::fs::create_dir(&policy).unwrap();
+    std::fs::copy(POLICY, policy.join("org.qpol")).unwrap();
+    for name in ["x.qpol", "X.QPOL"] {
+        let target = policy.join(name);
+        let o = qpol(&[
+            "graph",
+            policy.to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(
+            stderr(&o).contains("a `*.qpol` file would be read as policy"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!target.exists());
+    }
+    let dot = policy.join("x.dot");
+    let o = qpol(&[
+        "graph",
+        policy.to_str().unwrap(),
+        "-o",
+        dot.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

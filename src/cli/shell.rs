@@ -21,7 +21,7 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ManArgs {
-    /// Write qpol.1 and qpol-COMMAND.1 for each command into DIR instead of printing qpol.1
+    /// Write qpol.1 and qpol-COMMAND.1 for each command into DIR instead of printing qpol.1 (DIR is made if only its last level is missing)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathArg>,
 }
@@ -87,11 +87,7 @@ pub fn man(args: &ManArgs, global: Global) -> u8 {
         }
         return 0;
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        let message = format!(
-            "cannot create the folder `{}`: {e}; --out names a folder",
-            escape::path(dir)
-        );
+    if let Err(message) = out_folder(dir) {
         return output::fail(global, &[IoError::new(dir.display(), message)], &[]);
     }
     let mut errors = Vec::new();
@@ -118,4 +114,33 @@ pub fn man(args: &ManArgs, global: Global) -> u8 {
         )),
     }
     0
+}
+
+/// `man --out DIR`: an existing folder, or a new one made in a folder that
+/// exists (only the last level is created: a typo in a parent is not
+/// silently made into folders).
+fn out_folder(dir: &std::path::Path) -> Result<(), String> {
+    let shown = escape::path(dir);
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => {
+            return Err(format!(
+                "`{shown}` is a file; --out names a folder (made if only its last level is missing)"
+            ))
+        }
+        Err(_) => {}
+    }
+    let parent = match dir.parent() {
+        Some(p) if p.as_os_str().is_empty() => std::path::Path::new("."),
+        Some(p) => p,
+        None => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "the folder `{}` does not exist; --out makes only the last level of DIR (create the others first)",
+            escape::path(parent)
+        ));
+    }
+    std::fs::create_dir(dir)
+        .map_err(|e| format!("cannot create the folder `{shown}`: {e}; --out names a folder"))
 }
