@@ -46,6 +46,8 @@ for f in policies/*.qpol policies/examples/*/*.qpol tests/fixtures/ok/*.qpol; do
   sarif "test-$(echo "$f" | tr / -)" test "$f"
 done
 sarif check-folder check tests/fixtures/folder
+# Standard input: results with no physical location (no `<stdin>` artifact).
+sarif check-stdin check - <tests/fixtures/err/undefined_names.qpol
 
 # The Multitool exits 0 whatever it finds: read its report. First make sure
 # it does report a broken log (so a silent tool cannot pass everything).

@@ -37,10 +37,20 @@ pub fn escape_property(text: &str) -> String {
 /// The workflow command of one finding. The message and the labels are
 /// shown as people see them (hidden characters as `\u{XXXX}`, one line
 /// each); the help keeps its line breaks.
+/// A finding in standard input has no file to annotate: the command has no
+/// `file`, `line` or `col` (GitHub would look for a file of that name),
+/// and the message names the place.
 pub fn annotation(d: &Diagnostic, sources: &SourceMap) -> String {
     let span = d.primary.span;
-    let mut properties = vec![format!("file={}", escape_property(sources.name(span.file)))];
-    if let Some(file) = sources.get(span.file) {
+    let stdin = sources.name(span.file) == crate::policy::STDIN;
+    let mut properties = Vec::new();
+    let mut message = escape::inline(&d.message).into_owned();
+    if let (true, Some(file)) = (stdin, sources.get(span.file)) {
+        let (line, col) = file.line_col(span.start());
+        message.push_str(&format!(" (standard input, line {line}, column {col})"));
+    }
+    if let (false, Some(file)) = (stdin, sources.get(span.file)) {
+        properties.push(format!("file={}", escape_property(sources.name(span.file))));
         let (line, col) = file.line_col(span.start());
         let (end_line, end_col) = file.line_col(span.end());
         properties.push(format!("line={line}"));
@@ -53,7 +63,6 @@ pub fn annotation(d: &Diagnostic, sources: &SourceMap) -> String {
     }
     let title = format!("{} {}", d.code.id(), d.code.info().title);
     properties.push(format!("title={}", escape_property(&title)));
-    let mut message = escape::inline(&d.message).into_owned();
     if !d.primary.message.is_empty() {
         message.push_str(&format!("\n{}", escape::inline(&d.primary.message)));
     }

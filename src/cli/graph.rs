@@ -174,6 +174,18 @@ fn destination(args: &GraphArgs) -> Result<Option<PathBuf>, IoError> {
             ));
         }
     }
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("qpol"))
+    {
+        return Err(IoError::new(
+            &exact,
+            format!(
+                "refusing to write the graph to `{}`: a `*.qpol` file would be read as policy (and break it); name it `.dot` or `.mmd`",
+                escape::path(file)
+            ),
+        ));
+    }
     Ok(Some(file.to_path_buf()))
 }
 

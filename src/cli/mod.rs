@@ -13,13 +13,14 @@ mod format;
 mod git;
 pub mod github;
 mod graph;
+mod help;
 mod lsp;
 mod output;
 pub mod sarif;
 mod shell;
 mod test;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -108,8 +109,11 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = help::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             graph::format_hint(&e);
@@ -120,8 +124,14 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    let name = matches.subcommand_name().unwrap_or("qpol");
+    let source = matches.value_source("format");
+    let format = match help::format_for(&cli.command, name, cli.format, source) {
+        Ok(format) => format,
+        Err(message) => return ExitCode::from(usage_error(message)),
+    };
     let global = Global {
-        format: cli.format,
+        format,
         color: match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

@@ -114,14 +114,14 @@ pub fn report(
             OutputFormat::Sarif => {
                 let failures = failures(io_errors);
                 let cwd = std::env::current_dir().ok();
-                let log = super::sarif::document_in(
+                super::sarif::write(
+                    &mut out,
                     diagnostics,
                     sources,
                     extra,
                     &failures,
                     cwd.as_deref(),
-                );
-                serde_json::to_writer_pretty(&mut out, &log)?;
+                )?;
                 out.write_all(b"\n")?;
             }
             OutputFormat::Github => {

@@ -58,39 +58,130 @@ pub fn document_in(
     cwd: Option<&Path>,
 ) -> Value {
     let at = Locator { sources, cwd };
+    let results: Vec<Value> = sorted(diagnostics)
+        .into_iter()
+        .map(|d| result(d, &at))
+        .collect();
+    let mut run = run_without_results(properties, failures);
+    run.insert("results".into(), Value::Array(results));
+    json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] })
+}
+
+/// Write the log of [`document_in`] (pretty-printed, the same text) to
+/// `w` without holding it whole: each result is made, written and dropped
+/// in turn, so that memory does not grow with the number of findings
+/// beyond the findings themselves.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    properties: &[(&str, Value)],
+    failures: &[String],
+    cwd: Option<&Path>,
+) -> std::io::Result<()> {
+    let log = Streamed {
+        run: run_without_results(properties, failures),
+        diagnostics: sorted(diagnostics),
+        at: Locator { sources, cwd },
+    };
+    serde_json::to_writer_pretty(w, &log).map_err(std::io::Error::from)
+}
+
+/// The findings in the log's order: by place, then code and message.
+fn sorted(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });
-    let results: Vec<Value> = sorted.iter().map(|d| result(d, &at)).collect();
-    let mut run = json!({
-        "tool": { "driver": driver() },
-        "columnKind": "utf16CodeUnits",
-        "originalUriBaseIds": {
-            SRCROOT: { "description": { "text": "The folder qpol was run in (the repository root in CI)." } }
-        },
-        "results": results,
-    });
-    if let Some(run) = run.as_object_mut() {
-        if !failures.is_empty() {
-            let notes: Vec<Value> = failures
-                .iter()
-                .map(|m| json!({ "level": "error", "message": { "text": m } }))
-                .collect();
-            run.insert(
-                "invocations".into(),
-                json!([{ "executionSuccessful": false, "toolExecutionNotifications": notes }]),
-            );
-        }
-        if !properties.is_empty() {
-            let bag: serde_json::Map<String, Value> = properties
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), v.clone()))
-                .collect();
-            run.insert("properties".into(), Value::Object(bag));
-        }
+    sorted
+}
+
+/// The run's keys but `results`.
+fn run_without_results(
+    properties: &[(&str, Value)],
+    failures: &[String],
+) -> serde_json::Map<String, Value> {
+    let mut run = serde_json::Map::new();
+    run.insert("tool".into(), json!({ "driver": driver() }));
+    run.insert("columnKind".into(), json!("utf16CodeUnits"));
+    run.insert(
+        "originalUriBaseIds".into(),
+        json!({ SRCROOT: { "description": { "text": "The folder qpol was run in (the repository root in CI)." } } }),
+    );
+    if !failures.is_empty() {
+        let notes: Vec<Value> = failures
+            .iter()
+            .map(|m| json!({ "level": "error", "message": { "text": m } }))
+            .collect();
+        run.insert(
+            "invocations".into(),
+            json!([{ "executionSuccessful": false, "toolExecutionNotifications": notes }]),
+        );
     }
-    json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] })
+    if !properties.is_empty() {
+        let bag: serde_json::Map<String, Value> = properties
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
+        run.insert("properties".into(), Value::Object(bag));
+    }
+    run
+}
+
+/// A log whose run's `results` are made one by one while written. Keys
+/// come in the order a [`Value`] prints them (sorted), so that the text is
+/// the one [`document_in`] prints.
+struct Streamed<'a> {
+    run: serde_json::Map<String, Value>,
+    diagnostics: Vec<&'a Diagnostic>,
+    at: Locator<'a>,
+}
+
+/// The run of a [`Streamed`] log.
+struct StreamedRun<'s, 'a>(&'s Streamed<'a>);
+
+/// The results of a [`Streamed`] log.
+struct StreamedResults<'s, 'a>(&'s Streamed<'a>);
+
+impl serde::Serialize for Streamed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", SCHEMA)?;
+        map.serialize_entry("runs", &[StreamedRun(self)])?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.end()
+    }
+}
+
+impl serde::Serialize for StreamedRun<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.run.len() + 1))?;
+        let mut pending = true;
+        for (key, value) in &self.0.run {
+            if pending && key.as_str() > "results" {
+                map.serialize_entry("results", &StreamedResults(self.0))?;
+                pending = false;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if pending {
+            map.serialize_entry("results", &StreamedResults(self.0))?;
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for StreamedResults<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.diagnostics.len()))?;
+        for d in &self.0.diagnostics {
+            seq.serialize_element(&result(d, &self.0.at))?;
+        }
+        seq.end()
+    }
 }
 
 /// `tool.driver`: qpol, its version, and one rule per code.
@@ -140,49 +231,62 @@ pub fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// One result. A place in standard input has no artifact to point at: it
+/// is left out (the result, related location, fix or suppression then has
+/// no physical location) and named in the message instead.
 fn result(d: &Diagnostic, at: &Locator) -> Value {
     let index = Code::ALL.iter().position(|&c| c == d.code).unwrap_or(0);
     let mut text = d.message.clone();
+    if at.is_stdin(d.primary.span) {
+        let (line, column) = at.line_col(d.primary.span);
+        text.push_str(&format!(" (standard input, line {line}, column {column})"));
+    }
     if let Some(help) = &d.help {
         text.push_str("\nhelp: ");
         text.push_str(help);
-    }
-    let mut location = json!({ "physicalLocation": at.physical(d.primary.span) });
-    if let (false, Some(map)) = (d.primary.message.is_empty(), location.as_object_mut()) {
-        map.insert("message".into(), json!({ "text": d.primary.message }));
     }
     let mut value = json!({
         "ruleId": d.code.id(),
         "ruleIndex": index,
         "level": level(d.severity),
         "message": { "text": text },
-        "locations": [location],
     });
     let Some(map) = value.as_object_mut() else {
         return value;
     };
-    if !d.secondary.is_empty() {
-        let related: Vec<Value> = d
-            .secondary
-            .iter()
-            .enumerate()
-            .map(|(i, l)| at.related(i, l))
-            .collect();
+    if let Some(physical) = at.physical(d.primary.span) {
+        let mut location = json!({ "physicalLocation": physical });
+        if let (false, Some(map)) = (d.primary.message.is_empty(), location.as_object_mut()) {
+            map.insert("message".into(), json!({ "text": d.primary.message }));
+        }
+        map.insert("locations".into(), json!([location]));
+    }
+    let related: Vec<Value> = d
+        .secondary
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| at.related(i, l))
+        .collect();
+    if !related.is_empty() {
         map.insert("relatedLocations".into(), Value::Array(related));
     }
-    if let Some(replacement) = &d.suggestion {
-        map.insert("fixes".into(), json!([at.fix(d.primary.span, replacement)]));
+    if let Some(fix) = d
+        .suggestion
+        .as_ref()
+        .and_then(|replacement| at.fix(d.primary.span, replacement))
+    {
+        map.insert("fixes".into(), json!([fix]));
     }
     if let Some(s) = &d.suppressed {
-        map.insert(
-            "suppressions".into(),
-            json!([{
-                "kind": "inSource",
-                "status": "accepted",
-                "justification": s.reason,
-                "location": { "physicalLocation": at.physical(s.at) },
-            }]),
-        );
+        let mut suppression = json!({
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": s.reason,
+        });
+        if let (Some(physical), Some(map)) = (at.physical(s.at), suppression.as_object_mut()) {
+            map.insert("location".into(), json!({ "physicalLocation": physical }));
+        }
+        map.insert("suppressions".into(), json!([suppression]));
     }
     value
 }
@@ -194,30 +298,48 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
-    fn physical(&self, span: Span) -> Value {
+    /// Whether `span` is in standard input (no artifact to name).
+    fn is_stdin(&self, span: Span) -> bool {
+        self.sources.name(span.file) == crate::policy::STDIN
+    }
+
+    /// 1-based line and UTF-16 column of a span's start.
+    fn line_col(&self, span: Span) -> (usize, usize) {
+        self.sources
+            .get(span.file)
+            .map_or((0, 0), |f| position(f, span.start()))
+    }
+
+    fn physical(&self, span: Span) -> Option<Value> {
+        if self.is_stdin(span) {
+            return None;
+        }
         let name = self.sources.name(span.file);
         let mut physical = json!({ "artifactLocation": artifact(name, self.cwd) });
         if let (Some(file), Some(map)) = (self.sources.get(span.file), physical.as_object_mut()) {
             map.insert("region".into(), region(file, span));
         }
-        physical
+        Some(physical)
     }
 
-    fn related(&self, index: usize, label: &Label) -> Value {
-        let mut value = json!({ "id": index, "physicalLocation": self.physical(label.span) });
+    fn related(&self, index: usize, label: &Label) -> Option<Value> {
+        let mut value = json!({ "id": index, "physicalLocation": self.physical(label.span)? });
         if let (false, Some(map)) = (label.message.is_empty(), value.as_object_mut()) {
             map.insert("message".into(), json!({ "text": label.message }));
         }
-        value
+        Some(value)
     }
 
-    fn fix(&self, span: Span, replacement: &str) -> Value {
+    fn fix(&self, span: Span, replacement: &str) -> Option<Value> {
+        if self.is_stdin(span) {
+            return None;
+        }
         let name = self.sources.name(span.file);
         let deleted = self
             .sources
             .get(span.file)
             .map_or(Value::Null, |f| region(f, span));
-        json!({
+        Some(json!({
             "description": { "text": format!("Replace with `{replacement}`.") },
             "artifactChanges": [{
                 "artifactLocation": artifact(name, self.cwd),
@@ -226,7 +348,7 @@ impl Locator<'_> {
                     "insertedContent": { "text": replacement },
                 }],
             }],
-        })
+        }))
     }
 }
 
@@ -277,12 +399,5 @@ pub fn region(file: &SourceFile, span: Span) -> Value {
 
 /// 1-based line and UTF-16 column of a byte offset (clamped to the text).
 pub fn position(file: &SourceFile, offset: usize) -> (usize, usize) {
-    let offset = file.clamp(offset);
-    let line = file.line_index(offset);
-    let (start, _) = file.line_range(line, line);
-    let column = file
-        .text
-        .get(start..offset)
-        .map_or(0, |s| s.encode_utf16().count());
-    (line + 1, column + 1)
+    file.line_column(offset, crate::diag::columns::Unit::Utf16)
 }

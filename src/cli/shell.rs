@@ -5,9 +5,8 @@
 //! always list every command and flag.
 
 use super::output::IoError;
-use super::{files, note, output, Cli, Global, OutputFormat, PathArg};
+use super::{files, note, output, Global, OutputFormat, PathArg};
 use crate::diag::escape;
-use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -22,19 +21,23 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ManArgs {
-    /// Write qpol.1 and qpol-COMMAND.1 for each command into DIR instead of printing qpol.1
+    /// Write qpol.1 and qpol-COMMAND.1 for each command into DIR instead of printing qpol.1 (DIR is made if only its last level is missing)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathArg>,
 }
 
 /// The command line's definition, as the completions and the man pages see it.
 pub fn command() -> clap::Command {
-    Cli::command()
+    super::help::command()
 }
 
 pub fn completions(args: &CompletionsArgs, _global: Global) -> u8 {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut command(), "qpol", &mut script);
+    let mut cmd = super::help::completion_command();
+    clap_complete::generate(args.shell, &mut cmd, "qpol", &mut script);
+    if args.shell == clap_complete::Shell::Bash {
+        script = super::help::bash_files_first(&String::from_utf8_lossy(&script)).into_bytes();
+    }
     super::write_stdout(|w| w.write_all(&script));
     0
 }
@@ -84,11 +87,7 @@ pub fn man(args: &ManArgs, global: Global) -> u8 {
         }
         return 0;
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        let message = format!(
-            "cannot create the folder `{}`: {e}; --out names a folder",
-            escape::path(dir)
-        );
+    if let Err(message) = out_folder(dir) {
         return output::fail(global, &[IoError::new(dir.display(), message)], &[]);
     }
     let mut errors = Vec::new();
@@ -115,4 +114,33 @@ pub fn man(args: &ManArgs, global: Global) -> u8 {
         )),
     }
     0
+}
+
+/// `man --out DIR`: an existing folder, or a new one made in a folder that
+/// exists (only the last level is created: a typo in a parent is not
+/// silently made into folders).
+fn out_folder(dir: &std::path::Path) -> Result<(), String> {
+    let shown = escape::path(dir);
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => {
+            return Err(format!(
+                "`{shown}` is a file; --out names a folder (made if only its last level is missing)"
+            ))
+        }
+        Err(_) => {}
+    }
+    let parent = match dir.parent() {
+        Some(p) if p.as_os_str().is_empty() => std::path::Path::new("."),
+        Some(p) => p,
+        None => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "the folder `{}` does not exist; --out makes only the last level of DIR (create the others first)",
+            escape::path(parent)
+        ));
+    }
+    std::fs::create_dir(dir)
+        .map_err(|e| format!("cannot create the folder `{shown}`: {e}; --out names a folder"))
 }

@@ -5,6 +5,7 @@
 //! person or a machine sees them.
 
 pub mod codes;
+pub mod columns;
 pub mod escape;
 pub mod render;
 mod snippet;
@@ -77,6 +78,8 @@ pub struct SourceFile {
     line_starts: std::sync::Arc<[usize]>,
     /// The file as people are shown it, made on first use (see [`SourceFile::for_humans`]).
     human: std::sync::Arc<std::sync::OnceLock<Option<HumanFile>>>,
+    /// Character and UTF-16 counts for columns, made on first use.
+    columns: std::sync::Arc<std::sync::OnceLock<columns::Columns>>,
 }
 
 /// A file with its hidden characters escaped, and the map from the
@@ -104,6 +107,7 @@ impl SourceFile {
             text,
             line_starts: line_starts.into(),
             human: std::sync::Arc::default(),
+            columns: std::sync::Arc::default(),
         }
     }
 
@@ -128,17 +132,23 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset, clamped to the text.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.line_column(offset, columns::Unit::Chars)
+    }
+
+    /// 1-based line and column, counted in `unit`, of a byte offset
+    /// (clamped to the text). A lookup does not scan the line
+    /// ([`columns::Columns`], made once per file).
+    pub fn line_column(&self, offset: usize, unit: columns::Unit) -> (usize, usize) {
         let offset = self.clamp(offset);
-        let line = self
-            .line_starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
+        let line = self.line_index(offset);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
-        (line + 1, column + 1)
+        let columns = self
+            .columns
+            .get_or_init(|| columns::Columns::new(&self.text));
+        (
+            line + 1,
+            columns.column(&self.text, start, offset, unit) + 1,
+        )
     }
 
     /// The byte range of lines `first..=last` (0-based, clamped), whole lines.

@@ -4,15 +4,19 @@
 //! its line is taken as the line's end (what the protocol asks); one inside
 //! a surrogate pair as the start of that character; a line past the end of
 //! the text is refused ([`PositionError`]), or clamped where an edit must
-//! still apply ([`LineIndex::offset_clamped`]).
+//! still apply ([`LineIndex::offset_clamped`]). Positions of offsets do
+//! not scan their line ([`Columns`]): publishing every finding of a long
+//! line stays linear.
 
+use crate::diag::columns::{Columns, Unit};
 use lsp_types::{Position, Range};
 
-/// Where each line of a text starts.
+/// Where each line of a text starts, and its UTF-16 counts.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<usize>,
     len: usize,
+    columns: Columns,
 }
 
 /// A position that names a line the text does not have.
@@ -34,6 +38,7 @@ impl LineIndex {
         LineIndex {
             starts,
             len: text.len(),
+            columns: Columns::new(text),
         }
     }
 
@@ -53,8 +58,11 @@ impl LineIndex {
             line: pos.line,
             lines: self.starts.len(),
         })?;
-        let mut units = 0usize;
         let wanted = pos.character as usize;
+        if self.columns.is_ascii() {
+            return Ok(start + wanted.min(end.saturating_sub(start)));
+        }
+        let mut units = 0usize;
         for (i, c) in text.get(start..end).unwrap_or("").char_indices() {
             let next = units + c.len_utf16();
             if next > wanted {
@@ -83,9 +91,7 @@ impl LineIndex {
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
-        let character: usize = text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().map(char::len_utf16).sum());
+        let character = self.columns.column(text, start, offset, Unit::Utf16);
         Position::new(to_u32(line), to_u32(character))
     }
 
@@ -100,6 +106,7 @@ fn to_u32(n: usize) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -141,5 +148,28 @@ mod tests {
         assert_eq!(index.position(text, 7), pos(1, 1), "inside `𝄞`: its start");
         assert_eq!(index.position(text, 999), pos(3, 0));
         assert_eq!(index.position("", 5), pos(0, 0));
+    }
+
+    #[test]
+    fn positions_on_a_long_non_ascii_line_match_a_naive_count() {
+        let text: String = (0..20_000)
+            .map(|i| ["ab", "é", "𝄞", "\r\n", "€x"][i % 7 % 5])
+            .collect();
+        let index = LineIndex::new(&text);
+        // Every 97th character but the LF of a CRLF (inside a line end).
+        for (offset, _) in text.char_indices().step_by(97).filter(|(_, c)| *c != '\n') {
+            let line_start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+            let line = text[..offset].matches('\n').count();
+            let expected = text[line_start..offset].encode_utf16().count();
+            let p = index.position(&text, offset);
+            assert_eq!(p, pos(line as u32, expected as u32), "{offset}");
+            assert_eq!(index.offset(&text, p), Ok(offset), "{offset}");
+        }
+        // An ASCII text: a character past the end of a line is its end.
+        let ascii = "abc\ndefgh\n";
+        let index = LineIndex::new(ascii);
+        assert_eq!(index.offset(ascii, pos(0, 9)), Ok(3));
+        assert_eq!(index.offset(ascii, pos(1, 2)), Ok(6));
+        assert_eq!(index.position(ascii, 6), pos(1, 2));
     }
 }
