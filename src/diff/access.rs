@@ -26,13 +26,13 @@ type SetId = (UnitId, usize);
 
 /// How a user holds one action on one instance.
 #[derive(Clone, Copy)]
-struct Path {
-    unit: UnitId,
-    set: usize,
-    via_rule: Option<usize>,
-    through: UnitId,
-    role: usize,
-    instance: usize,
+pub(super) struct Path {
+    pub unit: UnitId,
+    pub set: usize,
+    pub via_rule: Option<usize>,
+    pub through: UnitId,
+    pub role: usize,
+    pub instance: usize,
 }
 
 impl<'a> Side<'a> {
@@ -207,7 +207,7 @@ pub(super) fn rule_text(rule: &crate::model::DynamicRule) -> String {
 }
 
 /// A member set by its unit's kind and name, and its index.
-type SetKey<'a> = (&'static str, &'a str, usize);
+pub(super) type SetKey<'a> = (&'static str, &'a str, usize);
 
 /// What every member set of a side grants, by unit key and set index.
 fn signatures<'a>(side: &Side<'a>) -> FxHashMap<SetKey<'a>, BTreeSet<(&'a str, &'a str)>> {
@@ -223,7 +223,7 @@ fn signatures<'a>(side: &Side<'a>) -> FxHashMap<SetKey<'a>, BTreeSet<(&'a str, &
 }
 
 /// Member sets (by unit key and index) whose grants differ between the sides.
-fn changed_sets<'a>(old: &Side<'a>, new: &Side<'a>) -> FxHashSet<(&'static str, &'a str, usize)> {
+pub(super) fn changed_sets<'a>(old: &Side<'a>, new: &Side<'a>) -> FxHashSet<SetKey<'a>> {
     let (a, b) = std::thread::scope(|scope| {
         let first = scope.spawn(|| signatures(old));
         let b = signatures(new);
@@ -243,15 +243,19 @@ fn changed_sets<'a>(old: &Side<'a>, new: &Side<'a>) -> FxHashSet<(&'static str, 
     out
 }
 
-/// Every gain and loss of every declared user, sorted.
-pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<AccessChange> {
-    let changed = changed_sets(old, new);
+/// Every gain and loss of every declared user, sorted; `changed` is
+/// [`changed_sets`].
+pub(super) fn diff<'a>(
+    old: &Side<'_>,
+    new: &Side<'a>,
+    changed: &FxHashSet<SetKey<'a>>,
+) -> Vec<AccessChange> {
     let mut out = Vec::new();
     let names: BTreeSet<&str> = old.users.keys().chain(new.users.keys()).copied().collect();
     for name in names {
         let (o, n) = (old.users.get(name).copied(), new.users.get(name).copied());
         if let (Some(o), Some(n)) = (o, n) {
-            if unchanged(old, new, o, n, &changed) {
+            if unchanged(old, new, o, n, changed) {
                 continue;
             }
         }
@@ -395,6 +399,23 @@ fn explain(
         }
         return attribute_cause(here, there, user_here, user_there, path, rule, gained);
     }
+    grant_cause(here, there, path, unit_there, gained)
+}
+
+/// Why a member set that exists on both sides (`unit_there` on `there`)
+/// grants `path` on `here` only: the unit no longer includes the unit
+/// that grants it, that unit no longer includes the instance, the role
+/// changed, or the role's actions changed.
+pub(super) fn grant_cause(
+    here: &Side<'_>,
+    there: &Side<'_>,
+    path: &Path,
+    unit_there: UnitId,
+    gained: bool,
+) -> Cause {
+    let old_new = |a: Vec<String>, b: Vec<String>| if gained { (b, a) } else { (a, b) };
+    let name_of = |side: &Side<'_>, id: UnitId| side.unit(id).unwrap_or_default();
+    let unit = name_of(here, path.unit);
     let through = name_of(here, path.through);
     let Some(through_there) = there.find_unit((through.kind, through.name.as_str())) else {
         return Cause::Unit { unit: through };
