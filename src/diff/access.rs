@@ -4,7 +4,7 @@
 //! member sets' grants are unchanged are skipped without being expanded,
 //! so the cost follows the size of the change, not of the organization.
 
-use super::{AccessChange, Cause, UnitRef};
+use super::{AccessChange, Cause, UnitRef, Work};
 use crate::access::{Access, Via};
 use crate::model::{MemberRef, Model, UnitId, User};
 use crate::pipeline::Analysis;
@@ -173,17 +173,20 @@ impl<'a> Side<'a> {
         out
     }
 
-    /// What one member set grants, by instance and action names.
-    fn set_signature(&self, unit: UnitId, set: usize) -> BTreeSet<(&'a str, &'a str)> {
+    /// What one member set grants, by instance and role names, sorted.
+    fn set_signature(&self, unit: UnitId, set: usize) -> Vec<(&'a str, &'a str)> {
         let model: &'a Model = self.model;
-        let mut out = BTreeSet::new();
-        for (instance, role, _) in self.set_grants(unit, set) {
-            if let (Some(i), Some(r)) = (model.instances.get(instance), model.roles.get(role)) {
-                for action in &r.actions {
-                    out.insert((i.name.value.as_str(), action.value.as_str()));
-                }
-            }
-        }
+        let mut out: Vec<(&'a str, &'a str)> = self
+            .set_grants(unit, set)
+            .into_iter()
+            .filter_map(|(instance, role, _)| {
+                let i = model.instances.get(instance)?;
+                let r = model.roles.get(role)?;
+                Some((i.name.value.as_str(), r.name.value.as_str()))
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -209,46 +212,65 @@ pub(super) fn rule_text(rule: &crate::model::DynamicRule) -> String {
 /// A member set by its unit's kind and name, and its index.
 pub(super) type SetKey<'a> = (&'static str, &'a str, usize);
 
-/// What every member set of a side grants, by unit key and set index.
-fn signatures<'a>(side: &Side<'a>) -> FxHashMap<SetKey<'a>, BTreeSet<(&'a str, &'a str)>> {
-    let model: &'a Model = side.model;
-    let mut out = FxHashMap::default();
-    for (unit_id, unit) in model.units.iter().enumerate() {
-        for set in 0..unit.member_sets.len() {
-            let key = (unit.kind.word(), unit.name.value.as_str(), set);
-            out.insert(key, side.set_signature(unit_id, set));
-        }
-    }
-    out
+/// Roles, by name, that are declared on one side only or whose actions differ.
+fn changed_roles<'a>(old: &Model, new: &'a Model) -> FxHashSet<&'a str> {
+    let actions = |r: &crate::model::Role| -> BTreeSet<String> {
+        r.actions.iter().map(|a| a.value.to_string()).collect()
+    };
+    let before: FxHashMap<&str, &crate::model::Role> = old
+        .roles
+        .iter()
+        .map(|r| (r.name.value.as_str(), r))
+        .collect();
+    new.roles
+        .iter()
+        .filter(|r| {
+            before
+                .get(r.name.value.as_str())
+                .is_none_or(|o| actions(o) != actions(r))
+        })
+        .map(|r| r.name.value.as_str())
+        .collect()
 }
 
-/// Member sets (by unit key and index) whose grants differ between the sides.
-pub(super) fn changed_sets<'a>(old: &Side<'a>, new: &Side<'a>) -> FxHashSet<SetKey<'a>> {
-    let (a, b) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| signatures(old));
-        let b = signatures(new);
-        (first.join().unwrap_or_else(|_| signatures(old)), b)
-    });
+/// Member sets (by unit key and index), declared on both sides, whose
+/// grants may differ: another instance or role, or a role whose actions
+/// changed. (A set on one side only needs no entry: no user is in it on
+/// both sides.)
+pub(super) fn changed_sets<'a>(old: &Side<'_>, new: &Side<'a>) -> FxHashSet<SetKey<'a>> {
+    let roles = changed_roles(old.model, new.model);
+    let model: &'a Model = new.model;
     let mut out = FxHashSet::default();
-    for (key, sig) in &a {
-        if b.get(key) != Some(sig) {
-            out.insert(*key);
-        }
-    }
-    for key in b.keys() {
-        if !a.contains_key(key) {
-            out.insert(*key);
+    for (unit_id, unit) in model.units.iter().enumerate() {
+        let key = (unit.kind.word(), unit.name.value.as_str());
+        let Some(before) = old.find_unit(key) else {
+            continue;
+        };
+        let sets = old
+            .model
+            .units
+            .get(before)
+            .map_or(0, |u| u.member_sets.len())
+            .min(unit.member_sets.len());
+        for set in 0..sets {
+            let after = new.set_signature(unit_id, set);
+            let same = old.set_signature(before, set) == after
+                && after.iter().all(|(_, role)| !roles.contains(role));
+            if !same {
+                out.insert((key.0, key.1, set));
+            }
         }
     }
     out
 }
 
 /// Every gain and loss of every declared user, sorted; `changed` is
-/// [`changed_sets`].
+/// [`changed_sets`], `work` counts the users expanded.
 pub(super) fn diff<'a>(
     old: &Side<'_>,
     new: &Side<'a>,
     changed: &FxHashSet<SetKey<'a>>,
+    work: &mut Work,
 ) -> Vec<AccessChange> {
     let mut out = Vec::new();
     let names: BTreeSet<&str> = old.users.keys().chain(new.users.keys()).copied().collect();
@@ -259,6 +281,7 @@ pub(super) fn diff<'a>(
                 continue;
             }
         }
+        work.subjects_expanded += 1;
         let before = o.map(|u| old.holdings(u)).unwrap_or_default();
         let after = n.map(|u| new.holdings(u)).unwrap_or_default();
         for (key, path) in &after {

@@ -16,6 +16,7 @@ pub mod markdown;
 mod markdown_members;
 pub mod members;
 pub mod objects;
+mod reduce;
 pub mod rules;
 
 use crate::pipeline::Analysis;
@@ -278,6 +279,17 @@ pub struct Findings {
     pub warnings: usize,
 }
 
+/// How much a diff had to look at (not printed): the tests of its speed
+/// count it, so that a diff whose cost follows the organization's size
+/// rather than the change's fails a test rather than a stopwatch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Declared users and service ids whose access was expanded on both sides.
+    pub subjects_expanded: usize,
+    /// Cloud objects compiled and fingerprinted (both sides, both targets).
+    pub objects_compiled: usize,
+}
+
 /// Everything `qpol diff` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diff {
@@ -298,20 +310,30 @@ pub struct Diff {
     /// labels point into either side (see [`crate::checks::baseline`]).
     #[serde(skip)]
     pub baseline: Vec<crate::diag::Diagnostic>,
+    #[serde(skip)]
+    pub work: Work,
 }
 
 /// Compare two analyses.
 pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
+    let mut work = Work::default();
     let (changes, rules, objects, member_sets) = std::thread::scope(|scope| {
-        let objects = scope.spawn(|| objects::diff(old, new));
+        let objects = scope.spawn(|| {
+            let mut work = Work::default();
+            (objects::diff(old, new, &mut work), work)
+        });
         let o = access::Side::new(old);
         let n = access::Side::new(new);
         let changed = access::changed_sets(&o, &n);
-        let mut changes = access::diff(&o, &n, &changed);
+        let mut changes = access::diff(&o, &n, &changed, &mut work);
         let (principals, sets) = members::diff(&o, &n, &changed);
         members::add_principals(&mut changes, principals);
         let rules = rules::diff(&o, &n);
-        let objects = objects.join().unwrap_or_else(|_| objects::diff(old, new));
+        let (objects, counted) = objects.join().unwrap_or_else(|_| {
+            let mut work = Work::default();
+            (objects::diff(old, new, &mut work), work)
+        });
+        work.objects_compiled = counted.objects_compiled;
         (changes, rules, objects, sets)
     });
     // What `check --baseline OLD` adds (Q301, Q302), when OLD checks clean.
@@ -335,6 +357,7 @@ pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
         objects,
         findings,
         baseline,
+        work,
     };
     diff.summary = summary(&diff);
     diff

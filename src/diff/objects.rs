@@ -1,13 +1,16 @@
 //! The cloud objects compile would create, update, replace or delete, for
-//! both targets: each side's deployment is built with the backends, every
+//! both targets: each side's deployment is built, the access groups whose
+//! objects cannot differ are left out of both ([`reduce`]), then every
 //! Terraform resource (by address) and every API request that creates an
-//! object (by id; catalog look-ups are not objects) is fingerprinted from
-//! its compact JSON, and the two sides are merged by identity. An instance
+//! object (by id; catalog look-ups are not objects) of what is left is
+//! fingerprinted from its compact JSON, and the two sides are merged by
+//! identity. An instance
 //! whose region, resource group or service changes is re-created (as
 //! `check --baseline` reports, Q301); a Qiskit Runtime instance deleted or
 //! re-created loses its jobs, unless `allow delete`/`allow move` says so.
 
-use super::{ObjectChange, Objects, TargetChanges};
+use super::reduce::{self, EMAILS};
+use super::{ObjectChange, Objects, TargetChanges, Work};
 use crate::backends::deployment::{self, Deployment, SERVICE};
 use crate::backends::{ibm_api, terraform};
 use crate::model::{Change, Model};
@@ -71,11 +74,16 @@ impl Side {
     fn of(d: &Deployment, state: &State) -> Side {
         let mut terraform = BTreeMap::new();
         terraform::each_resource(d, &mut |address, write| {
-            terraform.insert(address.to_string(), fingerprint(state, write));
+            if !is_emails(address) {
+                terraform.insert(address.to_string(), fingerprint(state, write));
+            }
         });
         let mut api = BTreeMap::new();
         if let Ok(plan) = ibm_api::plan(d) {
-            for r in plan.requests().filter(|r| r.method != "GET") {
+            let objects = plan
+                .requests()
+                .filter(|r| r.method != "GET" && !is_emails(&r.id));
+            for r in objects {
                 let print = fingerprint(state, |w| {
                     writeln!(w, "{} {}", r.method, r.url)?;
                     serde_json::to_writer(w, &r.body).map_err(std::io::Error::from)
@@ -118,6 +126,13 @@ impl Side {
     }
 }
 
+/// An object of the access group [`reduce`] adds: not the policy's.
+fn is_emails(address: &str) -> bool {
+    address
+        .split_once('.')
+        .is_some_and(|(_, key)| key == EMAILS)
+}
+
 fn not_compared(reason: &str) -> TargetChanges {
     TargetChanges {
         compared: false,
@@ -126,7 +141,8 @@ fn not_compared(reason: &str) -> TargetChanges {
     }
 }
 
-pub(super) fn diff(old: &Analysis, new: &Analysis) -> Objects {
+/// `work` counts the objects compiled and compared.
+pub(super) fn diff(old: &Analysis, new: &Analysis, work: &mut Work) -> Objects {
     let reason = match (old.passed(), new.passed()) {
         (true, true) => None,
         (false, true) => Some("the old policy has errors: compile writes nothing for it"),
@@ -140,14 +156,22 @@ pub(super) fn diff(old: &Analysis, new: &Analysis) -> Objects {
         };
     }
     let state = State::new();
-    let (a, b) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| Side::of(&deployment::build(old.access()), &state));
-        let b = Side::of(&deployment::build(new.access()), &state);
-        let a = first
+    let (mut da, mut db) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| deployment::build_objects(old.access()));
+        let db = deployment::build_objects(new.access());
+        let da = first
             .join()
-            .unwrap_or_else(|_| Side::of(&deployment::build(old.access()), &state));
-        (a, b)
+            .unwrap_or_else(|_| deployment::build_objects(old.access()));
+        (da, db)
     });
+    // Only the access groups that can differ are compiled; the others
+    // would make equal objects on both sides.
+    let keep = reduce::changed_groups(&da, &db);
+    reduce::reduce(&mut da, &keep);
+    reduce::reduce(&mut db, &keep);
+    let (a, b) = (Side::of(&da, &state), Side::of(&db, &state));
+    work.objects_compiled += a.terraform.len() + a.api.len() + b.terraform.len() + b.api.len();
+
     let tf_key = |address: &str| {
         address
             .strip_prefix("ibm_resource_instance.")

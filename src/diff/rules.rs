@@ -23,7 +23,8 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
                 .map(|u| (u.kind.word(), u.name.value.as_str())),
         );
     }
-    let (old_values, new_values) = (values(old.model), values(new.model));
+    // Every rule value of each side, indexed once the first rule differs.
+    let mut indexed: Option<(Vec<Value<'_>>, Vec<Value<'_>>)> = None;
     let mut out = Vec::new();
     for key in keys {
         let (o, n) = (old.find_unit(key), new.find_unit(key));
@@ -32,6 +33,9 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
                 .map_or(0, |u| u.member_sets.len())
         };
         for set in 0..sets(old, o).max(sets(new, n)) {
+            if same_rules(old, o, new, n, set) {
+                continue;
+            }
             let before = o.map(|u| old.rules_of(u, set)).unwrap_or_default();
             let after = n.map(|u| new.rules_of(u, set)).unwrap_or_default();
             if before == after {
@@ -44,12 +48,14 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
                     .unwrap_or_default()
             };
             let (old_rules, new_rules) = (rules(old, o), rules(new, n));
+            let (old_values, new_values) =
+                indexed.get_or_insert_with(|| (values(old.model), values(new.model)));
             let mut notes = Vec::new();
             notes.extend(widening(&old_rules, &new_rules));
             let own = (key.0, key.1);
             notes.extend(examples(
                 new.model,
-                &new_values,
+                new_values,
                 own,
                 &old_rules,
                 &new_rules,
@@ -57,7 +63,7 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
             ));
             notes.extend(examples(
                 old.model,
-                &old_values,
+                old_values,
                 own,
                 &new_rules,
                 &old_rules,
@@ -76,6 +82,36 @@ pub(super) fn diff(old: &Side<'_>, new: &Side<'_>) -> Vec<RuleChange> {
         }
     }
     out
+}
+
+/// A rule value of a model, as the attribute value of a user it admits:
+/// (unit, claim, value).
+type Value<'m> = (usize, &'m str, AttrValue);
+
+/// The member set's rules are written alike on both sides (the same
+/// conditions, so the same text): nothing to compare in words.
+fn same_rules(
+    old: &Side<'_>,
+    o: Option<usize>,
+    new: &Side<'_>,
+    n: Option<usize>,
+    set: usize,
+) -> bool {
+    fn rules<'s>(side: &'s Side<'_>, id: Option<usize>, set: usize) -> &'s [DynamicRule] {
+        id.and_then(|i| side.model.units.get(i))
+            .and_then(|u| u.member_sets.get(set))
+            .map_or(&[], |s| s.rules.as_slice())
+    }
+    fn conditions(r: &DynamicRule) -> impl Iterator<Item = (&str, Operator, &CondValue)> {
+        r.conditions
+            .iter()
+            .map(|c| (c.claim.value.as_str(), c.operator, &c.value.value))
+    }
+    let (a, b) = (rules(old, o, set), rules(new, n, set));
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| conditions(x).eq(conditions(y)))
 }
 
 /// `contains "ml"` became `contains "m"`: every value the old one admitted
@@ -126,7 +162,7 @@ fn single(rules: &[DynamicRule]) -> Option<&crate::model::Condition> {
 
 /// Every value a rule of `model` expects (`not_equals*` expect none), as
 /// the attribute value of a user it admits: (unit, claim, value).
-fn values(model: &Model) -> Vec<(usize, &str, AttrValue)> {
+fn values(model: &Model) -> Vec<Value<'_>> {
     let mut out = Vec::new();
     for (id, unit) in model.units.iter().enumerate() {
         let conditions = unit
@@ -163,7 +199,7 @@ fn values(model: &Model) -> Vec<(usize, &str, AttrValue)> {
 /// project chemlab".
 fn examples(
     model: &Model,
-    values: &[(usize, &str, AttrValue)],
+    values: &[Value<'_>],
     own: (&str, &str),
     lost: &[DynamicRule],
     gained: &[DynamicRule],

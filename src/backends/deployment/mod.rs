@@ -185,6 +185,14 @@ pub struct Audit {
 /// checker's `deployable` family guarantees what the cloud needs: members
 /// with ids, unambiguous role display names).
 pub fn build(access: Access<'_>) -> Deployment {
+    let mut d = build_objects(access);
+    d.idp_attributes = idp_attributes(access);
+    d
+}
+
+/// [`build`] without `idp_attributes` (an output, not an object: what
+/// `qpol diff` compares needs no more).
+pub fn build_objects(access: Access<'_>) -> Deployment {
     let mut b = Builder {
         model: access.model,
         access,
@@ -204,7 +212,6 @@ pub fn build(access: Access<'_>) -> Deployment {
     b.access_groups();
     b.roles();
     b.audit();
-    b.idp_attributes();
     b.out
 }
 
@@ -408,23 +415,24 @@ impl Builder<'_> {
             target_crn: audit.endpoint.as_ref().map(|e| e.to_string()),
         });
     }
+}
 
-    fn idp_attributes(&mut self) {
-        for user in &self.model.users {
-            if user.idp.is_none() || user.attributes.is_empty() {
-                continue;
-            }
-            let written: BTreeMap<String, AttrValue> = user
-                .attributes
-                .keys()
-                .filter_map(|claim| {
-                    let value = self.access.written_value(user, claim)?;
-                    Some((claim.to_string(), value.into_owned()))
-                })
-                .collect();
-            self.out
-                .idp_attributes
-                .insert(user.name.value.to_string(), written);
+/// What the identity provider's administrator writes for each declared user.
+fn idp_attributes(access: Access<'_>) -> BTreeMap<String, BTreeMap<String, AttrValue>> {
+    let mut out = BTreeMap::new();
+    for user in &access.model.users {
+        if user.idp.is_none() || user.attributes.is_empty() {
+            continue;
         }
+        let written: BTreeMap<String, AttrValue> = user
+            .attributes
+            .keys()
+            .filter_map(|claim| {
+                let value = access.written_value(user, claim)?;
+                Some((claim.to_string(), value.into_owned()))
+            })
+            .collect();
+        out.insert(user.name.value.to_string(), written);
     }
+    out
 }

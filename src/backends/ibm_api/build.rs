@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod members;
+pub use members::user_keys;
 
 const IAM: &str = "https://iam.cloud.ibm.com";
 const RESOURCE_CONTROLLER: &str = "https://resource-controller.cloud.ibm.com";

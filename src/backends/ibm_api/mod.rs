@@ -17,7 +17,7 @@ mod order;
 pub mod text;
 
 pub use bodies::Body;
-pub use build::plan;
+pub use build::{plan, user_keys};
 pub use text::{literal, Text};
 
 use crate::model::AttrValue;

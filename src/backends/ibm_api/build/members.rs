@@ -2,32 +2,41 @@
 //! static members of each access group, put in one request per group.
 
 use super::{request, Builder, Refs, IAM, USER_MANAGEMENT};
-use crate::backends::deployment::ServiceMember;
+use crate::backends::deployment::{Deployment, ServiceMember};
 use crate::backends::ibm_api::bodies::{Body, Member, MembersBody};
 use crate::backends::ibm_api::text::{escape, jsonpath_quoted, url_value, Text};
 use crate::backends::names::{self, Namespace};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Every email among the access groups' static members, with the key of
+/// the request that looks it up (`user.KEY`): the members requests name
+/// these keys, which depend on every email of the deployment.
+pub fn user_keys(d: &Deployment) -> BTreeMap<&str, String> {
+    let emails: BTreeSet<&str> = d
+        .access_groups
+        .iter()
+        .flat_map(|g| &g.users)
+        .filter(|u| u.contains('@'))
+        .map(String::as_str)
+        .collect();
+    let mut ids = Namespace::new("_", None);
+    emails
+        .into_iter()
+        .map(|email| (email, ids.claim(&names::terraform_name(email))))
+        .collect()
+}
 
 impl<'d> Builder<'d> {
     /// People named by email: their IAM ids, looked up among the account's
     /// users once each (as the Terraform provider resolves `ibm_ids`); the
     /// search is a substring match, so the JSONPath keeps the exact email.
     pub(super) fn users(&mut self) -> BTreeMap<&'d str, u32> {
-        let d = self.d;
-        let emails: BTreeSet<&'d str> = d
-            .access_groups
-            .iter()
-            .flat_map(|g| &g.users)
-            .filter(|u| u.contains('@'))
-            .map(String::as_str)
-            .collect();
-        let mut ids = Namespace::new("_", None);
         let account = self.account.in_url().into_owned();
         let mut positions = BTreeMap::new();
-        for email in emails {
+        for (email, key) in user_keys(self.d) {
             let position = self.push(
                 request(
-                    format!("user.{}", ids.claim(&names::terraform_name(email))),
+                    format!("user.{key}"),
                     "GET",
                     format!(
                         "{USER_MANAGEMENT}/v2/accounts/{account}/users?search={}",
