@@ -485,3 +485,53 @@ fn sarif_and_github_carry_only_the_findings_the_change_brings() {
         .unwrap()
         .starts_with("qpol: 2 users lose access"));
 }
+
+#[test]
+fn service_ids_gain_and_lose_access_like_users() {
+    let (old, new) = (
+        "tests/fixtures/diff/service_ids_old.qpol",
+        "tests/fixtures/diff/service_ids_new.qpol",
+    );
+    let md = qpol(&["diff", old, new]);
+    assert_eq!(md.status.code(), Some(3), "{}", stderr(&md));
+    let json = qpol(&["diff", old, new, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(3), "{}", stderr(&json));
+    let md = stdout(&md);
+    assert!(
+        md.starts_with("qpol: 2 service ids gain access, 2 lose;"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| service id `ci-bot` | loses | `device.read`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `QR-ml` | no longer listed as a member of project `ml` |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `QR-finance` | now listed as a member of project `finance` |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `QR-finance` | service id `nightly` was removed |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `QR-common` | service id `reporter` is new |"),
+        "{md}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["access_changed"], true);
+    let first = &doc["access"][0];
+    assert_eq!(first["subject"], "service_id");
+    assert_eq!(first["user"], "ci-bot");
+    assert_eq!(first["cause"]["kind"], "static_member");
+    assert!(doc["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["cause"]["kind"] == "service_id"));
+    insta::assert_snapshot!("service_ids.md", md);
+    insta::assert_snapshot!("service_ids.json", stdout(&json));
+}

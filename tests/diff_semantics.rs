@@ -71,7 +71,7 @@ fn a_static_member_added_by_email_or_service_id_is_an_access_change() {
 
     let (md, _) = compare(SEED, "static_service_id.qpol", "static_service_id", 3);
     assert!(
-        md.contains("| `service_id iam-ServiceId-0123abcd-4567-89ab-cdef-0123456789ab` | gains |"),
+        md.contains("| service id `iam-ServiceId-0123abcd-4567-89ab-cdef-0123456789ab` | gains |"),
         "{md}"
     );
 }

@@ -1,12 +1,14 @@
-//! The change in effective access of every declared user: what each holds
-//! on both sides (instance, action, and the path that grants it), compared,
-//! each gain or loss with its cause. Users whose memberships and whose
-//! member sets' grants are unchanged are skipped without being expanded,
-//! so the cost follows the size of the change, not of the organization.
+//! The change in effective access of every declared user and service id:
+//! what each holds on both sides (instance, action, and the path that
+//! grants it), compared, each gain or loss with its cause ([`super::cause`]).
+//! Subjects whose memberships and whose member sets' grants are unchanged
+//! are skipped without being expanded, so the cost follows the size of the
+//! change, not of the organization.
 
+use super::cause::explain;
 use super::{AccessChange, Cause, UnitRef, Work};
 use crate::access::{Access, Via};
-use crate::model::{MemberRef, Model, UnitId, User};
+use crate::model::{MemberRef, Model, UnitId};
 use crate::pipeline::Analysis;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +21,16 @@ pub(super) struct Side<'a> {
     users: FxHashMap<&'a str, usize>,
     /// Per user: the member sets that list it statically.
     statics: Vec<Vec<(UnitId, usize)>>,
+    service_ids: FxHashMap<&'a str, usize>,
+    /// Per service id: the member sets that list it (always statically).
+    sid_statics: Vec<Vec<(UnitId, usize)>>,
+}
+
+/// A declared user or service id of one side, by index.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Who {
+    User(usize),
+    ServiceId(usize),
 }
 
 /// A member set of one side: unit and set index.
@@ -72,12 +84,20 @@ impl<'a> Side<'a> {
                 }
             }
         }
+        let service_ids = model
+            .service_ids
+            .iter()
+            .enumerate()
+            .map(|(id, s)| (s.name.value.as_str(), id))
+            .collect();
         Side {
             access: analysis.access(),
             model,
             units,
             users,
             statics,
+            service_ids,
+            sid_statics: service_id_statics(model),
         }
     }
 
@@ -123,9 +143,24 @@ impl<'a> Side<'a> {
         self.units.get(&key).copied()
     }
 
-    /// Every member set a user belongs to, with the rule that admits it
-    /// (`None`: listed statically), by unit and set.
-    fn memberships(&self, user: usize) -> Vec<(SetId, Option<usize>)> {
+    /// Every member set a user or service id belongs to, with the rule
+    /// that admits it (`None`: listed statically), by unit and set.
+    pub(super) fn memberships(&self, who: Who) -> Vec<(SetId, Option<usize>)> {
+        let user = match who {
+            Who::User(u) => u,
+            Who::ServiceId(s) => {
+                let mut out: Vec<(SetId, Option<usize>)> = self
+                    .sid_statics
+                    .get(s)
+                    .map_or(&[][..], |v| v)
+                    .iter()
+                    .map(|set| (*set, None))
+                    .collect();
+                out.sort_by_key(|(s, _)| *s);
+                out.dedup();
+                return out;
+            }
+        };
         let mut out: Vec<(SetId, Option<usize>)> = self
             .access
             .rule_memberships(user)
@@ -147,11 +182,11 @@ impl<'a> Side<'a> {
         out
     }
 
-    /// (instance, action) -> the first path that grants it, for one user.
-    fn holdings(&self, user: usize) -> BTreeMap<(&'a str, &'a str), Path> {
+    /// (instance, action) -> the first path that grants it, for one subject.
+    fn holdings(&self, who: Who) -> BTreeMap<(&'a str, &'a str), Path> {
         let model: &'a Model = self.model;
         let mut out = BTreeMap::new();
-        for ((unit, set), via_rule) in self.memberships(user) {
+        for ((unit, set), via_rule) in self.memberships(who) {
             for (instance, role, through) in self.set_grants(unit, set) {
                 let (Some(i), Some(r)) = (model.instances.get(instance), model.roles.get(role))
                 else {
@@ -275,27 +310,16 @@ pub(super) fn diff<'a>(
     let mut out = Vec::new();
     let names: BTreeSet<&str> = old.users.keys().chain(new.users.keys()).copied().collect();
     for name in names {
-        let (o, n) = (old.users.get(name).copied(), new.users.get(name).copied());
-        if let (Some(o), Some(n)) = (o, n) {
-            if unchanged(old, new, o, n, changed) {
-                continue;
-            }
-        }
-        work.subjects_expanded += 1;
-        let before = o.map(|u| old.holdings(u)).unwrap_or_default();
-        let after = n.map(|u| new.holdings(u)).unwrap_or_default();
-        for (key, path) in &after {
-            if !before.contains_key(key) {
-                let cause = explain(new, old, n, o, path, true);
-                out.push(change(new, name, true, *key, *path, cause));
-            }
-        }
-        for (key, path) in &before {
-            if !after.contains_key(key) {
-                let cause = explain(old, new, o, n, path, false);
-                out.push(change(old, name, false, *key, *path, cause));
-            }
-        }
+        let (o, n) = (old.users.get(name), new.users.get(name));
+        let (o, n) = (o.map(|u| Who::User(*u)), n.map(|u| Who::User(*u)));
+        subject(old, new, name, (o, n), changed, work, &mut out);
+    }
+    let sids = old.service_ids.keys().chain(new.service_ids.keys());
+    let names: BTreeSet<&str> = sids.copied().collect();
+    for name in names {
+        let (o, n) = (old.service_ids.get(name), new.service_ids.get(name));
+        let (o, n) = (o.map(|s| Who::ServiceId(*s)), n.map(|s| Who::ServiceId(*s)));
+        subject(old, new, name, (o, n), changed, work, &mut out);
     }
     let mut out = merge(out);
     for c in &mut out {
@@ -308,11 +332,71 @@ pub(super) fn diff<'a>(
     out
 }
 
+/// The gains and losses of one user or service id (old and new side).
+fn subject(
+    old: &Side<'_>,
+    new: &Side<'_>,
+    name: &str,
+    (o, n): (Option<Who>, Option<Who>),
+    changed: &FxHashSet<SetKey<'_>>,
+    work: &mut Work,
+    out: &mut Vec<AccessChange>,
+) {
+    if let (Some(o), Some(n)) = (o, n) {
+        if unchanged(old, new, o, n, changed) {
+            return;
+        }
+    }
+    work.subjects_expanded += 1;
+    let before = o.map(|u| old.holdings(u)).unwrap_or_default();
+    let after = n.map(|u| new.holdings(u)).unwrap_or_default();
+    let service_id = matches!(o.or(n), Some(Who::ServiceId(_)));
+    for (key, path) in &after {
+        if !before.contains_key(key) {
+            let cause = explain(new, old, n, o, path, true);
+            out.push(change(new, name, service_id, true, *key, *path, cause));
+        }
+    }
+    for (key, path) in &before {
+        if !after.contains_key(key) {
+            let cause = explain(old, new, o, n, path, false);
+            out.push(change(old, name, service_id, false, *key, *path, cause));
+        }
+    }
+}
+
+/// The member sets that list each service id of `model`, by its name or its IAM id.
+fn service_id_statics(model: &Model) -> Vec<Vec<SetId>> {
+    let mut by_iam: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (id, sid) in model.service_ids.iter().enumerate() {
+        if let Some(iam) = &sid.iam_id {
+            by_iam.entry(iam.as_str()).or_default().push(id);
+        }
+    }
+    let mut out = vec![Vec::new(); model.service_ids.len()];
+    for (unit_id, unit) in model.units.iter().enumerate() {
+        for (set_id, set) in unit.member_sets.iter().enumerate() {
+            for member in &set.service_ids {
+                let found: &[usize] = match member {
+                    MemberRef::Declared(s) => std::slice::from_ref(s),
+                    MemberRef::Literal(l) => by_iam.get(l.as_str()).map_or(&[], |v| v),
+                };
+                for s in found {
+                    if let Some(list) = out.get_mut(*s) {
+                        list.push((unit_id, set_id));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 fn unchanged(
     old: &Side<'_>,
     new: &Side<'_>,
-    o: usize,
-    n: usize,
+    o: Who,
+    n: Who,
     changed: &FxHashSet<(&'static str, &str, usize)>,
 ) -> bool {
     let (a, b) = (old.memberships(o), new.memberships(n));
@@ -326,6 +410,7 @@ fn unchanged(
 fn change(
     side: &Side<'_>,
     user: &str,
+    service_id: bool,
     gained: bool,
     (instance, action): (&str, &str),
     path: Path,
@@ -334,6 +419,7 @@ fn change(
     AccessChange {
         unit: side.unit(path.unit).unwrap_or_default(),
         user: user.to_string(),
+        subject: if service_id { "service_id" } else { "user" },
         change: if gained { "gains" } else { "loses" },
         instance: instance.to_string(),
         actions: vec![action.to_string()],
@@ -348,6 +434,7 @@ fn merge(mut changes: Vec<AccessChange>) -> Vec<AccessChange> {
         (
             &a.unit,
             &a.user,
+            a.subject,
             &a.instance,
             a.change,
             &a.cause,
@@ -356,6 +443,7 @@ fn merge(mut changes: Vec<AccessChange>) -> Vec<AccessChange> {
             .cmp(&(
                 &b.unit,
                 &b.user,
+                b.subject,
                 &b.instance,
                 b.change,
                 &b.cause,
@@ -367,6 +455,7 @@ fn merge(mut changes: Vec<AccessChange>) -> Vec<AccessChange> {
         if let Some(last) = out.last_mut() {
             if last.unit == c.unit
                 && last.user == c.user
+                && last.subject == c.subject
                 && last.instance == c.instance
                 && last.change == c.change
                 && last.cause == c.cause
@@ -378,179 +467,6 @@ fn merge(mut changes: Vec<AccessChange>) -> Vec<AccessChange> {
         out.push(c);
     }
     out
-}
-
-/// Why `path` (on `here`) exists there and not on `there`. `gained`: `here`
-/// is the new side.
-fn explain(
-    here: &Side<'_>,
-    there: &Side<'_>,
-    user_here: Option<usize>,
-    user_there: Option<usize>,
-    path: &Path,
-    gained: bool,
-) -> Cause {
-    let (old_new, name_of) = (
-        |a: Vec<String>, b: Vec<String>| if gained { (b, a) } else { (a, b) },
-        |side: &Side<'_>, id: UnitId| side.unit(id).unwrap_or_default(),
-    );
-    let (Some(user_there), Some(user_here)) = (user_there, user_here) else {
-        return Cause::User;
-    };
-    let unit = name_of(here, path.unit);
-    let Some(unit_there) = there.find_unit((unit.kind, unit.name.as_str())) else {
-        return Cause::Unit { unit };
-    };
-    let member_there = there
-        .memberships(user_there)
-        .into_iter()
-        .any(|((u, s), _)| u == unit_there && s == path.set);
-    if !member_there {
-        let Some(rule) = path.via_rule else {
-            return Cause::StaticMember { unit };
-        };
-        let rules_here = here.rules_of(path.unit, path.set);
-        let rules_there = there.rules_of(unit_there, path.set);
-        let rule_here = rules_here.get(rule).cloned().unwrap_or_default();
-        if !rules_there.contains(&rule_here) {
-            let (before, after) = old_new(rules_here, rules_there);
-            return Cause::Rule {
-                unit,
-                before,
-                after,
-            };
-        }
-        return attribute_cause(here, there, user_here, user_there, path, rule, gained);
-    }
-    grant_cause(here, there, path, unit_there, gained)
-}
-
-/// Why a member set that exists on both sides (`unit_there` on `there`)
-/// grants `path` on `here` only: the unit no longer includes the unit
-/// that grants it, that unit no longer includes the instance, the role
-/// changed, or the role's actions changed.
-pub(super) fn grant_cause(
-    here: &Side<'_>,
-    there: &Side<'_>,
-    path: &Path,
-    unit_there: UnitId,
-    gained: bool,
-) -> Cause {
-    let old_new = |a: Vec<String>, b: Vec<String>| if gained { (b, a) } else { (a, b) };
-    let name_of = |side: &Side<'_>, id: UnitId| side.unit(id).unwrap_or_default();
-    let unit = name_of(here, path.unit);
-    let through = name_of(here, path.through);
-    let Some(through_there) = there.find_unit((through.kind, through.name.as_str())) else {
-        return Cause::Unit { unit: through };
-    };
-    if !there
-        .access
-        .graph
-        .descendants(unit_there)
-        .contains(&through_there)
-    {
-        return Cause::Includes {
-            unit,
-            what: format!("{} {}", through.kind, through.name),
-        };
-    }
-    let here_role = here.model.roles.get(path.role);
-    let role_name = here_role.map_or("?", |r| r.name.value.as_str());
-    let instance = here
-        .model
-        .instances
-        .get(path.instance)
-        .map_or("", |i| i.name.value.as_str());
-    let role_there = there
-        .set_grants(unit_there, path.set)
-        .into_iter()
-        .filter(|(i, _, t)| {
-            *t == through_there
-                && there
-                    .model
-                    .instances
-                    .get(*i)
-                    .is_some_and(|i| i.name.value == instance)
-        })
-        .find_map(|(_, r, _)| there.model.roles.get(r));
-    match role_there {
-        None => Cause::Includes {
-            unit: through,
-            what: format!("instance {instance}"),
-        },
-        Some(r) if r.name.value != role_name => {
-            let (before, after) = old_new(vec![role_name.into()], vec![r.name.value.to_string()]);
-            Cause::RoleOf {
-                unit,
-                before: before.concat(),
-                after: after.concat(),
-            }
-        }
-        Some(_) => Cause::RoleActions {
-            role: role_name.to_string(),
-        },
-    }
-}
-
-/// The user matches the same rule text on one side only: its attributes changed.
-fn attribute_cause(
-    here: &Side<'_>,
-    there: &Side<'_>,
-    user_here: usize,
-    user_there: usize,
-    path: &Path,
-    rule: usize,
-    gained: bool,
-) -> Cause {
-    let claims: Vec<String> = here
-        .model
-        .units
-        .get(path.unit)
-        .and_then(|u| u.member_sets.get(path.set))
-        .and_then(|s| s.rules.get(rule))
-        .map(|r| {
-            r.conditions
-                .iter()
-                .map(|c| c.claim.value.to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    let value = |side: &Side<'_>, user: usize, claim: &str| {
-        side.model
-            .users
-            .get(user)
-            .and_then(|u: &User| u.attributes.get(claim))
-            .map(|v| show_value(&v.value))
-    };
-    for claim in claims {
-        let (h, t) = (
-            value(here, user_here, &claim),
-            value(there, user_there, &claim),
-        );
-        if h != t {
-            let (before, after) = if gained { (t, h) } else { (h, t) };
-            return Cause::Attribute {
-                claim,
-                before,
-                after,
-            };
-        }
-    }
-    let idp = |side: &Side<'_>, user: usize| {
-        side.model
-            .users
-            .get(user)
-            .and_then(|u| u.idp.as_ref())
-            .and_then(|i| side.model.idps.get(i.value))
-            .map(|i| i.name.value.to_string())
-    };
-    let (h, t) = (idp(here, user_here), idp(there, user_there));
-    let (before, after) = if gained { (t, h) } else { (h, t) };
-    Cause::Attribute {
-        claim: "idp".into(),
-        before,
-        after,
-    }
 }
 
 /// An attribute value as a policy writes it.

@@ -194,10 +194,14 @@ fn access(changes: &[AccessChange]) -> String {
         let why = c
             .cause
             .describe(&c.user, c.change == "gains", &c.actions, &|s| code(s));
+        let who = if c.subject == "service_id" {
+            format!("service id {}", code(&c.user))
+        } else {
+            code(&c.user)
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {why} |",
-            code(&c.user),
+            "| {who} | {} | {} | {} | {why} |",
             c.change,
             actions.join(", "),
             code(&c.instance)

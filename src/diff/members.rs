@@ -1,6 +1,6 @@
 //! Access changes of principals that [`super::access`] cannot name one by
-//! one: static members that are not declared users (`members user
-//! "x@y"`, every service id) and the rule members of a member set, who
+//! one: static members that are not declared (`members user "x@y"`,
+//! `members service_id "iam-..."`) and the rule members of a member set, who
 //! live in the identity provider. A principal added to or removed from a
 //! member set gains or loses everything the set grants; a set whose grants
 //! changed (another instance, role or role action, a group inclusion)
@@ -8,7 +8,8 @@
 //! [`super::access::changed_sets`], on one side only, or whose static
 //! principals differ are expanded, so the cost follows the change.
 
-use super::access::{grant_cause, Path, SetKey, Side};
+use super::access::{Path, SetKey, Side};
+use super::cause::grant_cause;
 use super::{AccessChange, Cause, SetChange, UnitRef};
 use crate::model::{MemberRef, Model, UnitId};
 use rustc_hash::FxHashSet;
@@ -68,7 +69,8 @@ pub(super) fn diff<'a>(
                 principals.extend(pair.compare(before, after, member).into_iter().map(
                     |(unit, change, instance, action, cause)| AccessChange {
                         unit,
-                        user: p.clone(),
+                        user: p.1.clone(),
+                        subject: p.0,
                         change,
                         instance,
                         actions: vec![action],
@@ -206,26 +208,32 @@ impl<'a> Pair<'_, 'a> {
     }
 }
 
-/// Emails and IAM ids of declared users: a static member with one of them
-/// is that user, whose changes [`super::access`] reports.
+/// Emails and IAM ids of declared users and IAM ids of declared service
+/// ids: a static member with one of them is declared, and
+/// [`super::access`] reports its changes.
 fn declared_ids(model: &Model) -> FxHashSet<&str> {
-    model
+    let users = model
         .users
         .iter()
         .flat_map(|u| [&u.email, &u.iam_id])
         .flatten()
-        .map(|t| t.value.as_str())
-        .collect()
+        .map(|t| t.value.as_str());
+    let sids = model
+        .service_ids
+        .iter()
+        .filter_map(|s| s.iam_id.as_ref())
+        .map(|t| t.as_str());
+    users.chain(sids).collect()
 }
 
-/// The static members of a set that are not declared users: user emails
-/// or IAM ids as written, `service_id NAME` for every service id.
+/// The static members of a set that are not declared (subject, as
+/// written): `user` emails or IAM ids, `service_id` IAM ids.
 fn listed(
     side: &Side<'_>,
     unit: Option<UnitId>,
     set: usize,
     declared: &FxHashSet<&str>,
-) -> BTreeSet<String> {
+) -> BTreeSet<(&'static str, String)> {
     let Some(s) = unit
         .and_then(|u| side.model.units.get(u))
         .and_then(|u| u.member_sets.get(set))
@@ -233,23 +241,15 @@ fn listed(
         return BTreeSet::new();
     };
     let mut out = BTreeSet::new();
-    for member in &s.users {
-        if let MemberRef::Literal(l) = member {
-            if !declared.contains(l.as_str()) {
-                out.insert(l.to_string());
+    let lists = [("user", &s.users), ("service_id", &s.service_ids)];
+    for (subject, members) in lists {
+        for member in members {
+            if let MemberRef::Literal(l) = member {
+                if !declared.contains(l.as_str()) {
+                    out.insert((subject, l.to_string()));
+                }
             }
         }
-    }
-    for member in &s.service_ids {
-        let name = match member {
-            MemberRef::Literal(l) => Some(l.to_string()),
-            MemberRef::Declared(i) => side
-                .model
-                .service_ids
-                .get(*i)
-                .map(|s| s.name.value.to_string()),
-        };
-        out.extend(name.map(|n| format!("service_id {n}")));
     }
     out
 }

@@ -1,6 +1,6 @@
 //! `qpol diff`: what a change to a policy does, computed from two
 //! [`Analysis`]es side by side — the change in effective access of every
-//! declared user ([`access`]), what changed rules admit for users who are
+//! declared user and service id ([`access`]), what changed rules admit for users who are
 //! not declared ([`rules`]), the cloud objects compile would create,
 //! update, replace or delete for both targets ([`objects`]), and new and
 //! resolved findings ([`findings`]). [`members`] adds what every member
@@ -10,6 +10,7 @@
 //! shape is this module's types.
 
 pub mod access;
+mod cause;
 pub mod findings;
 pub mod idps;
 pub mod markdown;
@@ -39,6 +40,8 @@ pub struct UnitRef {
 pub enum Cause {
     /// The user is declared on one side only.
     User,
+    /// The service id is declared on one side only.
+    ServiceId,
     /// The project or group is declared on one side only.
     Unit { unit: UnitRef },
     /// The user is listed as a static member on one side only.
@@ -90,6 +93,11 @@ impl Cause {
         match self {
             Cause::User => format!(
                 "user {} {}",
+                quote(user),
+                if gained { "is new" } else { "was removed" }
+            ),
+            Cause::ServiceId => format!(
+                "service id {} {}",
                 quote(user),
                 if gained { "is new" } else { "was removed" }
             ),
@@ -156,7 +164,11 @@ impl Cause {
 pub struct AccessChange {
     /// The project or group whose member set grants (or granted) the access.
     pub unit: UnitRef,
+    /// The user's name, or the service id's.
     pub user: String,
+    /// `service_id` for a service id; absent for a user.
+    #[serde(skip_serializing_if = "is_user")]
+    pub subject: &'static str,
     /// `gains` or `loses`.
     pub change: &'static str,
     pub instance: String,
@@ -164,6 +176,10 @@ pub struct AccessChange {
     pub cause: Cause,
     /// The cause in words.
     pub why: String,
+}
+
+fn is_user(subject: &&'static str) -> bool {
+    *subject == "user"
 }
 
 /// A member set whose dynamic rules changed: what it does to users who are
@@ -286,7 +302,11 @@ pub struct Findings {
 pub struct Work {
     /// Declared users and service ids whose access was expanded on both sides.
     pub subjects_expanded: usize,
-    /// Cloud objects compiled and fingerprinted (both sides, both targets).
+    /// Access groups compiled (both sides): those whose objects may differ.
+    pub access_groups_compiled: usize,
+    /// Cloud objects compiled and fingerprinted (both sides, both targets):
+    /// every object that is not an access group's, and those of the
+    /// access groups compiled.
     pub objects_compiled: usize,
 }
 
@@ -334,6 +354,7 @@ pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
             (objects::diff(old, new, &mut work), work)
         });
         work.objects_compiled = counted.objects_compiled;
+        work.access_groups_compiled = counted.access_groups_compiled;
         (changes, rules, objects, sets)
     });
     // What `check --baseline OLD` adds (Q301, Q302), when OLD checks clean.
@@ -377,11 +398,11 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// `qpol: 3 users gain access, 1 loses; ...`
 fn summary(d: &Diff) -> String {
-    let users = |change: &str| {
+    let count = |subject: &str, change: &str| {
         let mut names: Vec<&str> = d
             .access
             .iter()
-            .filter(|c| c.change == change)
+            .filter(|c| c.subject == subject && c.change == change)
             .map(|c| c.user.as_str())
             .collect();
         names.sort_unstable();
@@ -389,18 +410,24 @@ fn summary(d: &Diff) -> String {
         names.len()
     };
     let mut parts = Vec::new();
-    let (gain, lose) = (users("gains"), users("loses"));
-    let access = match (gain, lose) {
-        (0, 0) => None,
-        (g, 0) => Some(format!("{} access", plural(g, "user gains", "users gain"))),
-        (0, l) => Some(format!("{} access", plural(l, "user loses", "users lose"))),
-        (g, l) => Some(format!(
-            "{} access, {l} {}",
-            plural(g, "user gains", "users gain"),
-            if l == 1 { "loses" } else { "lose" }
-        )),
-    };
-    parts.extend(access);
+    for (subject, one, many) in [
+        ("user", "user", "users"),
+        ("service_id", "service id", "service ids"),
+    ] {
+        let (gain, lose) = (count(subject, "gains"), count(subject, "loses"));
+        let (gains, gain_) = (format!("{one} gains"), format!("{many} gain"));
+        let (loses, lose_) = (format!("{one} loses"), format!("{many} lose"));
+        parts.extend(match (gain, lose) {
+            (0, 0) => None,
+            (g, 0) => Some(format!("{} access", plural(g, &gains, &gain_))),
+            (0, l) => Some(format!("{} access", plural(l, &loses, &lose_))),
+            (g, l) => Some(format!(
+                "{} access, {l} {}",
+                plural(g, &gains, &gain_),
+                if l == 1 { "loses" } else { "lose" }
+            )),
+        });
+    }
     let sets = |change: &str| {
         let mut keys: Vec<(&UnitRef, usize)> = d
             .member_sets

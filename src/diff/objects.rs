@@ -141,7 +141,7 @@ fn not_compared(reason: &str) -> TargetChanges {
     }
 }
 
-/// `work` counts the objects compiled and compared.
+/// `work` counts the access groups and objects compiled.
 pub(super) fn diff(old: &Analysis, new: &Analysis, work: &mut Work) -> Objects {
     let reason = match (old.passed(), new.passed()) {
         (true, true) => None,
@@ -169,6 +169,9 @@ pub(super) fn diff(old: &Analysis, new: &Analysis, work: &mut Work) -> Objects {
     let keep = reduce::changed_groups(&da, &db);
     reduce::reduce(&mut da, &keep);
     reduce::reduce(&mut db, &keep);
+    // Less the one that carries the emails, on each side.
+    work.access_groups_compiled +=
+        (da.access_groups.len() + db.access_groups.len()).saturating_sub(2);
     let (a, b) = (Side::of(&da, &state), Side::of(&db, &state));
     work.objects_compiled += a.terraform.len() + a.api.len() + b.terraform.len() + b.api.len();
 
