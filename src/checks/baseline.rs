@@ -2,6 +2,13 @@
 //! instance that would be deleted (Q302) or re-created in another resource
 //! group or region (Q301) loses its jobs, so either is an error unless an
 //! `allow delete NAME;` / `allow move NAME;` statement says it is intended.
+//! An instance that becomes `existing` is a Q302 too: compile turns its
+//! Terraform resource into a data source, and applying destroys it.
+//!
+//! Where the labels point (for callers whose two policies have separate
+//! source maps, as `qpol diff`): a Q302's primary label is in the baseline
+//! and its other labels in the new policy; a Q301's primary label is in the
+//! new policy and its other labels in the baseline.
 
 use crate::diag::{Code, Diagnostic, Label};
 use crate::model::{Change, Model};
@@ -41,6 +48,12 @@ pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
             }
             continue;
         };
+        if after.existing && !before.existing {
+            if !allowed(Change::Delete, name) {
+                out.push(existing(name, before.name.span, after.name.span));
+            }
+            continue;
+        }
         let (old_rg, new_rg) = (rg_name(old, before), rg_name(new, after));
         let old_region = before.region.as_ref().map(|r| r.value.as_str());
         let new_region = after.region.as_ref().map(|r| r.value.as_str());
@@ -82,4 +95,16 @@ pub fn check(old: &Model, new: &Model) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// A managed instance marked `existing`: Terraform destroys the resource
+/// that is no longer in the configuration.
+fn existing(name: &str, before: crate::diag::Span, after: crate::diag::Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InstanceDeleted,
+        format!("instance `{name}` is now `existing`: compile no longer creates it, so `terraform apply` would destroy it and all its jobs"),
+        Label::new(before, "created by the baseline"),
+    )
+    .with_label(Label::new(after, "marked `existing` here"))
+    .with_help(format!("run `terraform state rm 'ibm_resource_instance.{name}'` before applying (the instance is then only looked up), then add `allow delete {name};`; or keep qpol managing it"))
 }

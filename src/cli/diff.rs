@@ -2,7 +2,11 @@
 //! by side (see [`crate::diff`]), printed as Markdown (the default format)
 //! or JSON. Exit codes, the first that applies: 2 usage or I/O error (a
 //! bad path, a git failure), 1 the new policy has errors (or warnings under
-//! `--deny warnings`), 3 effective access changed, 0 otherwise.
+//! `--deny warnings`), 3 effective access changed or a finding newly
+//! acknowledged, 0 otherwise. A side that could not be decoded (Q003) is
+//! reported and exits 2: it is never compared as an empty policy.
+
+mod ci;
 
 use super::output::{self, IoError};
 use super::{Global, OutputFormat, PathArg, EXIT_FINDINGS};
@@ -23,6 +27,9 @@ pub struct DiffArgs {
     /// Compare the policy as it is in this git revision (branch, tag, commit) with the working tree
     #[arg(long, value_name = "BASE")]
     pub git: Option<String>,
+    /// Cut the Markdown to at most N bytes at a section boundary (for a pull-request comment), with a note saying so
+    #[arg(long, value_name = "N")]
+    pub max_bytes: Option<usize>,
 }
 
 fn usage(global: Global, message: impl std::fmt::Display, path: &str) -> u8 {
@@ -70,35 +77,26 @@ pub fn run(args: &DiffArgs, global: Global) -> u8 {
     let Ok(old) = old else {
         return usage(global, "internal error: analysing the old policy failed (a qpol bug: please report it with the policy)", "");
     };
+    if let Some(code) = undecodable(&old, &new, global) {
+        return code;
+    }
     let diff = crate::diff::compute(&old, &new);
     let failing = diff.findings.errors > 0 || (global.deny_warnings && diff.findings.warnings > 0);
     let code = if failing {
         EXIT_FINDINGS
-    } else if diff.access_changed {
+    } else if diff.needs_review() {
         EXIT_ACCESS_CHANGED
     } else {
         0
     };
     match global.format {
-        OutputFormat::Human => super::out(crate::diff::markdown::render(&diff)),
-        // For CI: the findings the change brings, located in the new policy.
-        OutputFormat::Sarif => {
-            let brought = new_findings(&diff, &new);
-            let properties = [
-                ("access_changed", serde_json::json!(diff.access_changed)),
-                ("summary", serde_json::json!(diff.summary)),
-            ];
-            let doc = super::sarif::document(&brought, &new.sources, &properties);
-            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-            super::out(format_args!("{text}\n"));
-        }
-        OutputFormat::Github => {
-            let brought = new_findings(&diff, &new);
-            super::write_stdout(|w| {
-                super::github::write(w, &brought, &new.sources, &[])?;
-                writeln!(w, "{}", super::github::escape_data(&diff.summary))
-            });
-        }
+        OutputFormat::Human => super::out(crate::diff::markdown::render_bounded(
+            &diff,
+            args.max_bytes.unwrap_or(usize::MAX),
+        )),
+        // For CI: the findings the change brings, baseline ones included.
+        OutputFormat::Sarif => ci::sarif(&diff, &old, &new),
+        OutputFormat::Github => ci::github(&diff, &old, &new, code),
         OutputFormat::Json => {
             let mut doc = serde_json::to_value(&diff).unwrap_or_default();
             if let Some(map) = doc.as_object_mut() {
@@ -115,17 +113,33 @@ pub fn run(args: &DiffArgs, global: Global) -> u8 {
     code
 }
 
-/// The new policy's findings that the old one did not have (as
-/// `diff.findings.new` lists them: by code and message).
-fn new_findings(diff: &crate::diff::Diff, new: &Analysis) -> Vec<crate::diag::Diagnostic> {
-    new.diagnostics
-        .iter()
-        .filter(|d| {
-            diff.findings
-                .new
-                .iter()
-                .any(|f| f.code == d.code.id() && f.message == d.message)
-        })
-        .cloned()
-        .collect()
+/// A side with an undecodable file (Q003): its findings are printed and
+/// the run exits 2, as for a file that cannot be read.
+fn undecodable(old: &Analysis, new: &Analysis, global: Global) -> Option<u8> {
+    let unreadable = |a: &Analysis| -> Vec<crate::diag::Diagnostic> {
+        a.diagnostics
+            .iter()
+            .filter(|d| d.code == crate::diag::Code::UnreadableInput)
+            .cloned()
+            .collect()
+    };
+    for (side, a) in [("old", old), ("new", new)] {
+        let found = unreadable(a);
+        if let Some(first) = found.first() {
+            let name = a.sources.name(first.primary.span.file).to_string();
+            output::report(
+                &found,
+                &a.sources,
+                global,
+                &[],
+                &[IoError::new(
+                    &name,
+                    format!("the {side} policy cannot be decoded, so it cannot be compared; fix or re-save it as UTF-8"),
+                )],
+                output::Stream::Stdout,
+            );
+            return Some(super::EXIT_USAGE);
+        }
+    }
+    None
 }

@@ -245,7 +245,7 @@ pub(super) fn rule_text(rule: &crate::model::DynamicRule) -> String {
 }
 
 /// A member set by its unit's kind and name, and its index.
-type SetKey<'a> = (&'static str, &'a str, usize);
+pub(super) type SetKey<'a> = (&'static str, &'a str, usize);
 
 /// Roles, by name, that are declared on one side only or whose actions differ.
 fn changed_roles<'a>(old: &Model, new: &'a Model) -> FxHashSet<&'a str> {
@@ -272,7 +272,7 @@ fn changed_roles<'a>(old: &Model, new: &'a Model) -> FxHashSet<&'a str> {
 /// grants may differ: another instance or role, or a role whose actions
 /// changed. (A set on one side only needs no entry: no user is in it on
 /// both sides.)
-fn changed_sets<'a>(old: &Side<'_>, new: &Side<'a>) -> FxHashSet<SetKey<'a>> {
+pub(super) fn changed_sets<'a>(old: &Side<'_>, new: &Side<'a>) -> FxHashSet<SetKey<'a>> {
     let roles = changed_roles(old.model, new.model);
     let model: &'a Model = new.model;
     let mut out = FxHashSet::default();
@@ -299,23 +299,27 @@ fn changed_sets<'a>(old: &Side<'_>, new: &Side<'a>) -> FxHashSet<SetKey<'a>> {
     out
 }
 
-/// Every gain and loss of every declared user, sorted.
-/// `work` counts the users expanded.
-pub(super) fn diff(old: &Side<'_>, new: &Side<'_>, work: &mut Work) -> Vec<AccessChange> {
-    let changed = changed_sets(old, new);
+/// Every gain and loss of every declared user, sorted; `changed` is
+/// [`changed_sets`], `work` counts the users expanded.
+pub(super) fn diff<'a>(
+    old: &Side<'_>,
+    new: &Side<'a>,
+    changed: &FxHashSet<SetKey<'a>>,
+    work: &mut Work,
+) -> Vec<AccessChange> {
     let mut out = Vec::new();
     let names: BTreeSet<&str> = old.users.keys().chain(new.users.keys()).copied().collect();
     for name in names {
         let (o, n) = (old.users.get(name), new.users.get(name));
         let (o, n) = (o.map(|u| Who::User(*u)), n.map(|u| Who::User(*u)));
-        subject(old, new, name, (o, n), &changed, work, &mut out);
+        subject(old, new, name, (o, n), changed, work, &mut out);
     }
     let sids = old.service_ids.keys().chain(new.service_ids.keys());
     let names: BTreeSet<&str> = sids.copied().collect();
     for name in names {
         let (o, n) = (old.service_ids.get(name), new.service_ids.get(name));
         let (o, n) = (o.map(|s| Who::ServiceId(*s)), n.map(|s| Who::ServiceId(*s)));
-        subject(old, new, name, (o, n), &changed, work, &mut out);
+        subject(old, new, name, (o, n), changed, work, &mut out);
     }
     let mut out = merge(out);
     for c in &mut out {

@@ -55,6 +55,23 @@ pub(super) fn explain(
         };
         return attribute_cause(here, there, user_here, user_there, path, rule, gained);
     }
+    grant_cause(here, there, path, unit_there, gained)
+}
+
+/// Why a member set that exists on both sides (`unit_there` on `there`)
+/// grants `path` on `here` only: the unit no longer includes the unit
+/// that grants it, that unit no longer includes the instance, the role
+/// changed, or the role's actions changed.
+pub(super) fn grant_cause(
+    here: &Side<'_>,
+    there: &Side<'_>,
+    path: &Path,
+    unit_there: UnitId,
+    gained: bool,
+) -> Cause {
+    let old_new = |a: Vec<String>, b: Vec<String>| if gained { (b, a) } else { (a, b) };
+    let name_of = |side: &Side<'_>, id: UnitId| side.unit(id).unwrap_or_default();
+    let unit = name_of(here, path.unit);
     let through = name_of(here, path.through);
     let Some(through_there) = there.find_unit((through.kind, through.name.as_str())) else {
         return Cause::Unit { unit: through };

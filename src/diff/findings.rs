@@ -1,9 +1,11 @@
 //! New and resolved findings: the two sides' diagnostics compared by code,
 //! the entities they concern (by name) and message, never by position, so
 //! text that only moved is neither new nor resolved. Acknowledged
-//! (suppressed) findings are left out, as `check` leaves them out.
+//! (suppressed) findings are left out, as `check` leaves them out, except
+//! those the change acknowledges: listed with their reason, never as
+//! resolved.
 
-use super::{Finding, Findings};
+use super::{Acknowledged, Finding, Findings};
 use crate::diag::{Diagnostic, Entity, Severity};
 use crate::model::Model;
 use crate::pipeline::Analysis;
@@ -87,10 +89,45 @@ pub(super) fn diff(old: &Analysis, new: &Analysis, baseline: &[Diagnostic]) -> F
         };
         fresh.push(located(side, d));
     }
+    let acknowledged = newly_acknowledged(old, new);
+    let mut resolved = only_in(old, new);
+    // A finding the new side still has, acknowledged, is not resolved.
+    for a in &acknowledged {
+        if let Some(at) = resolved
+            .iter()
+            .position(|r| r.code == a.finding.code && r.message == a.finding.message)
+        {
+            resolved.remove(at);
+        }
+    }
     Findings {
         new: fresh,
-        resolved: only_in(old, new),
+        resolved,
+        acknowledged,
         errors: counts(Severity::Error),
         warnings: counts(Severity::Warning),
     }
+}
+
+/// Findings the new side acknowledges that the old side did not (it
+/// reported them, or did not have them at all).
+fn newly_acknowledged(old: &Analysis, new: &Analysis) -> Vec<Acknowledged> {
+    let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
+    for d in old.diagnostics.iter().filter(|d| d.suppressed.is_some()) {
+        *counts.entry(key(&old.model, d)).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    for d in &new.diagnostics {
+        let Some(s) = &d.suppressed else {
+            continue;
+        };
+        match counts.get_mut(&key(&new.model, d)) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => out.push(Acknowledged {
+                finding: located(new, d),
+                reason: s.reason.clone(),
+            }),
+        }
+    }
+    out
 }

@@ -2,7 +2,10 @@
 //! a call-out for every new Q201, then Access, Users who are not declared,
 //! Cloud objects and Findings; a section past [`FOLD`] lines is folded in
 //! `<details>`. Every name, value and message from the policy goes through
-//! [`code`] or [`text`], so it can neither render as HTML nor break a table.
+//! [`code`] or [`text`], so it can neither render as HTML nor break a table;
+//! every value a user wrote is in a code span, where `@team` mentions and
+//! URLs stay inert. [`render_bounded`] cuts the comment at a section
+//! boundary to fit a size.
 
 use super::{AccessChange, Diff, Finding, ObjectChange, TargetChanges};
 use std::fmt::Write;
@@ -42,25 +45,33 @@ pub fn text(s: &str) -> String {
     out
 }
 
-/// A name or rule as inline code; text that a code span cannot hold
-/// (a backtick, a `|` that would split a table cell) is shown with [`text`].
+/// A name, rule or value as inline code: a fence longer than any run of
+/// backticks inside (padded when the text starts or ends with one), and a
+/// `|` escaped so it cannot split a table cell (GitHub shows it as `|`).
 pub fn code(s: &str) -> String {
-    let shown = crate::diag::escape::inline(s);
-    if shown.is_empty()
-        || shown.contains(['`', '|'])
-        || shown.starts_with(' ')
-        || shown.ends_with(' ')
-    {
-        return text(&shown);
+    let shown = crate::diag::escape::inline(s).replace('|', "\\|");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in shown.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
     }
-    format!("`{shown}`")
+    let fence = "`".repeat(longest + 1);
+    let pad = if shown.starts_with(['`', ' ']) || shown.ends_with(['`', ' ']) || shown.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{shown}{pad}{fence}")
 }
 
-/// A message whose names are between backticks: those parts as code, the rest as text.
+/// A message whose names are between backticks: those parts as code, the
+/// rest as text; a message whose backticks do not pair up (a value that
+/// holds one) is shown whole as code.
 pub fn message(s: &str) -> String {
     let parts: Vec<&str> = s.split('`').collect();
     if parts.len().is_multiple_of(2) {
-        return text(s);
+        return code(s);
     }
     parts
         .iter()
@@ -71,6 +82,52 @@ pub fn message(s: &str) -> String {
 
 /// The whole comment.
 pub fn render(d: &Diff) -> String {
+    render_bounded(d, usize::MAX)
+}
+
+/// The comment in at most `max` bytes where it can be: the summary line and
+/// the new-Q201 call-outs always, then every section that still fits whole
+/// (a `<details>` is never cut open), and a closing note naming the
+/// sections left out.
+pub fn render_bounded(d: &Diff, max: usize) -> String {
+    let mut out = head(d);
+    let sections = sections(d);
+    let full: usize = out.len() + sections.iter().map(String::len).sum::<usize>();
+    if full <= max {
+        sections.iter().for_each(|s| out.push_str(s));
+        return out;
+    }
+    let mut left_out = Vec::new();
+    let mut budget = max.saturating_sub(out.len() + NOTE_ROOM);
+    for (section, title) in sections.iter().zip(TITLES) {
+        if section.len() <= budget {
+            budget -= section.len();
+            out.push_str(section);
+        } else {
+            left_out.push(title);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n*(truncated: {} left out to keep this comment under {max} bytes; run `qpol diff` locally, or with `--format json`, for the whole report)*",
+        left_out.join(", ")
+    );
+    out
+}
+
+/// Bytes kept for the truncation note.
+const NOTE_ROOM: usize = 300;
+
+/// The sections, in order.
+const TITLES: [&str; 4] = [
+    "Access",
+    "Users who are not declared",
+    "Cloud objects",
+    "Findings",
+];
+
+/// The summary line and the call-outs for new Q201s.
+fn head(d: &Diff) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", text(&d.summary));
     for f in d.findings.new.iter().filter(|f| f.code == "Q201") {
@@ -82,14 +139,24 @@ pub fn render(d: &Diff) -> String {
             location(f)
         );
     }
-    section(&mut out, "Access", &access(&d.access));
-    section(&mut out, "Users who are not declared", &rules(d));
+    out
+}
+
+/// Each section, rendered (titles as [`TITLES`]).
+fn sections(d: &Diff) -> Vec<String> {
     let mut objects = target("Terraform (`main.tf.json`)", &d.objects.terraform);
     objects.push('\n');
     objects.push_str(&target("IBM Cloud API (`plan.json`)", &d.objects.ibm_api));
-    section(&mut out, "Cloud objects", &objects);
-    section(&mut out, "Findings", &findings(d));
-    out
+    let bodies = [access(&d.access), rules(d), objects, findings(d)];
+    TITLES
+        .iter()
+        .zip(bodies)
+        .map(|(title, body)| {
+            let mut out = String::new();
+            section(&mut out, title, &body);
+            out
+        })
+        .collect()
 }
 
 fn section(out: &mut String, title: &str, body: &str) {
@@ -144,10 +211,12 @@ fn access(changes: &[AccessChange]) -> String {
 }
 
 fn rules(d: &Diff) -> String {
+    let mut out = super::markdown_members::idps(&d.idps);
+    out.push_str(&super::markdown_members::sets(&d.member_sets));
     if d.rules.is_empty() {
-        return "No dynamic rule changed.\n".into();
+        out.push_str("No dynamic rule changed.\n");
+        return out;
     }
-    let mut out = String::new();
     let shown = |r: &[String]| {
         if r.is_empty() {
             "(no rule)".to_string()
@@ -165,8 +234,8 @@ fn rules(d: &Diff) -> String {
             shown(&r.after)
         );
         for note in &r.notes {
-            // Notes quote values that may hold backticks: shown as text.
-            let _ = write!(out, "; {}", text(note));
+            // Names and values between backticks, as code.
+            let _ = write!(out, "; {}", message(note));
         }
         out.push('\n');
     }
@@ -194,7 +263,7 @@ fn target(title: &str, t: &TargetChanges) -> String {
 fn note(c: &ObjectChange) -> String {
     let mut parts = Vec::new();
     if let Some(detail) = &c.detail {
-        parts.push(text(detail));
+        parts.push(message(detail));
     }
     if c.loses_jobs {
         parts.push(if c.allowed {
@@ -206,7 +275,7 @@ fn note(c: &ObjectChange) -> String {
     parts.join("; ")
 }
 
-fn location(f: &Finding) -> String {
+pub(super) fn location(f: &Finding) -> String {
     code(&format!("{}:{}:{}", f.file, f.line, f.column))
 }
 
@@ -232,6 +301,7 @@ fn findings(d: &Diff) -> String {
         out.push('\n');
     };
     list(&mut out, "New", &f.new);
+    out.push_str(&super::markdown_members::acknowledged(&f.acknowledged));
     list(&mut out, "Resolved", &f.resolved);
     let _ = writeln!(
         out,

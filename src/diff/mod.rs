@@ -3,13 +3,19 @@
 //! declared user and service id ([`access`]), what changed rules admit for users who are
 //! not declared ([`rules`]), the cloud objects compile would create,
 //! update, replace or delete for both targets ([`objects`]), and new and
-//! resolved findings ([`findings`]). [`markdown`] prints it for a
-//! pull-request comment; the JSON shape is this module's types.
+//! resolved findings ([`findings`]). [`members`] adds what every member
+//! set whose grants changed does to principals that are not declared (rule
+//! members, static emails and service ids), [`idps`] a replaced identity
+//! provider. [`markdown`] prints it for a pull-request comment; the JSON
+//! shape is this module's types.
 
 pub mod access;
 mod cause;
 pub mod findings;
+pub mod idps;
 pub mod markdown;
+mod markdown_members;
+pub mod members;
 pub mod objects;
 mod reduce;
 pub mod rules;
@@ -190,10 +196,53 @@ pub struct RuleChange {
     pub notes: Vec<String>,
 }
 
+/// A member set's grants changed: what its members gain or lose (its rule
+/// members, who live in the identity provider, are never listed one by one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetChange {
+    pub unit: UnitRef,
+    /// The member set's index in its project or group.
+    pub set: usize,
+    /// The rules that admit its members, on the side that grants (or granted) the access.
+    pub rules: Vec<String>,
+    /// `gains` or `loses`.
+    pub change: &'static str,
+    pub instance: String,
+    pub actions: Vec<String>,
+    pub cause: Cause,
+    /// The cause in words.
+    pub why: String,
+}
+
+/// An identity provider whose instance is replaced or whose realm changes:
+/// every federated user's identity and every dynamic rule naming it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdpChange {
+    pub idp: String,
+    /// `replaced` (a new App ID instance) or `realm` (the rules' realm changes).
+    pub change: &'static str,
+    /// What changed: `region us-south -> eu-de`.
+    pub detail: String,
+    /// Dynamic rules of the new policy that name it.
+    pub rules: usize,
+    /// What it does, in words.
+    pub note: String,
+}
+
+/// A finding the new policy acknowledges (`allow CODE ... "reason"`) that
+/// the old one reported or did not have: silenced, not resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acknowledged {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub reason: String,
+}
+
 /// A change of one cloud object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObjectChange {
-    /// `create`, `update`, `replace` or `delete`.
+    /// `create`, `update`, `replace` or `delete`; for the API plan also
+    /// `look-up` (an instance now `existing`: looked up, kept).
     pub change: &'static str,
     /// The Terraform resource address or the API request id.
     pub object: String,
@@ -237,8 +286,10 @@ pub struct Finding {
 pub struct Findings {
     /// On the new side only (compared by code and message, not position).
     pub new: Vec<Finding>,
-    /// On the old side only.
+    /// On the old side only (and not acknowledged on the new side).
     pub resolved: Vec<Finding>,
+    /// Acknowledged on the new side only: a reviewer must see them.
+    pub acknowledged: Vec<Acknowledged>,
     /// Errors and warnings on the new side, new or not.
     pub errors: usize,
     pub warnings: usize,
@@ -264,12 +315,21 @@ pub struct Work {
 pub struct Diff {
     pub format: &'static str,
     pub summary: String,
-    /// Some declared user gains or loses an action, or a rule admits other values.
+    /// Some principal (declared user, static member, a member set's rule
+    /// members) gains or loses an action, a rule admits other values, or
+    /// an identity provider is replaced.
     pub access_changed: bool,
     pub access: Vec<AccessChange>,
     pub rules: Vec<RuleChange>,
+    /// Member sets whose grants changed, for their rule members.
+    pub member_sets: Vec<SetChange>,
+    pub idps: Vec<IdpChange>,
     pub objects: Objects,
     pub findings: Findings,
+    /// What `check --baseline` adds (Q301, Q302), as diagnostics: their
+    /// labels point into either side (see [`crate::checks::baseline`]).
+    #[serde(skip)]
+    pub baseline: Vec<crate::diag::Diagnostic>,
     #[serde(skip)]
     pub work: Work,
 }
@@ -277,14 +337,17 @@ pub struct Diff {
 /// Compare two analyses.
 pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
     let mut work = Work::default();
-    let (changes, rules, objects) = std::thread::scope(|scope| {
+    let (changes, rules, objects, member_sets) = std::thread::scope(|scope| {
         let objects = scope.spawn(|| {
             let mut work = Work::default();
             (objects::diff(old, new, &mut work), work)
         });
         let o = access::Side::new(old);
         let n = access::Side::new(new);
-        let changes = access::diff(&o, &n, &mut work);
+        let changed = access::changed_sets(&o, &n);
+        let mut changes = access::diff(&o, &n, &changed, &mut work);
+        let (principals, sets) = members::diff(&o, &n, &changed);
+        members::add_principals(&mut changes, principals);
         let rules = rules::diff(&o, &n);
         let (objects, counted) = objects.join().unwrap_or_else(|_| {
             let mut work = Work::default();
@@ -292,7 +355,7 @@ pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
         });
         work.objects_compiled = counted.objects_compiled;
         work.access_groups_compiled = counted.access_groups_compiled;
-        (changes, rules, objects)
+        (changes, rules, objects, sets)
     });
     // What `check --baseline OLD` adds (Q301, Q302), when OLD checks clean.
     let baseline = if old.passed() {
@@ -301,19 +364,32 @@ pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
         Vec::new()
     };
     let findings = findings::diff(old, new, &baseline);
-    let access_changed = !changes.is_empty() || !rules.is_empty();
+    let idps = idps::diff(&old.model, &new.model);
+    let access_changed =
+        !changes.is_empty() || !rules.is_empty() || !member_sets.is_empty() || !idps.is_empty();
     let mut diff = Diff {
         format: FORMAT,
         summary: String::new(),
         access_changed,
         access: changes,
         rules,
+        member_sets,
+        idps,
         objects,
         findings,
+        baseline,
         work,
     };
     diff.summary = summary(&diff);
     diff
+}
+
+impl Diff {
+    /// A second reviewer should look: access changed, or the change
+    /// acknowledges a finding (exit 3 when nothing fails).
+    pub fn needs_review(&self) -> bool {
+        self.access_changed || !self.findings.acknowledged.is_empty()
+    }
 }
 
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
@@ -352,11 +428,41 @@ fn summary(d: &Diff) -> String {
             )),
         });
     }
+    let sets = |change: &str| {
+        let mut keys: Vec<(&UnitRef, usize)> = d
+            .member_sets
+            .iter()
+            .filter(|c| c.change == change)
+            .map(|c| (&c.unit, c.set))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    };
+    match (sets("gains"), sets("loses")) {
+        (0, 0) => {}
+        (g, 0) => parts.push(format!(
+            "{} access",
+            plural(g, "member set gains", "member sets gain")
+        )),
+        (0, l) => parts.push(format!(
+            "{} access",
+            plural(l, "member set loses", "member sets lose")
+        )),
+        (g, l) => parts.push(format!(
+            "{} access, {l} {}",
+            plural(g, "member set gains", "member sets gain"),
+            if l == 1 { "loses" } else { "lose" }
+        )),
+    }
     if !d.rules.is_empty() {
         parts.push(format!(
             "{} changed (see users who are not declared)",
             plural(d.rules.len(), "rule", "rules")
         ));
+    }
+    for idp in &d.idps {
+        parts.push(format!("identity provider {} {}", idp.idp, idp.change));
     }
     if parts.is_empty() {
         parts.push("no change in access".into());
@@ -402,6 +508,9 @@ fn summary(d: &Diff) -> String {
             codes.join(", ")
         )
     };
+    if !d.findings.acknowledged.is_empty() {
+        findings.push_str(&format!(", {} acknowledged", d.findings.acknowledged.len()));
+    }
     if !d.findings.resolved.is_empty() {
         findings.push_str(&format!(", {} resolved", d.findings.resolved.len()));
     }

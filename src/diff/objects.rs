@@ -38,6 +38,8 @@ struct Side {
     instances: BTreeMap<String, Placement>,
     /// Instance key -> policy name.
     names: BTreeMap<String, String>,
+    /// Keys of instances that are `existing` (looked up, not created).
+    looked_up: std::collections::BTreeSet<String>,
 }
 
 /// Feeds written bytes into a hasher.
@@ -108,11 +110,18 @@ impl Side {
             })
             .collect();
         let names = created.map(|x| (x.key.clone(), x.name.clone())).collect();
+        let looked_up = d
+            .instances
+            .iter()
+            .filter(|x| x.existing)
+            .map(|x| x.key.clone())
+            .collect();
         Side {
             terraform,
             api,
             instances,
             names,
+            looked_up,
         }
     }
 }
@@ -172,9 +181,37 @@ pub(super) fn diff(old: &Analysis, new: &Analysis, work: &mut Work) -> Objects {
             .map(str::to_string)
     };
     let api_key = |id: &str| id.strip_prefix("instance.").map(str::to_string);
-    Objects {
+    let mut objects = Objects {
         terraform: compare(&a.terraform, &b.terraform, &a, &b, &new.model, &tf_key),
         ibm_api: compare(&a.api, &b.api, &a, &b, &new.model, &api_key),
+    };
+    now_existing(&mut objects, &b);
+    objects
+}
+
+/// An instance that compile created and now only looks up (`existing`):
+/// Terraform destroys the resource (its jobs are lost unless it is first
+/// removed from the state), the API plan merely looks it up.
+fn now_existing(objects: &mut Objects, new: &Side) {
+    let is_looked_up = |object: &str, prefix: &str| {
+        object
+            .strip_prefix(prefix)
+            .is_some_and(|key| new.looked_up.contains(key))
+    };
+    for c in &mut objects.terraform.changes {
+        if c.change == "delete" && is_looked_up(&c.object, "ibm_resource_instance.") {
+            c.detail = Some("now `existing`: Terraform destroys it unless it is first removed from the state (`terraform state rm`)".into());
+        }
+    }
+    for c in &mut objects.ibm_api.changes {
+        if c.change == "delete" && is_looked_up(&c.object, "instance.") {
+            c.change = "look-up";
+            c.loses_jobs = false;
+            c.allowed = false;
+            c.detail = Some(
+                "now `existing`: looked up, not created; the instance and its jobs are kept".into(),
+            );
+        }
     }
 }
 

@@ -128,19 +128,26 @@ fn widening(old: &[DynamicRule], new: &[DynamicRule]) -> Option<String> {
         return None;
     }
     let claim = &n.claim.value;
-    if ov.contains(nv.as_str()) {
+    let (wider, narrower) = (ov.contains(nv.as_str()), nv.contains(ov.as_str()));
+    // Quoted, a backtick as `\u{60}`: the note puts each value between backticks.
+    let (ov, nv) = (quoted(ov), quoted(nv));
+    if wider {
         Some(format!(
-            "now also admits any `{claim}` containing {nv:?}, not only those containing {ov:?}"
+            "now also admits any `{claim}` containing `{nv}`, not only those containing `{ov}`"
         ))
-    } else if nv.contains(ov.as_str()) {
+    } else if narrower {
         Some(format!(
-            "now admits only a `{claim}` containing {nv:?}, no longer any containing {ov:?}"
+            "now admits only a `{claim}` containing `{nv}`, no longer any containing `{ov}`"
         ))
     } else {
         Some(format!(
-            "now admits any `{claim}` containing {nv:?} instead of {ov:?}"
+            "now admits any `{claim}` containing `{nv}` instead of `{ov}`"
         ))
     }
+}
+
+fn quoted(value: &str) -> String {
+    format!("{value:?}").replace('`', "\\u{60}")
 }
 
 fn single(rules: &[DynamicRule]) -> Option<&crate::model::Condition> {

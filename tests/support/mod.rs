@@ -5,5 +5,6 @@
 
 pub mod api_plan;
 pub mod fs;
+pub mod markdown;
 pub mod run;
 pub mod tf_schema;
