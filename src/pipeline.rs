@@ -3,7 +3,8 @@
 //! `check`, `test` and `compile`.
 //!
 //! It holds no borrowed or global state: a language server builds a new one
-//! on every edit, a diff holds two side by side.
+//! on every edit, a diff holds two side by side. A [`Cancel`] stops an
+//! analysis whose result is no longer wanted (a newer edit came).
 
 use crate::access::{Access, AccessIndex};
 use crate::checks;
@@ -11,6 +12,26 @@ use crate::diag::{self, Code, Diagnostic, Label, Severity, SourceMap, Span};
 use crate::memory;
 use crate::model::{self, Model};
 use crate::policy::Policy;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A request to stop an analysis early, shared by whoever may ask (the
+/// language server, when a newer edit of the policy comes) and the
+/// analysis, which looks at it between its phases and inside its longest
+/// loops. Once asked, it stays asked.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Ask the analysis to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// A policy read, lowered, indexed and checked.
 #[derive(Debug)]
@@ -29,11 +50,34 @@ impl Analysis {
     /// Consumes the policy: its syntax trees are lowered into the model
     /// (and freed on the way); its sources move into the analysis.
     pub fn new(policy: Policy) -> Analysis {
+        Analysis::build(policy, &Cancel::default())
+    }
+
+    /// [`Analysis::new`], or `None` when `cancel` was asked before it
+    /// ended: the phases still to run are skipped or cut short, and
+    /// nothing of a cancelled analysis is ever returned.
+    pub fn new_cancellable(policy: Policy, cancel: &Cancel) -> Option<Analysis> {
+        let analysis = Analysis::build(policy, cancel);
+        (!cancel.is_cancelled()).then_some(analysis)
+    }
+
+    /// The phases; once `cancel` is asked, what is left is skipped (its
+    /// result is then incomplete and must be dropped).
+    fn build(policy: Policy, cancel: &Cancel) -> Analysis {
         let (sources, model, mut diagnostics) = front_end(policy);
-        let index = AccessIndex::build(&model);
-        checks::run(Access::new(&model, &index), &mut diagnostics);
-        diag::sort(&mut diagnostics);
-        diagnostics.dedup();
+        // Cancelled already: an empty index, and no checks.
+        let empty = Model::default();
+        let indexed = if cancel.is_cancelled() {
+            &empty
+        } else {
+            &model
+        };
+        let index = AccessIndex::build(indexed).with_cancel(cancel);
+        if !cancel.is_cancelled() {
+            checks::run(Access::new(&model, &index), &mut diagnostics);
+            diag::sort(&mut diagnostics);
+            diagnostics.dedup();
+        }
         Analysis {
             sources,
             model,

@@ -2,7 +2,7 @@
 //! policy (like Terraform reads a folder), into a [`Policy`] of parsed files.
 
 use crate::diag::escape::inline;
-use crate::diag::{Code, Diagnostic, FileId, Label, SourceMap, Span};
+use crate::diag::{Code, Diagnostic, FileId, Label, SourceFile, SourceMap, Span};
 use crate::model::UserReader;
 use crate::syntax::{parse_file, parse_file_reading, Parsed};
 use std::path::{Path, PathBuf};
@@ -256,11 +256,34 @@ impl Policy {
     }
 
     /// Keep the text in the source map (without copying it) and parse it
-    /// there, its users read as they are parsed.
-    fn add_source(&mut self, name: &str, text: String) -> FileId {
-        let text = std::sync::Arc::new(text);
-        let id = self.sources.add(name, std::sync::Arc::clone(&text));
+    /// there, its users read as they are parsed, as [`Policy::add_bytes`]
+    /// does for a file read from disk.
+    pub fn add_shared(&mut self, name: &str, text: std::sync::Arc<String>) -> FileId {
+        self.add_source(SourceFile::new(name, text))
+    }
+
+    /// [`Policy::add_shared`] for a source made before (its text and line
+    /// starts are shared, not copied).
+    pub fn add_source(&mut self, source: SourceFile) -> FileId {
+        let text = std::sync::Arc::clone(&source.text);
+        let id = self.sources.push(source);
         let (parsed, readers) = parse_file_reading(id, &text, &UserReader::default);
+        self.files.push((id, parsed));
+        self.read_users.extend(readers);
+        id
+    }
+
+    /// Add a file parsed before, as [`Policy::add_shared`] parsed it: its
+    /// source (text and line starts), its parse and the users read from it.
+    /// The parse's spans name the file by its [`FileId`]: it must be the one
+    /// this call gives (the file's position among the policy's files).
+    pub fn add_parsed(
+        &mut self,
+        source: SourceFile,
+        parsed: Parsed,
+        readers: Vec<UserReader>,
+    ) -> FileId {
+        let id = self.sources.push(source);
         self.files.push((id, parsed));
         self.read_users.extend(readers);
         id
@@ -272,7 +295,7 @@ impl Policy {
     pub fn add_bytes(&mut self, name: &str, bytes: Vec<u8>) -> FileId {
         match String::from_utf8(bytes) {
             // The bytes are freed as soon as the source map holds the text.
-            Ok(text) => self.add_source(name, text),
+            Ok(text) => self.add_shared(name, std::sync::Arc::new(text)),
             Err(error) => {
                 let valid_up_to = error.utf8_error().valid_up_to();
                 let bytes = error.into_bytes();

@@ -191,6 +191,58 @@ fn newer_edits_cancel_stale_work() {
     );
 }
 
+/// A newer edit stops the older edit's analysis while it runs: each
+/// analysis is held 4 s at its start (`QPOL_LSP_ANALYSIS_DELAY_MS`, a pause
+/// its cancel cuts short), so the newer version is published after one
+/// such pause, not two; its diagnostics are right, and no older version is
+/// published after it.
+#[test]
+fn a_newer_edit_stops_the_running_analysis_and_nothing_stale_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = uri(&dir.path().join("org.qpol"));
+    let mut client = Client::spawn_env(&[("QPOL_LSP_ANALYSIS_DELAY_MS", "4000")]);
+    assert!(client
+        .request("initialize", json!({ "capabilities": {} }))
+        .get("result")
+        .is_some());
+    client.notify("initialized", json!({}));
+    client.notify("textDocument/didOpen", did_open(&file, PLANTED));
+    assert_eq!(
+        codes(&client.diagnostics(&file, |p| p["version"] == 1)),
+        ["Q201", "Q101"]
+    );
+    // After a pause: analysed at once, and held in its delay ...
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let misspelt = ((5, 23), (5, 29));
+    client.notify(
+        "textDocument/didChange",
+        did_change(&file, 2, misspelt.0, misspelt.1, "QR-mlx"),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // ... when the fix comes.
+    let sent = std::time::Instant::now();
+    client.notify(
+        "textDocument/didChange",
+        did_change(&file, 3, misspelt.0, (5, 29), "QR-ml"),
+    );
+    let fixed = client.diagnostics(&file, |p| p["version"] == 3);
+    let waited = sent.elapsed();
+    assert_eq!(codes(&fixed), ["Q201"]);
+    assert!(
+        waited < std::time::Duration::from_millis(6000),
+        "the stale analysis ran on: the fix waited {waited:?}"
+    );
+    // Nothing more comes for this file.
+    client.request("shutdown", Value::Null);
+    let versions: Vec<&Value> = client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| &m["params"]["version"])
+        .collect();
+    assert_eq!(versions, [&json!(1), &json!(3)]);
+}
+
 #[test]
 fn formatting_gives_qpol_fmts_layout_and_nothing_for_a_broken_file() {
     let dir = tempfile::tempdir().unwrap();

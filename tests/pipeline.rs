@@ -54,3 +54,25 @@ fn two_analyses_live_side_by_side_and_move_between_threads() {
     let diff = qpol::checks::baseline::check(&old.model, &new.0.model);
     assert!(diff.is_empty(), "{diff:?}");
 }
+
+/// A cancelled analysis is never returned; one not cancelled is the same
+/// as `Analysis::new`'s. Inside the access model, a cancel stops the
+/// rule-membership loop (what is left is not computed) and the checks.
+#[test]
+fn a_cancelled_analysis_is_dropped_and_its_loops_stop() {
+    use qpol::access::{Access, AccessIndex};
+    use qpol::pipeline::Cancel;
+    let policy = || Policy::from_texts([("p.qpol", POLICY)]);
+    let cancel = Cancel::default();
+    let kept = Analysis::new_cancellable(policy(), &cancel).unwrap();
+    assert_eq!(kept.diagnostics, analysis(POLICY).diagnostics);
+    assert_eq!(kept.access().rule_memberships(0).len(), 1);
+    cancel.cancel();
+    assert!(cancel.is_cancelled());
+    assert!(Analysis::new_cancellable(policy(), &cancel).is_none());
+    let model = kept.model;
+    let index = AccessIndex::build(&model).with_cancel(&cancel);
+    let access = Access::new(&model, &index);
+    assert!(access.cancelled());
+    assert!(access.rule_memberships(0).is_empty(), "the loop went on");
+}

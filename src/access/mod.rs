@@ -15,6 +15,7 @@ pub mod substrings;
 use crate::model::graph::Graph;
 use crate::model::{delimit, AttrValue, CondValue, Operator};
 use crate::model::{DynamicRule, InstanceId, MemberRef, Model, RoleId, Subject, UnitId, User};
+use crate::pipeline::Cancel;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
@@ -54,6 +55,9 @@ pub struct AccessIndex {
     rules: index::RuleIndex,
     /// Rule memberships of every declared user, computed once on demand.
     user_memberships: std::sync::OnceLock<Vec<Vec<Membership>>>,
+    /// Once asked, the memberships are left incomplete and the checks stop
+    /// (the analysis is dropped).
+    cancel: Cancel,
 }
 
 impl std::fmt::Debug for AccessIndex {
@@ -81,6 +85,16 @@ impl AccessIndex {
             delimited_claims,
             rules: index::RuleIndex::build(model),
             user_memberships: std::sync::OnceLock::new(),
+            cancel: Cancel::default(),
+        }
+    }
+
+    /// The index of an analysis that `cancel` may stop: once asked, the
+    /// memberships are left incomplete and the checks stop.
+    pub fn with_cancel(self, cancel: &Cancel) -> AccessIndex {
+        AccessIndex {
+            cancel: cancel.clone(),
+            ..self
         }
     }
 }
@@ -139,11 +153,20 @@ impl<'m> Access<'m> {
         all.get(user_id).map_or(&[], Vec::as_slice)
     }
 
-    /// Rule memberships of every user, on two threads for large policies.
+    /// Whether the analysis this access belongs to was asked to stop:
+    /// the checks then stop too (see [`crate::pipeline::Cancel`]).
+    pub fn cancelled(&self) -> bool {
+        self.index.cancel.is_cancelled()
+    }
+
+    /// Rule memberships of every user, on two threads for large policies
+    /// (cut short when the analysis is cancelled).
     fn all_rule_memberships(&self) -> Vec<Vec<Membership>> {
         let users = self.model.users.len();
+        let going = |_: &usize| !self.cancelled();
         if users < 10_000 {
             return (0..users)
+                .take_while(going)
                 .map(|u| self.compute_rule_memberships(u))
                 .collect();
         }
@@ -151,10 +174,12 @@ impl<'m> Access<'m> {
         std::thread::scope(|scope| {
             let first = scope.spawn(|| {
                 (0..half)
+                    .take_while(going)
                     .map(|u| self.compute_rule_memberships(u))
                     .collect::<Vec<_>>()
             });
             let second: Vec<_> = (half..users)
+                .take_while(going)
                 .map(|u| self.compute_rule_memberships(u))
                 .collect();
             let mut all = first.join().unwrap_or_else(|_| {

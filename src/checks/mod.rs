@@ -29,6 +29,8 @@ pub fn check(policy: Policy) -> Analysis {
 
 /// Every family of checks, on a lowered model and its access index: the
 /// one place where checks are called. Findings are added to `diagnostics`.
+/// A cancelled analysis ([`Access::cancelled`]) stops between families
+/// (its findings are then incomplete and dropped by the pipeline).
 pub fn run(access: Access<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let model = access.model;
     // The overlap analysis, the longest family, runs on a second thread
@@ -42,13 +44,25 @@ pub fn run(access: Access<'_>, diagnostics: &mut Vec<Diagnostic>) {
         || {
             let mut found: [Vec<Diagnostic>; 4] = Default::default();
             let [roles, lookalikes, hierarchy, limits] = &mut found;
-            roles::check(model, roles);
-            lookalike::check(model, lookalikes);
-            hierarchy::check(&access, hierarchy);
-            limits::check(&access, limits);
+            let going = || !access.cancelled();
+            if going() {
+                roles::check(model, roles);
+            }
+            if going() {
+                lookalike::check(model, lookalikes);
+            }
+            if going() {
+                hierarchy::check(&access, hierarchy);
+            }
+            if going() {
+                limits::check(&access, limits);
+            }
             found
         },
     );
+    if access.cancelled() {
+        return;
+    }
     diagnostics.extend(roles);
     diagnostics.extend(lookalikes);
     diagnostics.extend(overlaps);

@@ -18,7 +18,9 @@ use std::collections::BTreeSet;
 
 pub fn check(access: &Access<'_>, out: &mut Vec<Diagnostic>) {
     verdict::rule_overlaps(access, out);
-    user_traps(access, out);
+    if !access.cancelled() {
+        user_traps(access, out);
+    }
 }
 
 fn unit_label(model: &Model, unit: usize) -> String {

@@ -188,7 +188,12 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<SourceText>) -> FileId {
-        self.files.push(SourceFile::new(name, text));
+        self.push(SourceFile::new(name, text))
+    }
+
+    /// Add a file made before (cheap: its text and line starts are shared).
+    pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
         FileId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
     }
 

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod position;
 mod queries;
 mod requests;
+mod reuse;
 pub mod snapshot;
 pub mod transport;
 mod watch;
@@ -292,12 +293,13 @@ impl Server {
     /// Queue an analysis of a policy as the buffers are now.
     fn schedule(&mut self, key: PolicyKey) {
         self.generation += 1;
-        self.shared.schedule(&key, self.generation);
+        let cancel = self.shared.schedule(&key, self.generation);
         let _ = self.jobs.send(worker::Job {
             key,
             generation: self.generation,
             documents: self.documents.clone(),
             at: std::time::Instant::now(),
+            cancel,
         });
     }
 }

@@ -6,8 +6,9 @@
 
 use super::documents::PolicyFile;
 use super::position::{LineIndex, PositionError};
+use super::reuse::{Added, Reuse};
 use crate::diag::{FileId, Span};
-use crate::pipeline::Analysis;
+use crate::pipeline::{Analysis, Cancel};
 use crate::policy::Policy;
 use lsp_types::{Location, Position, Range, Url};
 use std::sync::Arc;
@@ -19,7 +20,8 @@ pub struct SnapshotFile {
     pub id: FileId,
     pub text: Arc<String>,
     pub version: Option<i32>,
-    pub lines: LineIndex,
+    /// Shared with the next snapshot when the text does not change.
+    pub lines: Arc<LineIndex>,
 }
 
 /// An analysed policy.
@@ -30,24 +32,62 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Run the pipeline on these files (one policy).
+    /// Run the pipeline on these files (one policy), every file parsed.
     pub fn build(files: Vec<PolicyFile>) -> Snapshot {
-        let mut policy = Policy::default();
-        let mut out = Vec::with_capacity(files.len());
-        for file in files {
-            let id = policy.add_bytes(&file.name, file.text.as_bytes().to_vec());
-            out.push(SnapshotFile {
-                uri: file.uri,
-                id,
-                lines: LineIndex::new(&file.text),
-                text: file.text,
-                version: file.version,
-            });
-        }
+        let (policy, out) = Snapshot::read(files, None);
         Snapshot {
             analysis: Analysis::new(policy),
             files: out,
         }
+    }
+
+    /// [`Snapshot::build`], parsing only the files `reuse` does not hold
+    /// from the last analysis of the policy (and keeping them for the
+    /// next); `None` when `cancel` was asked before it ended.
+    pub fn build_reusing(
+        files: Vec<PolicyFile>,
+        reuse: &mut Reuse,
+        cancel: &Cancel,
+    ) -> Option<Snapshot> {
+        let (policy, out) = Snapshot::read(files, Some(reuse));
+        if cancel.is_cancelled() {
+            return None;
+        }
+        Some(Snapshot {
+            analysis: Analysis::new_cancellable(policy, cancel)?,
+            files: out,
+        })
+    }
+
+    /// The policy of these files, parsed, and the snapshot's files.
+    fn read(files: Vec<PolicyFile>, reuse: Option<&mut Reuse>) -> (Policy, Vec<SnapshotFile>) {
+        let mut policy = Policy::default();
+        let added = match reuse {
+            Some(reuse) => reuse.add_all(&mut policy, &files),
+            None => files
+                .iter()
+                .map(|file| Added {
+                    id: policy.add_shared(&file.name, Arc::clone(&file.text)),
+                    lines: Arc::new(LineIndex::new(&file.text)),
+                })
+                .collect(),
+        };
+        let out = files
+            .into_iter()
+            .zip(added)
+            .map(|(file, added)| SnapshotFile {
+                uri: file.uri,
+                id: added.id,
+                lines: added.lines,
+                // The analysis's own (an equal text kept from the last one).
+                text: policy
+                    .sources
+                    .get(added.id)
+                    .map_or(file.text, |s| Arc::clone(&s.text)),
+                version: file.version,
+            })
+            .collect();
+        (policy, out)
     }
 
     pub fn file(&self, id: FileId) -> Option<&SnapshotFile> {

@@ -8,10 +8,19 @@
 //! every file of the policy; a file that left the policy is cleared.
 //! An edit after a pause of at least the debounce delay is analysed at
 //! once (no added latency); the edits of a burst are coalesced.
+//!
+//! A newer edit of a policy cancels the analysis of the older one that is
+//! running ([`Cancel`]: it stops at its next check, between phases or
+//! inside the longest loops), so the newer one starts sooner. Each policy
+//! keeps what its last analysis parsed ([`Reuse`]): an edit re-parses the
+//! edited file only. The previous analysis is freed on a thread of its own,
+//! after the new one is published.
 
 use super::diagnostics;
 use super::documents::{Documents, PolicyKey};
+use super::reuse::Reuse;
 use super::snapshot::Snapshot;
+use crate::pipeline::Cancel;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use lsp_server::{Message, Notification};
 use lsp_types::notification::{LogMessage, Notification as _, PublishDiagnostics, ShowMessage};
@@ -28,26 +37,34 @@ pub struct Job {
     pub documents: Documents,
     /// When the edit was made.
     pub at: Instant,
+    /// Asked when a newer edit of the policy is scheduled.
+    pub cancel: Cancel,
 }
 
 /// What the main loop and the worker share.
 #[derive(Debug, Default)]
 pub struct Shared {
-    /// The newest generation scheduled for each policy.
-    latest: Mutex<HashMap<PolicyKey, u64>>,
+    /// The newest generation scheduled for each policy, and its cancel.
+    latest: Mutex<HashMap<PolicyKey, (u64, Cancel)>>,
     /// The newest published analysis of each policy.
     snapshots: Mutex<HashMap<PolicyKey, Arc<Snapshot>>>,
 }
 
 impl Shared {
-    pub fn schedule(&self, key: &PolicyKey, generation: u64) {
+    /// Make `generation` the newest of the policy: the analysis of the one
+    /// before is cancelled. Returns the new generation's cancel.
+    pub fn schedule(&self, key: &PolicyKey, generation: u64) -> Cancel {
         let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        latest.insert(key.clone(), generation);
+        let cancel = Cancel::default();
+        if let Some((_, older)) = latest.insert(key.clone(), (generation, cancel.clone())) {
+            older.cancel();
+        }
+        cancel
     }
 
     fn is_latest(&self, key: &PolicyKey, generation: u64) -> bool {
         let latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
-        latest.get(key).is_none_or(|g| *g == generation)
+        latest.get(key).is_none_or(|(g, _)| *g == generation)
     }
 
     /// The newest published analysis of a policy.
@@ -59,12 +76,13 @@ impl Shared {
         snapshots.get(key).cloned()
     }
 
-    fn store(&self, key: PolicyKey, snapshot: Arc<Snapshot>) {
+    /// Publish a policy's analysis; returns the one it replaces.
+    fn store(&self, key: PolicyKey, snapshot: Arc<Snapshot>) -> Option<Arc<Snapshot>> {
         let mut snapshots = self
             .snapshots
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        snapshots.insert(key, snapshot);
+        snapshots.insert(key, snapshot)
     }
 }
 
@@ -72,6 +90,8 @@ impl Shared {
 pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debounce: Duration) {
     let mut published: HashMap<PolicyKey, BTreeSet<Url>> = HashMap::new();
     let mut logged: HashMap<PolicyKey, Vec<String>> = HashMap::new();
+    let mut reuse: HashMap<PolicyKey, Reuse> = HashMap::new();
+    let delay = test_delay();
     // When the edit before the newest batch was made.
     let mut last_edit: Option<Instant> = None;
     while let Ok(first) = jobs.recv() {
@@ -119,10 +139,15 @@ pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debou
                 }
                 _ => job.documents.files(&key),
             };
-            let snapshot = Arc::new(Snapshot::build(files));
+            pause(delay, &job.cancel);
+            let reused = reuse.entry(key.clone()).or_default();
+            let Some(snapshot) = Snapshot::build_reusing(files, reused, &job.cancel) else {
+                continue;
+            };
             if !shared.is_latest(&key, job.generation) {
                 continue;
             }
+            let snapshot = Arc::new(snapshot);
             // Said once, not at every edit; shown once while it lasts.
             if logged.get(&key) != Some(&errors) {
                 let before = logged.remove(&key).unwrap_or_default();
@@ -150,8 +175,38 @@ pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debou
                 );
             }
             published.insert(key.clone(), now);
-            shared.store(key, snapshot);
+            retire(shared.store(key, snapshot));
         }
+    }
+}
+
+/// Free a replaced analysis (a large policy's takes tens of milliseconds)
+/// on a thread of its own, so that the next edit's analysis need not wait.
+fn retire(old: Option<Arc<Snapshot>>) {
+    if let Some(old) = old {
+        // Should no thread start, the analysis is freed here.
+        let _ = std::thread::Builder::new()
+            .name("qpol-free".into())
+            .spawn(move || drop(old));
+    }
+}
+
+/// `QPOL_LSP_ANALYSIS_DELAY_MS`: a pause before each analysis, cut short
+/// by its cancel. It exists for the tests of cancellation, which need an
+/// analysis still running when the next edit comes.
+fn test_delay() -> Duration {
+    std::env::var("QPOL_LSP_ANALYSIS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_millis)
+}
+
+fn pause(delay: Duration, cancel: &Cancel) {
+    let end = Instant::now() + delay;
+    while !cancel.is_cancelled() && Instant::now() < end {
+        std::thread::sleep(
+            Duration::from_millis(5).min(end.saturating_duration_since(Instant::now())),
+        );
     }
 }
 

@@ -32,6 +32,13 @@ impl Client {
         Client::spawn_with(|_| {})
     }
 
+    /// [`Client::spawn`] with these environment variables set.
+    pub fn spawn_env(vars: &[(&str, &str)]) -> Client {
+        Client::spawn_with(|command| {
+            command.envs(vars.iter().copied());
+        })
+    }
+
     /// [`Client::spawn`] with `configure` applied to the command (an
     /// environment variable, say).
     pub fn spawn_with(configure: impl FnOnce(&mut Command)) -> Client {
