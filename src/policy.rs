@@ -166,7 +166,7 @@ pub fn max_input_bytes() -> u64 {
 
 /// The limit as people read it: the largest unit that divides it exactly
 /// ("1 GiB", "3 MiB", "5 KiB"), else bytes ("0 bytes", "1 byte", "1000 bytes").
-fn limit_shown(limit: u64) -> String {
+pub fn limit_shown(limit: u64) -> String {
     let units = [(30, "GiB"), (20, "MiB"), (10, "KiB")];
     let unit = units
         .iter()

@@ -68,6 +68,8 @@ pub enum RenameError {
     NothingToRename,
     /// `reader` and `writer` when no file declares them.
     BuiltIn(String),
+    /// The new name is a built-in role's (`reader`, `writer`, undeclared).
+    BuiltInName(String),
     /// Not a name of the grammar, or too long.
     InvalidName(String),
     /// Another declaration of the same namespace has the name, or a
@@ -91,6 +93,10 @@ impl fmt::Display for RenameError {
             RenameError::BuiltIn(name) => write!(
                 f,
                 "`{name}` is a built-in role; declare `role {name} {{ ... }}` to rename it"
+            ),
+            RenameError::BuiltInName(name) => write!(
+                f,
+                "`{name}` is the name of a built-in role; choose another name"
             ),
             RenameError::InvalidName(why) => f.write_str(why),
             RenameError::Collision {
@@ -136,6 +142,11 @@ pub fn rename(
     }
     check_name(new_name)?;
     if let Some(other) = taken(model, named, new_name) {
+        if let Named::Role(r) = other {
+            if model.roles.get(r).is_some_and(|r| r.preset) {
+                return Err(RenameError::BuiltInName(new_name.to_string()));
+            }
+        }
         let crossed = matches!(
             (named, other),
             (Named::User(_), Named::ServiceId(_)) | (Named::ServiceId(_), Named::User(_))

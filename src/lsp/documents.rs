@@ -62,17 +62,21 @@ impl Documents {
     }
 
     /// Apply the editor's changes, in order; a range past the end of the
-    /// text is clamped to it (an edit never fails). `false` when the
-    /// document is not open.
+    /// text is clamped to it (an edit never fails). `Ok(false)` when the
+    /// document is not open; `Err(current version)` (nothing applied) when
+    /// `version` is older than the document's: a change arriving late.
     pub fn change(
         &mut self,
         uri: &Url,
         version: i32,
         changes: Vec<TextDocumentContentChangeEvent>,
-    ) -> bool {
+    ) -> Result<bool, i32> {
         let Some(doc) = self.open.get_mut(uri) else {
-            return false;
+            return Ok(false);
         };
+        if version < doc.version {
+            return Err(doc.version);
+        }
         let text = Arc::make_mut(&mut doc.text);
         for change in changes {
             match change.range {
@@ -86,7 +90,7 @@ impl Documents {
             }
         }
         doc.version = version;
-        true
+        Ok(true)
     }
 
     /// The policy `uri` belongs to.
@@ -214,12 +218,21 @@ mod tests {
             // Inside `𝄞`: its start.
             change(Some(((1, 2), (1, 2))), "-"),
         ];
-        assert!(docs.change(&uri, 2, edits));
+        assert_eq!(docs.change(&uri, 2, edits), Ok(true));
         assert_eq!(docs.get(&uri).unwrap().text.as_str(), "role rr;\ny-𝄞z\n!");
         assert_eq!(docs.get(&uri).unwrap().version, 2);
-        assert!(docs.change(&uri, 3, vec![change(None, "all new")]));
+        assert_eq!(
+            docs.change(&uri, 3, vec![change(None, "all new")]),
+            Ok(true)
+        );
         assert_eq!(docs.get(&uri).unwrap().text.as_str(), "all new");
-        assert!(!docs.change(&Url::parse("untitled:b").unwrap(), 1, Vec::new()));
+        // Older than the document: ignored.
+        assert_eq!(docs.change(&uri, 2, vec![change(None, "old")]), Err(3));
+        assert_eq!(docs.get(&uri).unwrap().text.as_str(), "all new");
+        assert_eq!(
+            docs.change(&Url::parse("untitled:b").unwrap(), 1, Vec::new()),
+            Ok(false)
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `qpol lsp`: a language server over stdio (`lsp-server` for the
-//! transport and JSON-RPC, `lsp-types` for the messages). It owns the
+//! JSON-RPC messages, `lsp-types` for their contents; [`transport`] reads
+//! and writes the frames, bounded). It owns the
 //! protocol: the lifecycle (initialize, initialized, shutdown, exit), the
-//! open buffers, diagnostics as you type ([`worker`]), and the requests
-//! ([`requests`]: formatting, code actions; [`queries`]: hover,
+//! open buffers, diagnostics as you type ([`worker`]), files changed on
+//! disk ([`watch`]), and the requests ([`requests`]: formatting, code actions; [`queries`]: hover,
 //! definition, references, rename, symbols, completion). Every finding comes from the
 //! one pipeline (`crate::pipeline::Analysis`), so the editor and `qpol
 //! check` agree.
@@ -15,14 +16,16 @@ mod queries;
 mod requests;
 mod reuse;
 pub mod snapshot;
+pub mod transport;
+mod watch;
 mod worker;
 
 use crossbeam_channel::Sender;
 use documents::{Documents, PolicyKey};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, LogMessage, Notification as _,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,30 +43,37 @@ pub enum LspError {
     ExitWithoutShutdown,
     #[error("reading or writing the connection: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Transport(transport::Failure),
 }
 
 /// Serve over stdin and stdout until `exit` or until the client goes away.
 pub fn run_stdio() -> Result<(), LspError> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, transport) = transport::stdio()?;
     let result = serve(connection);
-    if let Err(LspError::Io(e)) = result {
-        // The reader may still wait for input: do not wait for it.
-        return Err(LspError::Io(e));
+    if let Err(e) = result {
+        // The connection is gone or useless: do not wait for the worker
+        // or the reader (the process ends with them). Say why it ended.
+        return Err(match (e, transport.failure()) {
+            (LspError::Disconnected(_), Some(failure)) => LspError::Transport(failure),
+            (e, _) => e,
+        });
     }
-    // Every sender is gone: the writer flushes and ends; the reader has
-    // ended at `exit` or at the end of its input.
-    let joined = io_threads.join();
-    result?;
-    // A client that stops reading is not an error once it asked to exit.
-    joined.or_else(|e| match e.kind() {
-        std::io::ErrorKind::BrokenPipe => Ok(()),
-        _ => Err(e.into()),
-    })
+    // Every sender is gone: the writer writes what is queued and ends. A
+    // client that stops reading is not an error once it asked to exit.
+    match transport.finish() {
+        Some(transport::Failure::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Some(failure) => Err(LspError::Transport(failure)),
+        None => Ok(()),
+    }
 }
 
 /// The lifecycle around the main loop; the worker thread ends with it.
 fn serve(connection: Connection) -> Result<(), LspError> {
     let params = initialize(&connection)?;
+    if watch::client_can_watch(&params) {
+        send(&connection.sender, watch::registration());
+    }
     let debounce = params
         .get("initializationOptions")
         .and_then(|o| o.get("debounce_ms"))
@@ -86,8 +96,11 @@ fn serve(connection: Connection) -> Result<(), LspError> {
     };
     let result = server.main_loop(&connection);
     drop(server);
-    // The worker's queue is closed: it finishes its job and ends.
-    let _ = worker.join();
+    // The worker's queue is closed: it finishes its job and ends. When the
+    // client is gone, its job is not waited for.
+    if result.is_ok() {
+        let _ = worker.join();
+    }
     result
 }
 
@@ -130,6 +143,9 @@ fn initialized(connection: &Connection) -> Result<(), LspError> {
         match connection.receiver.recv() {
             Err(_) => return Err(LspError::Disconnected("before `initialized`")),
             Ok(Message::Notification(n)) if n.method == "initialized" => return Ok(()),
+            Ok(Message::Request(req)) if req.method == "initialize" => {
+                send(&connection.sender, initialized_already(req.id));
+            }
             Ok(Message::Notification(n)) if n.method == "exit" => {
                 return Err(LspError::ExitWithoutShutdown)
             }
@@ -144,6 +160,15 @@ fn initialized(connection: &Connection) -> Result<(), LspError> {
             Ok(_) => {}
         }
     }
+}
+
+/// The answer to an `initialize` after the first.
+fn initialized_already(id: lsp_server::RequestId) -> Response {
+    Response::new_err(
+        id,
+        ErrorCode::InvalidRequest as i32,
+        "the server is initialized already: `initialize` is sent once".into(),
+    )
 }
 
 /// Send a message; a closed connection ends the main loop at its next read.
@@ -180,7 +205,9 @@ impl Server {
     }
 
     fn request(&mut self, req: Request) {
-        let response = if req.method == "shutdown" {
+        let response = if req.method == "initialize" {
+            initialized_already(req.id)
+        } else if req.method == "shutdown" {
             self.shut_down = true;
             Response::new_ok(req.id, ())
         } else if self.shut_down {
@@ -211,11 +238,18 @@ impl Server {
             DidChangeTextDocument::METHOD => n
                 .extract::<lsp_types::DidChangeTextDocumentParams>(DidChangeTextDocument::METHOD)
                 .ok()
-                .map(|p| {
+                .and_then(|p| {
                     let doc = p.text_document;
-                    self.documents
-                        .change(&doc.uri, doc.version, p.content_changes);
-                    doc.uri
+                    match self.documents.change(&doc.uri, doc.version, p.content_changes) {
+                        Err(current) => {
+                            self.log(format!(
+                                "ignored a change of `{}` to version {}: the document is at version {current} already",
+                                doc.uri, doc.version
+                            ));
+                            None
+                        }
+                        Ok(_) => Some(doc.uri),
+                    }
                 }),
             DidSaveTextDocument::METHOD => n
                 .extract::<lsp_types::DidSaveTextDocumentParams>(DidSaveTextDocument::METHOD)
@@ -228,6 +262,12 @@ impl Server {
                     self.documents.close(&p.text_document.uri);
                     p.text_document.uri
                 }),
+            DidChangeWatchedFiles::METHOD => {
+                if let Ok(p) = n.extract(DidChangeWatchedFiles::METHOD) {
+                    self.files_changed(p);
+                }
+                None
+            }
             // `$/cancelRequest` and the rest: requests are answered in
             // order, so there is nothing to cancel.
             _ => None,
@@ -236,6 +276,18 @@ impl Server {
             let key = self.documents.key(&uri);
             self.schedule(key);
         }
+    }
+
+    /// Say something in the editor's log of the server.
+    fn log(&self, message: String) {
+        let params = lsp_types::LogMessageParams {
+            typ: lsp_types::MessageType::WARNING,
+            message,
+        };
+        send(
+            &self.out,
+            Notification::new(LogMessage::METHOD.into(), params),
+        );
     }
 
     /// Queue an analysis of a policy as the buffers are now.

@@ -23,7 +23,7 @@ use super::snapshot::Snapshot;
 use crate::pipeline::Cancel;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use lsp_server::{Message, Notification};
-use lsp_types::notification::{LogMessage, Notification as _, PublishDiagnostics};
+use lsp_types::notification::{LogMessage, Notification as _, PublishDiagnostics, ShowMessage};
 use lsp_types::{LogMessageParams, MessageType, Url};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -148,19 +148,23 @@ pub fn run(jobs: Receiver<Job>, out: Sender<Message>, shared: Arc<Shared>, debou
                 continue;
             }
             let snapshot = Arc::new(snapshot);
-            // Said once, not at every edit.
+            // Said once, not at every edit; shown once while it lasts.
             if logged.get(&key) != Some(&errors) {
+                let before = logged.remove(&key).unwrap_or_default();
                 for message in &errors {
                     let params = LogMessageParams {
                         typ: MessageType::WARNING,
                         message: message.clone(),
                     };
                     send(&out, LogMessage::METHOD, params);
+                    if !before.contains(message) {
+                        send(&out, ShowMessage::METHOD, diagnostics::shown(message));
+                    }
                 }
-                logged.insert(key.clone(), errors);
+                logged.insert(key.clone(), errors.clone());
             }
             let now: BTreeSet<Url> = snapshot.files.iter().map(|f| f.uri.clone()).collect();
-            for params in diagnostics::publish(&snapshot) {
+            for params in diagnostics::with_unreadable(diagnostics::publish(&snapshot), &errors) {
                 send(&out, PublishDiagnostics::METHOD, params);
             }
             for gone in published.remove(&key).unwrap_or_default().difference(&now) {

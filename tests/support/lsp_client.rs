@@ -17,6 +17,8 @@ pub struct Client {
     next_id: i64,
     /// Every notification received so far, in order.
     pub notifications: Vec<Value>,
+    /// What the server wrote on stderr so far.
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 #[path = "lsp_framing.rs"]
@@ -27,22 +29,41 @@ use lsp_framing::read_message;
 impl Client {
     /// `qpol lsp`, not yet initialized.
     pub fn spawn() -> Client {
-        Client::spawn_env(&[])
+        Client::spawn_with(|_| {})
     }
 
     /// [`Client::spawn`] with these environment variables set.
     pub fn spawn_env(vars: &[(&str, &str)]) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+        Client::spawn_with(|command| {
+            command.envs(vars.iter().copied());
+        })
+    }
+
+    /// [`Client::spawn`] with `configure` applied to the command (an
+    /// environment variable, say).
+    pub fn spawn_with(configure: impl FnOnce(&mut Command)) -> Client {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_qpol"));
+        command
             .arg("lsp")
-            .envs(vars.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, messages) = std::sync::mpsc::channel();
+            .stderr(Stdio::piped());
+        configure(&mut command);
+        let mut child = command.spawn().unwrap();
+        let stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>> = std::sync::Arc::default();
+        let mut pipe = child.stderr.take().unwrap();
+        let collected = std::sync::Arc::clone(&stderr);
         std::thread::spawn(move || {
+            let mut chunk = [0; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut pipe, &mut chunk) {
+                collected.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        let stdout = child.stdout.take();
+        let (tx, messages) = std::sync::mpsc::channel();
+        // (No reader when `configure` sent stdout elsewhere.)
+        std::thread::spawn(move || {
+            let Some(stdout) = stdout else { return };
             let mut reader = BufReader::new(stdout);
             while let Some(message) = read_message(&mut reader) {
                 if tx.send(message).is_err() {
@@ -56,7 +77,20 @@ impl Client {
             messages,
             next_id: 0,
             notifications: Vec::new(),
+            stderr,
         }
+    }
+
+    /// What the server wrote on stderr so far.
+    #[allow(dead_code)]
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// The server's process id.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `qpol lsp`, initialized (the debounce as the server's default).
