@@ -51,9 +51,9 @@ Q301/Q302 from --baseline included\n"
         }
         "diff" => {
             "  The first that applies:\n  \
-2    usage or I/O error (a bad path, a BASE that does not exist, a git failure)\n  \
+2    usage or I/O error (a bad path, a BASE that does not exist, a git failure, a side that cannot be decoded)\n  \
 1    the NEW policy has errors (Q301/Q302 included; warnings under --deny warnings)\n  \
-3    effective access changed: CI should ask for a second review\n  \
+3    effective access changed, or a finding newly acknowledged by `allow`: CI should ask for a second review\n  \
 0    no change in access\n"
         }
         "lsp" => {
