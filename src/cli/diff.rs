@@ -38,8 +38,7 @@ fn usage(global: Global, message: impl std::fmt::Display, path: &str) -> u8 {
 
 /// Both sides' policies, or the exit code of the failure already reported.
 fn policies(args: &DiffArgs, global: Global) -> Result<(Policy, Policy), u8> {
-    let load_one =
-        |path: &PathArg| load(path).map_err(|e| output::fail(global, &IoError::from_load(&e), &[]));
+    let report = |e: crate::policy::LoadError| output::fail(global, &IoError::from_load(&e), &[]);
     match (&args.git, args.paths.as_slice()) {
         (Some(base), paths) if paths.len() <= 1 => {
             let path = paths
@@ -49,19 +48,43 @@ fn policies(args: &DiffArgs, global: Global) -> Result<(Policy, Policy), u8> {
             if is_stdin(&path) {
                 return Err(usage(global, "`--git` compares a file or folder of the working tree, not standard input; name it", "-"));
             }
-            let old = super::git::load_at(base, &path)
+            // Both sides are read (and parsed) side by side; the old
+            // side's error, if any, is reported first.
+            let (old, new) = both(|| super::git::load_at(base, &path), || load(&path));
+            let old = old
+                .ok_or_else(|| read_bug(global))?
                 .map_err(|m| usage(global, m, &path.display().to_string()))?;
-            Ok((old, load_one(&path)?))
+            Ok((old, new.map_err(|e| output::fail(global, &IoError::from_load(&e), &[]))?))
         }
         (None, [old, new]) => {
             if is_stdin(old) && is_stdin(new) {
                 return Err(usage(global, "standard input can be read only once: `-` names OLD or NEW, not both; name the other one by its file", "-"));
             }
-            Ok((load_one(old)?, load_one(new)?))
+            let (old, new) = both(|| load(old), || load(new));
+            let old = old.ok_or_else(|| read_bug(global))?;
+            Ok((old.map_err(report)?, new.map_err(report)?))
         }
         (Some(_), _) => Err(usage(global, "`--git BASE` takes at most one path (the policy in the working tree): `qpol diff --git main policies/`", "")),
         (None, _) => Err(usage(global, "`qpol diff` needs two policies, `qpol diff OLD NEW`, or a revision, `qpol diff --git BASE [PATH]`", "")),
     }
+}
+
+/// Run `first` on another thread and `second` on this one; both results
+/// (`first`'s is missing if it panicked: a qpol bug).
+fn both<A: Send, B>(
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (Option<A>, B) {
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(first);
+        let b = second();
+        (handle.join().ok(), b)
+    })
+}
+
+/// The exit code for a side whose reading panicked (a qpol bug).
+fn read_bug(global: Global) -> u8 {
+    usage(global, "internal error: reading the old policy failed (a qpol bug: please report it with the policy)", "")
 }
 
 pub fn run(args: &DiffArgs, global: Global) -> u8 {
