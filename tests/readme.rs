@@ -151,7 +151,8 @@ fn grammar_summary_states_the_attribute_separators_the_parser_requires() {
 }
 
 /// The repository is named in one place, Cargo.toml; the CI examples that
-/// install qpol from it and the SARIF help links use that same address.
+/// install qpol from it and the SARIF help links use that same address, and
+/// the workflow pins the release of Cargo.toml's version.
 #[test]
 fn ci_examples_name_the_repository_of_cargo_toml() {
     let repository = env!("CARGO_PKG_REPOSITORY");
@@ -164,6 +165,13 @@ fn ci_examples_name_the_repository_of_cargo_toml() {
             .filter(|word| word.starts_with("https://github.com/"))
             .collect();
         assert!(!named.is_empty(), "{file} names no repository");
+        // The pinned release is this version's tag.
+        if let Some(tag) = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("QPOL_TAG: "))
+        {
+            assert_eq!(tag, format!("v{}", env!("CARGO_PKG_VERSION")), "{file}");
+        }
         for url in named {
             assert_eq!(url, repository, "{file}");
         }
