@@ -10,10 +10,10 @@
 )]
 
 mod support;
+use support::git::{commit_all, git, init};
 use support::markdown::{assert_tables_hold, outside_code};
-use support::run::{command, qpol, stderr, stdout};
+use support::run::{command, qpol, qpol_at, stderr, stdout};
 
-use std::path::Path;
 use std::process::Output;
 
 const SEED: &str = "policies/org.qpol";
@@ -242,36 +242,14 @@ fn usage_errors_exit_2_with_a_hint() {
     assert_eq!(doc["io_errors"][0]["path"], "no/such.qpol");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn qpol_at(dir: &Path, args: &[&str]) -> Output {
-    command(args).current_dir(dir).output().unwrap()
-}
-
 #[test]
 fn git_compares_a_revision_with_the_working_tree() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
     std::fs::create_dir(root.join("policies")).unwrap();
     std::fs::copy(SEED, root.join("policies/org.qpol")).unwrap();
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["config", "user.name", "qpol test"]);
-    git(root, &["config", "user.email", "test@example.com"]);
-    git(root, &["config", "commit.gpgsign", "false"]);
-    git(root, &["add", "."]);
-    git(root, &["commit", "-q", "-m", "seed"]);
+    init(root);
+    commit_all(root, "seed");
     std::fs::copy(
         "tests/fixtures/diff/no_delete.qpol",
         root.join("policies/org.qpol"),
@@ -333,12 +311,8 @@ fn git_reads_a_policy_new_in_the_working_tree_as_empty() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
     std::fs::write(root.join("README"), "x").unwrap();
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["config", "user.name", "qpol test"]);
-    git(root, &["config", "user.email", "test@example.com"]);
-    git(root, &["config", "commit.gpgsign", "false"]);
-    git(root, &["add", "."]);
-    git(root, &["commit", "-q", "-m", "empty"]);
+    init(root);
+    commit_all(root, "empty");
     std::fs::copy(SEED, root.join("org.qpol")).unwrap();
     let out = qpol_at(root, &["diff", "--git", "main", "org.qpol"]);
     let md = stdout(&out);

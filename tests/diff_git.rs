@@ -10,43 +10,10 @@
 )]
 
 mod support;
-use support::run::{command, stderr, stdout};
-
-use std::path::Path;
-use std::process::Output;
+use support::git::{commit_all, init};
+use support::run::{command, qpol_at, stderr, stdout};
 
 const SEED: &str = "policies/org.qpol";
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A new repository at `root` (no commit yet).
-fn init(root: &Path) {
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["config", "user.name", "qpol test"]);
-    git(root, &["config", "user.email", "test@example.com"]);
-    git(root, &["config", "commit.gpgsign", "false"]);
-}
-
-fn commit_all(root: &Path) {
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "state"]);
-}
-
-fn qpol_at(dir: &Path, args: &[&str]) -> Output {
-    command(args).current_dir(dir).output().unwrap()
-}
 
 #[test]
 fn a_repository_without_commits_is_named_as_such() {
@@ -65,7 +32,7 @@ fn without_git_the_message_says_so_once() {
     let repo = tempfile::tempdir().unwrap();
     init(repo.path());
     std::fs::copy(SEED, repo.path().join("org.qpol")).unwrap();
-    commit_all(repo.path());
+    commit_all(repo.path(), "state");
     let empty = tempfile::tempdir().unwrap();
     let out = command(&["diff", "--git", "main", "org.qpol"])
         .current_dir(repo.path())
@@ -85,14 +52,14 @@ fn symlinks_in_the_base_revision_are_followed_inside_the_repository() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
     init(root);
-    std::fs::create_dir_all(root.join("shared")).unwrap();
+    std::fs::create_dir_all(root.join("common")).unwrap();
     std::fs::create_dir_all(root.join("policies")).unwrap();
-    std::fs::copy(SEED, root.join("shared/org.qpol")).unwrap();
-    // policies/org.qpol -> org.link -> ../shared/org.qpol: a link to a
+    std::fs::copy(SEED, root.join("common/org.qpol")).unwrap();
+    // policies/org.qpol -> org.link -> ../common/org.qpol: a link to a
     // link to the file, as some repositories share one policy.
-    std::os::unix::fs::symlink("../shared/org.qpol", root.join("policies/org.link")).unwrap();
+    std::os::unix::fs::symlink("../common/org.qpol", root.join("policies/org.link")).unwrap();
     std::os::unix::fs::symlink("org.link", root.join("policies/org.qpol")).unwrap();
-    commit_all(root);
+    commit_all(root, "state");
 
     // Unchanged: the base's linked file reads as the seed.
     let same = qpol_at(root, &["diff", "--git", "main"]);
@@ -106,7 +73,7 @@ fn symlinks_in_the_base_revision_are_followed_inside_the_repository() {
     // Changed behind the link: the change is seen.
     std::fs::copy(
         "tests/fixtures/diff/no_delete.qpol",
-        root.join("shared/org.qpol"),
+        root.join("common/org.qpol"),
     )
     .unwrap();
     let changed = qpol_at(root, &["diff", "--git", "main"]);
@@ -128,7 +95,7 @@ fn symlinks_out_of_the_repository_or_dangling_are_refused() {
         std::fs::create_dir_all(root.join("policies")).unwrap();
         std::fs::copy(SEED, root.join("policies/org.qpol")).unwrap();
         std::os::unix::fs::symlink(target, root.join("policies/link.qpol")).unwrap();
-        commit_all(root);
+        commit_all(root, "state");
         let out = qpol_at(root, &["diff", "--git", "main", "policies"]);
         assert_eq!(out.status.code(), Some(2), "{target}");
         let err = stderr(&out);

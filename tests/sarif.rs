@@ -11,22 +11,12 @@
 )]
 
 mod support;
-use support::run::{command, stdout};
+use support::run::{qpol_at, stdout};
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Output, Stdio};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-/// qpol run in `dir` (file names in the output are relative to it).
-fn qpol_at(dir: &Path, args: &[&str]) -> Output {
-    command(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 fn sarif_at(dir: &Path, args: &[&str]) -> (Value, Option<i32>) {
     let mut all = vec!["--format", "sarif"];

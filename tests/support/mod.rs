@@ -5,6 +5,7 @@
 
 pub mod api_plan;
 pub mod fs;
+pub mod git;
 pub mod markdown;
 pub mod run;
 pub mod tf_schema;

@@ -27,6 +27,16 @@ pub fn qpol_in<S: AsRef<OsStr>>(args: &[S], input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Run qpol in `dir` (file names in the output are relative to it), with
+/// no standard input.
+pub fn qpol_at(dir: &std::path::Path, args: &[&str]) -> Output {
+    command(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// The command, not yet started (for tests that need a child process).
 pub fn command<S: AsRef<OsStr>>(args: &[S]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_qpol"));
