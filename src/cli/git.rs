@@ -262,8 +262,8 @@ mod tests {
             Some("policies/org.qpol")
         );
         assert_eq!(
-            resolve_link("policies", "../shared/a.qpol").as_deref(),
-            Some("shared/a.qpol")
+            resolve_link("policies", "../common/a.qpol").as_deref(),
+            Some("common/a.qpol")
         );
         assert_eq!(resolve_link("", "./a//b.qpol").as_deref(), Some("a/b.qpol"));
         assert_eq!(resolve_link("policies", "../../etc/passwd"), None);
