@@ -25,6 +25,7 @@ pub mod diff;
 pub mod fmt;
 pub mod graph;
 pub mod ide;
+pub mod live;
 pub mod lsp;
 pub mod memory;
 pub mod model;

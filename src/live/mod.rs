@@ -1,0 +1,28 @@
+//! The live account: `qpol plan`, `qpol apply` and `qpol import` against an
+//! IBM Cloud account, and the pieces they share.
+//!
+//! The pipeline, one module per step:
+//!
+//! 1. [`endpoints`], [`auth`], [`http`]: where each IBM Cloud service is
+//!    (`QPOL_*_URL`, `--endpoint`), the IAM token for an API key, and one
+//!    reqwest client that retries, honours `Retry-After` and never prints a
+//!    secret;
+//! 2. [`read`]: the live account as an [`account::Account`] snapshot, every
+//!    paginated list followed to its end;
+//! 3. [`reconcile`]: the `ibm-api` request plan of a policy against that
+//!    snapshot: a [`plan::LivePlan`] of create / update / replace / delete
+//!    actions, with the values of objects that already exist;
+//! 4. [`execute`]: the plan's requests in dependency order with bounded
+//!    concurrency, placeholders and `yields` evaluated;
+//! 5. [`import`]: a snapshot written back as a `.qpol` policy.
+//!
+//! There is no state file: the account is the state. Objects qpol creates
+//! carry [`MARKER`] in their description, so that qpol deletes only what it
+//! made; everything else is reported as unmanaged and never touched.
+
+pub mod account;
+pub mod plan;
+
+/// Ends the description of every access group, custom role, access policy
+/// and service id that qpol creates: what `plan` recognises as its own.
+pub const MARKER: &str = "[qpol]";
