@@ -16,6 +16,8 @@
 pub mod diff;
 mod print;
 
+pub use print::quote;
+
 use crate::diag::Diagnostic;
 use crate::policy::Policy;
 

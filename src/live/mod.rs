@@ -21,6 +21,7 @@
 //! made; everything else is reported as unmanaged and never touched.
 
 pub mod account;
+pub mod import;
 pub mod plan;
 
 /// Ends the description of every access group, custom role, access policy

@@ -1,0 +1,576 @@
+//! One draft of the imported policy: the account settings, identity
+//! providers, resource groups, instances and roles of a snapshot as
+//! statements (access groups are [`super::groups`]), what is left out as
+//! comments with the raw object, and the text with each statement's range.
+
+use super::escape::{ascii_json, ascii_only, is_ident, make_ident, quote, shown, why_not_ident};
+use super::{Key, Overrides, Rendered};
+use crate::backends::names::Namespace;
+use crate::live::account::{Account, Instance, Role};
+use crate::model::actions;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The catalog name of Qiskit Runtime.
+pub const QISKIT: &str = "quantum-computing";
+pub const APPID: &str = "appid";
+
+/// Sections of the policy, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    Account,
+    Idp,
+    ResourceGroup,
+    Instance,
+    Role,
+    ServiceId,
+    Project,
+    User,
+    Allow,
+}
+
+/// One statement.
+#[derive(Debug)]
+pub struct Chunk {
+    pub section: Section,
+    pub name: String,
+    pub key: Key,
+    pub text: String,
+}
+
+/// A live object kept as a comment.
+#[derive(Debug)]
+pub struct Commented {
+    /// `access group`, `policy`, ... and a name or id: the order, and the
+    /// first line of the comment.
+    pub kind: &'static str,
+    pub name: String,
+    pub reason: String,
+    /// The raw object, one line of ASCII JSON.
+    pub raw: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Draft {
+    pub chunks: Vec<Chunk>,
+    pub comments: Vec<Commented>,
+    /// Notes that are not about a comment (a rename, a default taken).
+    pub notes: Vec<String>,
+}
+
+/// How a resource group is written where an instance or idp names it.
+#[derive(Debug, Clone)]
+pub enum RgRef {
+    /// The account's default group: not named.
+    Default,
+    Named(String),
+    Bad(String),
+}
+
+/// An identity provider of the draft.
+#[derive(Debug, Clone)]
+pub struct IdpInfo {
+    pub name: String,
+    pub session: i64,
+}
+
+/// What the statements refer to, filled as the draft is built.
+pub struct Ctx<'a> {
+    pub account: &'a Account,
+    pub overrides: &'a Overrides,
+    pub draft: Draft,
+    /// Resource group id -> how it is named.
+    pub rgs: BTreeMap<&'a str, RgRef>,
+    /// Resource group ids some statement names (declared at the end).
+    pub used_rgs: BTreeSet<&'a str>,
+    /// The default group, named as a project's scope (declared `existing`).
+    pub default_scope: bool,
+    /// Instance guid -> name.
+    pub instances: BTreeMap<&'a str, String>,
+    /// Role CRN -> qpol name.
+    pub roles: BTreeMap<&'a str, String>,
+    /// Realm -> identity provider.
+    pub idps: BTreeMap<String, IdpInfo>,
+    /// IAM id -> declared user name; service id IAM id -> declared name.
+    pub users: BTreeMap<String, String>,
+    pub user_names: Namespace,
+    pub service_ids: BTreeMap<String, String>,
+}
+
+/// Build a draft of the policy for `account`, leaving out what `overrides` says.
+pub fn build(account: &Account, overrides: &Overrides) -> Draft {
+    let mut cx = Ctx {
+        account,
+        overrides,
+        draft: Draft::default(),
+        rgs: BTreeMap::new(),
+        used_rgs: BTreeSet::new(),
+        default_scope: false,
+        instances: BTreeMap::new(),
+        roles: BTreeMap::new(),
+        idps: BTreeMap::new(),
+        users: BTreeMap::new(),
+        user_names: Namespace::new("-", Some(100)),
+        service_ids: BTreeMap::new(),
+    };
+    cx.settings();
+    cx.resource_group_refs();
+    cx.instances();
+    cx.roles();
+    cx.idps();
+    cx.groups();
+    cx.resource_groups();
+    cx.draft
+}
+
+impl<'a> Ctx<'a> {
+    pub fn chunk(&mut self, section: Section, name: &str, key: Key, text: String) {
+        self.draft.chunks.push(Chunk {
+            section,
+            name: name.to_string(),
+            key,
+            text,
+        });
+    }
+
+    /// Keep `object` as a comment; `why` goes into the comment and a note.
+    pub fn comment(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        why: String,
+        object: &impl Serialize,
+    ) {
+        let raw = serde_json::to_value(object).unwrap_or_default();
+        self.draft.comments.push(Commented {
+            kind,
+            name: name.to_string(),
+            reason: why,
+            raw: ascii_json(&raw),
+        });
+    }
+
+    /// Why a statement is left out, if the checker said so.
+    pub fn demoted(&self, key: &Key) -> Option<String> {
+        self.overrides.demoted.get(key).cloned()
+    }
+
+    fn settings(&mut self) {
+        let a = self.account;
+        let mut items = Vec::new();
+        if is_account_id(&a.account_id) {
+            items.push(format!("id {}", quote(&a.account_id)));
+        } else {
+            let why = format!(
+                "account id {} is not 32 lowercase hexadecimal digits; `account {{ id }}` is left out",
+                shown(&a.account_id)
+            );
+            self.draft.notes.push(why);
+        }
+        let mut unknown = Vec::new();
+        if let Some(s) = &a.identity_settings {
+            let restriction = |v: &Option<String>, restricted: &'static str| match v.as_deref() {
+                None => Ok(None),
+                Some("RESTRICTED") => Ok(Some("restricted")),
+                Some("NOT_RESTRICTED") => Ok(Some(restricted)),
+                Some("NOT_SET") => Ok(Some("not_set")),
+                Some(other) => Err(other.to_string()),
+            };
+            for (key, value, allowed) in [
+                (
+                    "user_list_visibility",
+                    &s.restrict_user_list_visibility,
+                    "unrestricted",
+                ),
+                (
+                    "api_key_creation",
+                    &s.restrict_create_platform_apikey,
+                    "allowed",
+                ),
+                (
+                    "service_id_creation",
+                    &s.restrict_create_service_id,
+                    "allowed",
+                ),
+            ] {
+                match restriction(value, allowed) {
+                    // User list visibility has no NOT_SET in the language.
+                    Ok(Some("not_set")) if key == "user_list_visibility" => {
+                        unknown.push(format!("{key} NOT_SET"))
+                    }
+                    Ok(Some(v)) => items.push(format!("{key} {v}")),
+                    Ok(None) => {}
+                    Err(other) => unknown.push(format!("{key} {}", shown(&other))),
+                }
+            }
+            const MFA: &[&str] = &[
+                "none",
+                "none_no_ropc",
+                "totp",
+                "totp4all",
+                "level1",
+                "level2",
+                "level3",
+            ];
+            if let Some(mfa) = &s.mfa {
+                let lower = mfa.to_ascii_lowercase();
+                if MFA.contains(&lower.as_str()) {
+                    items.push(format!("mfa {lower}"));
+                } else {
+                    unknown.push(format!("mfa {}", shown(mfa)));
+                }
+            }
+        }
+        if let Some(g) = &a.access_group_settings {
+            let v = if g.public_access_enabled {
+                "enabled"
+            } else {
+                "disabled"
+            };
+            items.push(format!("public_access_groups {v}"));
+        }
+        if !unknown.is_empty() {
+            self.draft.notes.push(format!(
+                "account settings the language cannot express are left as they are: {}",
+                unknown.join(", ")
+            ));
+        }
+        if items.is_empty() {
+            return;
+        }
+        if let Some(why) = self.demoted(&Key::Account) {
+            self.comment("account settings", &a.account_id, why, &a.identity_settings);
+            return;
+        }
+        let text = format!("account {{ {}; }}", items.join("; "));
+        self.chunk(Section::Account, "", Key::Account, text);
+    }
+
+    /// How each resource group is named.
+    fn resource_group_refs(&mut self) {
+        let mut groups: Vec<_> = self.account.resource_groups.iter().collect();
+        groups.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        let mut seen = BTreeSet::new();
+        for g in groups {
+            let r = if let Some(why) = self.demoted(&Key::ResourceGroup(g.id.clone())) {
+                RgRef::Bad(why)
+            } else if g.default {
+                RgRef::Default
+            } else if !is_ident(&g.name) {
+                RgRef::Bad(format!(
+                    "resource group {}: {}",
+                    shown(&g.name),
+                    why_not_ident(&g.name)
+                ))
+            } else if !seen.insert(g.name.as_str()) {
+                RgRef::Bad(format!("two resource groups are named {}", shown(&g.name)))
+            } else {
+                RgRef::Named(g.name.clone())
+            };
+            self.rgs.insert(g.id.as_str(), r);
+        }
+    }
+
+    /// The `resource_group NAME` setting of an object in group `id` (empty
+    /// for the default group), or why it cannot be written.
+    pub fn rg_setting(&mut self, id: &'a str) -> Result<String, String> {
+        match self.rgs.get(id) {
+            Some(RgRef::Default) => Ok(String::new()),
+            Some(RgRef::Named(name)) => {
+                self.used_rgs.insert(id);
+                Ok(format!("resource_group {name}"))
+            }
+            Some(RgRef::Bad(why)) => Err(why.clone()),
+            None => Err(format!(
+                "its resource group {} is not in the account",
+                shown(id)
+            )),
+        }
+    }
+
+    /// Declarations of the resource groups the statements name.
+    fn resource_groups(&mut self) {
+        let a = self.account;
+        for g in &a.resource_groups {
+            let scope_default = g.default && self.default_scope && is_ident(&g.name);
+            if !self.used_rgs.contains(g.id.as_str()) && !scope_default {
+                continue;
+            }
+            let text = if g.default {
+                format!("resource_group {} existing;", g.name)
+            } else {
+                format!("resource_group {};", g.name)
+            };
+            self.chunk(
+                Section::ResourceGroup,
+                &g.name,
+                Key::ResourceGroup(g.id.clone()),
+                text,
+            );
+        }
+    }
+
+    /// The plan name of a catalog plan id of `service`.
+    pub fn plan_name(&self, service: &str, plan_id: &str) -> Option<&'a str> {
+        self.account.catalog.iter().find_map(|(key, id)| {
+            let (s, plan) = key.split_once('/')?;
+            (s == service && id == plan_id).then_some(plan)
+        })
+    }
+
+    /// The catalog service of an instance.
+    pub fn service_of(&self, x: &Instance) -> Option<&'a str> {
+        self.account
+            .catalog
+            .iter()
+            .find(|(key, id)| !key.contains('/') && **id == x.resource_id)
+            .map(|(key, _)| key.as_str())
+    }
+
+    fn instances(&mut self) {
+        let a = self.account;
+        let mut sorted: Vec<&'a Instance> = a.instances.iter().collect();
+        sorted.sort_by(|x, y| (&x.name, &x.id).cmp(&(&y.name, &y.id)));
+        let mut names = BTreeSet::new();
+        for x in sorted {
+            match self.service_of(x) {
+                Some(QISKIT) => {}
+                Some(APPID) => continue,
+                _ => {
+                    let why = "its service is neither quantum-computing nor appid in the catalog"
+                        .to_string();
+                    self.comment("instance", &x.name, why, x);
+                    continue;
+                }
+            }
+            match self.instance(x, &mut names) {
+                Ok(text) => {
+                    self.instances.insert(x.guid.as_str(), x.name.clone());
+                    self.chunk(
+                        Section::Instance,
+                        &x.name,
+                        Key::Instance(x.id.clone()),
+                        text,
+                    );
+                }
+                Err(why) => self.comment("instance", &x.name, why, x),
+            }
+        }
+    }
+
+    fn instance(
+        &mut self,
+        x: &'a Instance,
+        names: &mut BTreeSet<&'a str>,
+    ) -> Result<String, String> {
+        if let Some(why) = self.demoted(&Key::Instance(x.id.clone())) {
+            return Err(why);
+        }
+        if matches!(x.state.as_str(), "removed" | "pending_reclamation") {
+            return Err(format!("it is {} (being deleted)", shown(&x.state)));
+        }
+        if !is_ident(&x.name) {
+            return Err(why_not_ident(&x.name));
+        }
+        if !names.insert(x.name.as_str()) {
+            return Err("another instance has the same name (the first by id is imported)".into());
+        }
+        let plan = self.plan_name(QISKIT, &x.resource_plan_id).ok_or_else(|| {
+            format!(
+                "its plan {} is not in the catalog",
+                shown(&x.resource_plan_id)
+            )
+        })?;
+        if !is_ident(plan) {
+            return Err(format!(
+                "its plan {} is not a name the language can write",
+                shown(plan)
+            ));
+        }
+        // The region is the checker's to judge (Q105): `policy` leaves out
+        // a declaration it refuses.
+        if !is_ident(&x.region_id) {
+            return Err(format!("its region {} is not a name", shown(&x.region_id)));
+        }
+        let rg = self.rg_setting(&x.resource_group_id)?;
+        let mut items = vec![format!("plan {plan}"), format!("region {}", x.region_id)];
+        if !rg.is_empty() {
+            items.push(rg);
+        }
+        Ok(format!("instance {} {{ {}; }}", x.name, items.join("; ")))
+    }
+
+    fn roles(&mut self) {
+        let a = self.account;
+        let mut sorted: Vec<&'a Role> = a.roles.iter().collect();
+        sorted.sort_by(|x, y| (&x.name, &x.id).cmp(&(&y.name, &y.id)));
+        let mut names = Namespace::new("-", Some(100));
+        let mut iam_names = BTreeSet::new();
+        for r in sorted {
+            match self.role(r, &mut names, &mut iam_names) {
+                Ok((name, text)) => {
+                    self.roles.insert(r.crn.as_str(), name.clone());
+                    self.chunk(Section::Role, &name, Key::Role(r.id.clone()), text);
+                }
+                Err(why) => self.comment("custom role", &r.name, why, r),
+            }
+        }
+    }
+
+    fn role(
+        &mut self,
+        r: &'a Role,
+        names: &mut Namespace,
+        iam_names: &mut BTreeSet<&'a str>,
+    ) -> Result<(String, String), String> {
+        if let Some(why) = self.demoted(&Key::Role(r.id.clone())) {
+            return Err(why);
+        }
+        if r.service_name != QISKIT {
+            return Err(format!(
+                "it is a role of {}, a service qpol does not manage",
+                shown(&r.service_name)
+            ));
+        }
+        if !is_iam_role_name(&r.name) || !iam_names.insert(r.name.as_str()) {
+            return Err("its IAM name is not one qpol can declare".into());
+        }
+        let mut acts = Vec::with_capacity(r.actions.len());
+        for action in &r.actions {
+            let short = action
+                .strip_prefix("quantum-computing.")
+                .filter(|a| actions::is_known(a))
+                .ok_or_else(|| {
+                    format!(
+                        "its action {} is not a Qiskit Runtime action qpol knows",
+                        shown(action)
+                    )
+                })?;
+            acts.push(short);
+        }
+        if acts.is_empty() {
+            return Err("it has no action".into());
+        }
+        let display = r.display_name.chars().count();
+        if !(1..=50).contains(&display) {
+            return Err("its display name is not 1 to 50 characters".into());
+        }
+        let description = strip_marker(r.description.as_deref());
+        if description.is_some_and(|d| d.chars().count() > 250) {
+            return Err("its description is longer than 250 characters".into());
+        }
+        let name = names.claim(&role_name(&r.name));
+        let mut items = vec![
+            format!("iam_name {}", r.name),
+            format!("display_name {}", quote(&r.display_name)),
+        ];
+        if let Some(d) = description {
+            items.push(format!("description {}", quote(d)));
+        }
+        items.push(format!("actions {}", acts.join(", ")));
+        Ok((
+            name.clone(),
+            format!("role {name} {{ {}; }}", items.join("; ")),
+        ))
+    }
+}
+
+/// A description without qpol's marker (and the blank before it); `None`
+/// when nothing is left.
+pub fn strip_marker(description: Option<&str>) -> Option<&str> {
+    let d = description?;
+    let d = d.strip_suffix(crate::live::MARKER).map_or(d, str::trim_end);
+    (!d.is_empty()).then_some(d)
+}
+
+/// IAM's custom role names: `^[A-Z][A-Za-z0-9]{0,29}$`.
+fn is_iam_role_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.len() <= 30
+        && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The qpol name of a custom role, from its IAM name: `QiskitWriter` ->
+/// `writer`, `QiskitMlReader` -> `ml-reader`, `RuntimeUser` -> `runtime-user`.
+pub fn role_name(iam_name: &str) -> String {
+    let rest = iam_name
+        .strip_prefix("Qiskit")
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_uppercase()))
+        .unwrap_or(iam_name);
+    let mut out = String::with_capacity(rest.len() + 4);
+    for c in rest.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    make_ident(&out, "role")
+}
+
+fn is_account_id(id: &str) -> bool {
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Draft {
+    /// The policy text: a header, the statements by section and name, then
+    /// the comments.
+    pub fn render(&self) -> Rendered {
+        let mut text = String::from(
+            "# Imported by `qpol import` from a live IBM Cloud account.\n\
+             # Objects the language cannot express are kept at the end as comments,\n\
+             # each with the raw object as one line of JSON.\n\n",
+        );
+        let mut chunks: Vec<&Chunk> = self.chunks.iter().collect();
+        chunks.sort_by(|a, b| (a.section, &a.name, &a.key).cmp(&(b.section, &b.name, &b.key)));
+        let mut ranges = Vec::with_capacity(chunks.len());
+        for (n, c) in chunks.into_iter().enumerate() {
+            if n > 0 {
+                text.push('\n');
+            }
+            let lo = text.len();
+            text.push_str(&c.text);
+            ranges.push((lo, text.len(), c.key.clone()));
+            text.push('\n');
+        }
+        let comments = self.sorted_comments();
+        if !comments.is_empty() {
+            text.push_str("\n# Not imported:\n");
+            for c in comments {
+                text.push_str(&format!(
+                    "# {} {}: {}\n# {}\n",
+                    c.kind,
+                    shown(&c.name),
+                    ascii_only(&c.reason),
+                    c.raw
+                ));
+            }
+        }
+        Rendered { text, ranges }
+    }
+
+    fn sorted_comments(&self) -> Vec<&Commented> {
+        let mut comments: Vec<&Commented> = self.comments.iter().collect();
+        comments.sort_by(|a, b| (a.kind, &a.name, &a.raw).cmp(&(b.kind, &b.name, &b.raw)));
+        comments
+    }
+
+    /// Every note: one per comment, then the others.
+    pub fn all_notes(&self) -> Vec<String> {
+        self.sorted_comments()
+            .into_iter()
+            .map(|c| {
+                format!(
+                    "{} {} not imported: {}; kept as a comment",
+                    c.kind,
+                    shown(&c.name),
+                    c.reason
+                )
+            })
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
+}
