@@ -153,7 +153,8 @@ mod tests {
         assert!(!is_ident(&"a".repeat(101)));
         assert!(!is_ident("QR-ｍl"));
         assert_eq!(make_ident("QR finance", "x"), "QR-finance");
-        assert_eq!(make_ident("-.", "user"), "user");
+        assert_eq!(make_ident("-.", "anon"), "anon");
+        assert_eq!(make_ident("where", "x"), "where-1");
         assert_eq!(make_ident("role", "x"), "role-1");
         assert!(is_ident(&make_ident("ü", "x")));
     }
