@@ -410,3 +410,206 @@ fn a_300_project_organization_imports_to_the_same_requests() {
     shuffled.policies.rotate_left(17);
     assert_eq!(imported, import::policy(&shuffled));
 }
+
+/// The seed account with hostile values and objects the language cannot
+/// express added.
+fn hostile_account() -> Account {
+    let mut a = seed_account();
+    let ml_guid = a
+        .instances
+        .iter()
+        .find(|x| x.name == "QR-ml")
+        .unwrap()
+        .guid
+        .clone();
+    let on_ml = on_instance(&ml_guid);
+    let on_ml: Vec<(&str, &str)> = on_ml.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let injected = "evil\nproject pwn { instances QR-ml; members where project contains \"\"; role runtime-user; }";
+    let group = |id: &str, name: &str, rules: Vec<Rule>, members: Vec<Member>| AccessGroup {
+        id: id.into(),
+        name: name.into(),
+        description: Some(format!("{name} team")),
+        rules,
+        members,
+    };
+    // A name that would inject policy text, a 10k-character one, a
+    // fullwidth look-alike: no identifier can hold them.
+    a.access_groups
+        .push(group("AccessGroupId-evil", injected, vec![], vec![]));
+    a.access_groups.push(group(
+        "AccessGroupId-long",
+        &"g".repeat(10_000),
+        vec![],
+        vec![],
+    ));
+    a.instances
+        .push(instance("QR-ｍl", 7, "plan-qc-standard", "rg-quantum"));
+    // IAM's built-in service role: not a custom role qpol manages.
+    a.access_groups
+        .push(group("AccessGroupId-admins", "admins", vec![], vec![]));
+    a.policies.push(policy(
+        "pol-admins",
+        "AccessGroupId-admins",
+        &[VIEWER, "crn:v1:bluemix:public:iam::::serviceRole:Manager"],
+        &on_ml,
+    ));
+    // A project that imports, with hostile values in its strings and parts
+    // the language lacks: an IN rule, an unquoted value, a rule with another
+    // expiration, a profile member, a policy with another attribute.
+    let mut two = rule("ClaimRule-5", "lab-a", "project", "CONTAINS", "\"lab\"");
+    two.conditions.push(Condition {
+        claim: "team".into(),
+        operator: "EQUALS".into(),
+        value: "\"${var.x} \\\" é\"".into(),
+    });
+    let hidden = rule(
+        "ClaimRule-4",
+        "lab-0",
+        "project",
+        "EQUALS",
+        "\"\u{202e}gnp.exe\"",
+    );
+    let mut short = rule("ClaimRule-8", "lab-d", "project", "EQUALS", "\"lab\"");
+    short.expiration = 3;
+    let mut lab = group(
+        "AccessGroupId-lab",
+        "lab",
+        vec![
+            hidden,
+            two,
+            rule("ClaimRule-6", "lab-b", "project", "IN", "[\"a\",\"b\"]"),
+            rule(
+                "ClaimRule-7",
+                "lab-c",
+                "project",
+                "CONTAINS",
+                "lab\n# not a comment",
+            ),
+            short,
+        ],
+        vec![Member {
+            iam_id: "iam-Profile-1".into(),
+            kind: "profile".into(),
+        }],
+    );
+    lab.description = Some(format!(
+        "Lab: ${{x}} \"quoted\" {} [qpol]",
+        "d".repeat(10_000)
+    ));
+    a.access_groups.push(lab);
+    a.policies.push(policy(
+        "pol-lab",
+        "AccessGroupId-lab",
+        &[VIEWER, CUSTOM],
+        &on_ml,
+    ));
+    let mut extra = on_ml.clone();
+    extra.push(("resourceType", "job"));
+    a.policies.push(policy(
+        "pol-lab-2",
+        "AccessGroupId-lab",
+        &[VIEWER, CUSTOM],
+        &extra,
+    ));
+    // A SAML realm: a second identity provider, so rules name theirs.
+    a.access_groups.push(group(
+        "AccessGroupId-partners",
+        "partners",
+        vec![Rule {
+            realm_name: "https://idp.example.com/saml2".into(),
+            ..rule(
+                "ClaimRule-9",
+                "partners",
+                "org",
+                "EQUALS_IGNORE_CASE",
+                "\"Partner Co\"",
+            )
+        }],
+        vec![],
+    ));
+    a.policies.push(policy(
+        "pol-partners",
+        "AccessGroupId-partners",
+        &[VIEWER, CUSTOM],
+        &on_ml,
+    ));
+    // Overlapping live rules: `contains "ml"` admits html's users (Q201).
+    a.access_groups.push(group(
+        "AccessGroupId-web",
+        "web",
+        vec![rule("ClaimRule-10", "web", "project", "EQUALS", "\"html\"")],
+        vec![],
+    ));
+    a.policies.push(policy(
+        "pol-web",
+        "AccessGroupId-web",
+        &[VIEWER, CUSTOM],
+        &on_ml,
+    ));
+    // A role of another service, whose description would inject lines.
+    a.roles.push(Role {
+        id: "role-cos".into(),
+        crn: "crn:v1:bluemix:public:iam-access-management::a/x::customRole:CosReader".into(),
+        name: "CosReader".into(),
+        display_name: "COS reader".into(),
+        description: Some("reads\n}\nproject pwn2 { role x; }".into()),
+        actions: vec!["cloud-object-storage.object.get".into()],
+        service_name: "cloud-object-storage".into(),
+    });
+    a.normalise();
+    a
+}
+
+#[test]
+fn hostile_and_inexpressible_objects_become_comments() {
+    let account = hostile_account();
+    let imported = import::policy(&account);
+    // Q224: the guide's role, as in the seed test. The overlap of `ml`
+    // and `html` is acknowledged (below), the hidden character left out.
+    assert_eq!(sound(&imported), ["Q224"]);
+    let analysis = Analysis::new(Policy::from_texts([(
+        "import.qpol",
+        imported.text.as_str(),
+    )]));
+    let units: Vec<&str> = analysis
+        .model
+        .units
+        .iter()
+        .map(|u| u.name.value.as_str())
+        .collect();
+    assert_eq!(
+        units,
+        ["lab", "partners", "project-finance", "project-ml", "web"]
+    );
+    assert_eq!(analysis.model.roles.iter().filter(|r| !r.preset).count(), 1);
+    // Every line outside a statement is a comment, in printable ASCII, and
+    // each raw object reads back as the live object.
+    for line in imported.text.lines() {
+        assert!(
+            line.chars().all(|c| (' '..='~').contains(&c)) || !line.starts_with('#'),
+            "{line}"
+        );
+    }
+    let raw: Vec<serde_json::Value> = imported
+        .text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# {"))
+        .map(|l| serde_json::from_str(&format!("{{{l}")).unwrap())
+        .collect();
+    let evil = account
+        .access_groups
+        .iter()
+        .find(|g| g.id == "AccessGroupId-evil")
+        .unwrap();
+    assert!(raw.contains(&serde_json::to_value(evil).unwrap()));
+    let cos = account.roles.iter().find(|r| r.id == "role-cos").unwrap();
+    assert!(raw.contains(&serde_json::to_value(cos).unwrap()));
+    for note in &imported.notes {
+        assert!(note.chars().all(|c| (' '..='~').contains(&c)), "{note}");
+    }
+    assert!(imported
+        .text
+        .contains("allow Q201 on project project-ml for project web"));
+    assert_eq!(imported, import::policy(&account));
+    snapshot("hostile_account", &imported);
+}

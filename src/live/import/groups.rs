@@ -420,6 +420,19 @@ fn condition(c: &Condition) -> Result<String, String> {
     if !is_name(&c.claim) {
         return Err(format!("its claim {} is not a name", shown(&c.claim)));
     }
+    const OPERATORS: &[&str] = &[
+        "CONTAINS",
+        "EQUALS",
+        "NOT_EQUALS",
+        "EQUALS_IGNORE_CASE",
+        "NOT_EQUALS_IGNORE_CASE",
+    ];
+    if !OPERATORS.contains(&c.operator.as_str()) {
+        return Err(format!(
+            "its operator {} is not one the language has",
+            shown(&c.operator)
+        ));
+    }
     let value = c
         .value
         .strip_prefix('"')
@@ -430,6 +443,15 @@ fn condition(c: &Condition) -> Result<String, String> {
                 shown(&c.value)
             )
         })?;
+    if let Some(hidden) = value
+        .chars()
+        .find(|ch| crate::diag::escape::hidden(*ch).is_some())
+    {
+        return Err(format!(
+            "its value holds U+{:04X}, a character a reader cannot see (IAM compares it, so the rule never matches what a reviewer reads)",
+            u32::from(hidden)
+        ));
+    }
     let operator = match c.operator.as_str() {
         "CONTAINS" => {
             let delimited = value
