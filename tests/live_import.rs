@@ -560,6 +560,76 @@ fn hostile_account() -> Account {
     a
 }
 
+/// What only the checker refuses: a region the language does not know
+/// (Q105) and a custom role displayed as an IAM role (Q502).
+fn refused_account() -> Account {
+    let mut a = seed_account();
+    let mut mars = instance("QR-mars", 9, "plan-qc-standard", "rg-quantum");
+    mars.region_id = "mars-north".into();
+    let on_mars = on_instance(&mars.guid);
+    let on_mars: Vec<(&str, &str)> = on_mars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    a.policies.push(policy(
+        "pol-mars",
+        "AccessGroupId-ml",
+        &[VIEWER, CUSTOM],
+        &on_mars,
+    ));
+    a.instances.push(mars);
+    let viewer_crn = "crn:v1:bluemix:public:iam-access-management::a/x::customRole:QiskitView";
+    a.roles.push(Role {
+        id: "role-view".into(),
+        crn: viewer_crn.into(),
+        name: "QiskitView".into(),
+        display_name: "Viewer".into(),
+        description: None,
+        actions: vec!["quantum-computing.device.read".into()],
+        service_name: "quantum-computing".into(),
+    });
+    a.access_groups.push(AccessGroup {
+        id: "AccessGroupId-view".into(),
+        name: "watchers".into(),
+        description: None,
+        rules: vec![rule("ClaimRule-11", "w", "project", "EQUALS", "\"watch\"")],
+        members: vec![],
+    });
+    let ml = a
+        .instances
+        .iter()
+        .find(|x| x.name == "QR-ml")
+        .unwrap()
+        .guid
+        .clone();
+    let on_ml = on_instance(&ml);
+    let on_ml: Vec<(&str, &str)> = on_ml.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    a.policies.push(policy(
+        "pol-view",
+        "AccessGroupId-view",
+        &[VIEWER, viewer_crn],
+        &on_ml,
+    ));
+    a.normalise();
+    a
+}
+
+#[test]
+fn what_only_the_checker_refuses_is_left_out_and_its_dependents_too() {
+    let imported = import::policy(&refused_account());
+    assert_eq!(sound(&imported), ["Q224"]);
+    let text = &imported.text;
+    assert!(
+        text.contains("# instance \"QR-mars\": `qpol check` finds Q105"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# custom role \"QiskitView\": `qpol check` finds Q502"),
+        "{text}"
+    );
+    assert!(text.contains("# policy \"pol-mars\": it is on an instance that is not imported"));
+    assert!(text.contains("# access group \"watchers\": none of its policies"));
+    // project-ml keeps its two other instances.
+    assert!(text.contains("project project-ml {\n  instances QR-common, QR-ml;"));
+}
+
 #[test]
 fn hostile_and_inexpressible_objects_become_comments() {
     let account = hostile_account();
@@ -611,5 +681,15 @@ fn hostile_and_inexpressible_objects_become_comments() {
         .text
         .contains("allow Q201 on project project-ml for project web"));
     assert_eq!(imported, import::policy(&account));
+    // Live text reaches the requests as it is (`${` kept literal).
+    let requests = fake::requests(&imported.text);
+    let lab = requests
+        .iter()
+        .find(|r| r["id"] == "access_group.lab")
+        .unwrap();
+    assert!(lab["body"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Lab: $${x} \"quoted\" ddd"));
     snapshot("hostile_account", &imported);
 }
