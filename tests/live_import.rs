@@ -693,3 +693,30 @@ fn hostile_and_inexpressible_objects_become_comments() {
         .starts_with("Lab: $${x} \"quoted\" ddd"));
     snapshot("hostile_account", &imported);
 }
+
+#[test]
+fn raised_limits_come_back_with_the_account() {
+    let values: Vec<String> = (0..6).map(|i| format!("\"v{i}\"")).collect();
+    let original = format!(
+        "account {{ id \"00112233445566778899aabbccddeeff\"; limits {{ dynamic_rules_per_group 6; }} }}\n\
+         idp org-users {{ kind appid; region us-south; attribute project; }}\n\
+         instance QR-a {{ plan standard; region us-east; }}\n\
+         role writer {{ display_name \"Qiskit writer\"; actions device.read, job.read, job.create, session.create; }}\n\
+         project wide {{ instances QR-a; members where project in [{}]; role writer; }}\n",
+        values.join(", ")
+    );
+    let imported = import::policy(&fake::applied(&original));
+    assert!(
+        sound(&imported).iter().all(|w| w == "Q602"),
+        "{}",
+        imported.text
+    );
+    assert!(
+        imported
+            .text
+            .contains("limits {\n    dynamic_rules_per_group 6;\n  }"),
+        "{}",
+        imported.text
+    );
+    same_requests(&original, &imported);
+}

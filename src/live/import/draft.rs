@@ -95,6 +95,11 @@ pub struct Ctx<'a> {
     pub users: BTreeMap<String, String>,
     pub user_names: Namespace,
     pub service_ids: BTreeMap<String, String>,
+    /// What the account's raised limits must hold: the most rules of one
+    /// access group, rules per idp name, policies.
+    pub most_rules: usize,
+    pub idp_rules: BTreeMap<String, usize>,
+    pub policies: usize,
 }
 
 /// Build a draft of the policy for `account`, leaving out what `overrides` says.
@@ -112,14 +117,17 @@ pub fn build(account: &Account, overrides: &Overrides) -> Draft {
         users: BTreeMap::new(),
         user_names: Namespace::new("-", Some(100)),
         service_ids: BTreeMap::new(),
+        most_rules: 0,
+        idp_rules: BTreeMap::new(),
+        policies: 0,
     };
-    cx.settings();
     cx.resource_group_refs();
     cx.instances();
     cx.roles();
     cx.idps();
     cx.groups();
     cx.resource_groups();
+    cx.settings();
     cx.draft
 }
 
@@ -235,6 +243,10 @@ impl<'a> Ctx<'a> {
                 unknown.join(", ")
             ));
         }
+        let limits = self.limits();
+        if !limits.is_empty() {
+            items.push(format!("limits {{ {}; }}", limits.join("; ")));
+        }
         if items.is_empty() {
             return;
         }
@@ -244,6 +256,28 @@ impl<'a> Ctx<'a> {
         }
         let text = format!("account {{ {}; }}", items.join("; "));
         self.chunk(Section::Account, "", Key::Account, text);
+    }
+
+    /// The limits IBM raises that the account is past (IBM's figure for
+    /// policies past its recommended 1,000: the size is deliberate).
+    fn limits(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.most_rules > 5 {
+            out.push(format!("dynamic_rules_per_group {}", self.most_rules));
+        }
+        if let Some(most) = self.idp_rules.values().copied().max().filter(|n| *n > 2000) {
+            out.push(format!("dynamic_rules_per_idp {most}"));
+        }
+        if self.idps.len() > 5 {
+            out.push(format!("identity_providers {}", self.idps.len()));
+        }
+        if self.policies > 1000 {
+            out.push(format!("policies {}", self.policies.max(4020)));
+        }
+        if self.service_ids.len() > 2000 {
+            out.push(format!("service_ids {}", self.service_ids.len()));
+        }
+        out
     }
 
     /// How each resource group is named.

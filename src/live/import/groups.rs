@@ -108,6 +108,8 @@ impl<'a> Ctx<'a> {
             )),
         }
         let mut sources = self.rules(g);
+        self.most_rules = self.most_rules.max(sources.len());
+        self.policies += scopes.len();
         sources.extend(self.members(g));
         if !sources.is_empty() {
             items.push(format!("members {}", sources.join(", ")));
@@ -242,6 +244,9 @@ impl<'a> Ctx<'a> {
         for r in rules {
             match self.rule_source(r, from) {
                 Ok(source) => {
+                    if let Some(idp) = self.idps.get(&r.realm_name) {
+                        *self.idp_rules.entry(idp.name.clone()).or_default() += 1;
+                    }
                     sources.push(source);
                     live_names.push(r.name.as_str());
                 }
