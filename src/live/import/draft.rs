@@ -1,13 +1,13 @@
-//! One draft of the imported policy: the account settings, identity
-//! providers, resource groups, instances and roles of a snapshot as
-//! statements (access groups are [`super::groups`]), what is left out as
-//! comments with the raw object, and the text with each statement's range.
+//! One draft of the imported policy: the account settings, resource groups
+//! and instances of a snapshot as statements (identity providers are
+//! [`super::idps`], roles [`super::roles`], access groups
+//! [`super::groups`]), what is left out as comments with the raw object,
+//! and the text with each statement's range.
 
-use super::escape::{ascii_json, ascii_only, is_ident, make_ident, quote, shown, why_not_ident};
+use super::escape::{ascii_json, ascii_only, is_ident, quote, shown, why_not_ident};
 use super::{Key, Overrides, Rendered};
 use crate::backends::names::Namespace;
-use crate::live::account::{Account, Instance, Role};
-use crate::model::actions;
+use crate::live::account::{Account, Instance};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -433,80 +433,6 @@ impl<'a> Ctx<'a> {
         }
         Ok(format!("instance {} {{ {}; }}", x.name, items.join("; ")))
     }
-
-    fn roles(&mut self) {
-        let a = self.account;
-        let mut sorted: Vec<&'a Role> = a.roles.iter().collect();
-        sorted.sort_by(|x, y| (&x.name, &x.id).cmp(&(&y.name, &y.id)));
-        let mut names = Namespace::new("-", Some(100));
-        let mut iam_names = BTreeSet::new();
-        for r in sorted {
-            match self.role(r, &mut names, &mut iam_names) {
-                Ok((name, text)) => {
-                    self.roles.insert(r.crn.as_str(), name.clone());
-                    self.chunk(Section::Role, &name, Key::Role(r.id.clone()), text);
-                }
-                Err(why) => self.comment("custom role", &r.name, why, r),
-            }
-        }
-    }
-
-    fn role(
-        &mut self,
-        r: &'a Role,
-        names: &mut Namespace,
-        iam_names: &mut BTreeSet<&'a str>,
-    ) -> Result<(String, String), String> {
-        if let Some(why) = self.demoted(&Key::Role(r.id.clone())) {
-            return Err(why);
-        }
-        if r.service_name != QISKIT {
-            return Err(format!(
-                "it is a role of {}, a service qpol does not manage",
-                shown(&r.service_name)
-            ));
-        }
-        if !is_iam_role_name(&r.name) || !iam_names.insert(r.name.as_str()) {
-            return Err("its IAM name is not one qpol can declare".into());
-        }
-        let mut acts = Vec::with_capacity(r.actions.len());
-        for action in &r.actions {
-            let short = action
-                .strip_prefix("quantum-computing.")
-                .filter(|a| actions::is_known(a))
-                .ok_or_else(|| {
-                    format!(
-                        "its action {} is not a Qiskit Runtime action qpol knows",
-                        shown(action)
-                    )
-                })?;
-            acts.push(short);
-        }
-        if acts.is_empty() {
-            return Err("it has no action".into());
-        }
-        let display = r.display_name.chars().count();
-        if !(1..=50).contains(&display) {
-            return Err("its display name is not 1 to 50 characters".into());
-        }
-        let description = strip_marker(r.description.as_deref());
-        if description.is_some_and(|d| d.chars().count() > 250) {
-            return Err("its description is longer than 250 characters".into());
-        }
-        let name = names.claim(&role_name(&r.name));
-        let mut items = vec![
-            format!("iam_name {}", r.name),
-            format!("display_name {}", quote(&r.display_name)),
-        ];
-        if let Some(d) = description {
-            items.push(format!("description {}", quote(d)));
-        }
-        items.push(format!("actions {}", acts.join(", ")));
-        Ok((
-            name.clone(),
-            format!("role {name} {{ {}; }}", items.join("; ")),
-        ))
-    }
 }
 
 /// A description without qpol's marker (and the blank before it); `None`
@@ -515,31 +441,6 @@ pub fn strip_marker(description: Option<&str>) -> Option<&str> {
     let d = description?;
     let d = d.strip_suffix(crate::live::MARKER).map_or(d, str::trim_end);
     (!d.is_empty()).then_some(d)
-}
-
-/// IAM's custom role names: `^[A-Z][A-Za-z0-9]{0,29}$`.
-fn is_iam_role_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && name.len() <= 30
-        && chars.all(|c| c.is_ascii_alphanumeric())
-}
-
-/// The qpol name of a custom role, from its IAM name: `QiskitWriter` ->
-/// `writer`, `QiskitMlReader` -> `ml-reader`, `RuntimeUser` -> `runtime-user`.
-pub fn role_name(iam_name: &str) -> String {
-    let rest = iam_name
-        .strip_prefix("Qiskit")
-        .filter(|r| r.starts_with(|c: char| c.is_ascii_uppercase()))
-        .unwrap_or(iam_name);
-    let mut out = String::with_capacity(rest.len() + 4);
-    for c in rest.chars() {
-        if c.is_ascii_uppercase() && !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    make_ident(&out, "role")
 }
 
 fn is_account_id(id: &str) -> bool {

@@ -37,6 +37,7 @@ mod draft;
 mod escape;
 mod groups;
 mod idps;
+mod roles;
 
 use super::account::Account;
 use crate::diag::{Code, Entity, Severity};
