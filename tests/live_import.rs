@@ -251,3 +251,21 @@ fn raised_limits_come_back_with_the_account() {
     );
     same_requests(&original, &imported);
 }
+
+#[test]
+fn the_default_resource_group_is_unnamed_on_instances_and_existing_as_a_scope() {
+    let original = "account { id \"00112233445566778899aabbccddeeff\"; }\n\
+         idp org-users { kind appid; region us-south; attribute project; }\n\
+         resource_group Default existing;\n\
+         instance QR-a { plan standard; region us-east; }\n\
+         role writer { display_name \"Qiskit writer\"; actions device.read, job.read, job.create, session.create; }\n\
+         project everything { resource_group Default; members where project equals \"all\"; role writer; }\n\
+         project a { instances QR-a; members where project equals \"a\"; role writer; }\n";
+    let imported = import::policy(&fake::applied(original));
+    assert!(sound(&imported).is_empty(), "{}", imported.text);
+    assert!(imported.text.contains("resource_group Default existing;"));
+    assert!(imported
+        .text
+        .contains("instance QR-a {\n  plan standard;\n  region us-east;\n}"));
+    same_requests(original, &imported);
+}

@@ -94,6 +94,8 @@ pub struct Ctx<'a> {
     /// IAM id -> declared user name; service id IAM id -> declared name.
     pub users: BTreeMap<String, String>,
     pub user_names: Namespace,
+    /// The account's users: IAM id -> email.
+    pub emails: BTreeMap<&'a str, &'a str>,
     pub service_ids: BTreeMap<String, String>,
     /// What the account's raised limits must hold: the most rules of one
     /// access group, rules per idp name, policies.
@@ -116,6 +118,11 @@ pub fn build(account: &Account, overrides: &Overrides) -> Draft {
         idps: BTreeMap::new(),
         users: BTreeMap::new(),
         user_names: Namespace::new("-", Some(100)),
+        emails: account
+            .users
+            .iter()
+            .map(|u| (u.iam_id.as_str(), u.email.as_str()))
+            .collect(),
         service_ids: BTreeMap::new(),
         most_rules: 0,
         idp_rules: BTreeMap::new(),

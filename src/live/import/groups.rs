@@ -334,11 +334,9 @@ impl<'a> Ctx<'a> {
             return Err(why);
         }
         let email = self
-            .account
-            .users
-            .iter()
-            .find(|u| u.iam_id == iam_id)
-            .map(|u| u.email.as_str())
+            .emails
+            .get(iam_id)
+            .copied()
             .filter(|e| plausible_id(e, true));
         let (wanted, setting) = match email {
             Some(e) => (
