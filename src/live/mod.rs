@@ -22,6 +22,8 @@
 
 pub mod account;
 pub mod plan;
+pub mod reconcile;
+pub mod render;
 
 /// Ends the description of every access group, custom role, access policy
 /// and service id that qpol creates: what `plan` recognises as its own.
