@@ -69,9 +69,28 @@ pub fn plan(d: &Deployment, account: &Account, allows: &Allows) -> Reconciled {
 
 /// The account after the policy `text` was applied to [`empty_account`].
 pub fn converged(text: &str) -> Account {
-    let (analysis, allows) = analyse(text);
+    converged_from(text, empty_account())
+}
+
+/// [`converged`], with the users the policy names by email in the account.
+pub fn converged_with(text: &str) -> Account {
+    let (analysis, _) = analyse(text);
     let d = deployment(&analysis);
     let mut account = empty_account();
+    for email in qpol::backends::ibm_api::user_keys(&d).keys() {
+        let name = email.split('@').next().unwrap_or("");
+        account.users.push(User {
+            iam_id: format!("IBMid-{name}"),
+            email: (*email).to_string(),
+        });
+    }
+    converged_from(text, account)
+}
+
+/// The account after the policy `text` was applied to `account`.
+pub fn converged_from(text: &str, mut account: Account) -> Account {
+    let (analysis, allows) = analyse(text);
+    let d = deployment(&analysis);
     let out = plan(&d, &account, &allows);
     apply(&mut account, &out.plan);
     account
