@@ -130,8 +130,8 @@ fn a_hand_made_account_without_the_marker_is_adopted_unchanged() {
     );
 }
 
-#[test]
-fn each_kind_of_update() {
+/// The converged org with one hand edit of each kind qpol updates.
+fn hand_edited() -> qpol::live::account::Account {
     let mut account = converged(ORG);
     let group = |a: &mut qpol::live::account::Account, name: &str| {
         a.access_groups.iter().position(|g| g.name == name).unwrap()
@@ -169,6 +169,12 @@ fn each_kind_of_update() {
         .unwrap()
         .restrict_user_list_visibility = Some("NOT_RESTRICTED".into());
     account.identity_settings.as_mut().unwrap().entity_tag = "7".into();
+    account
+}
+
+#[test]
+fn each_kind_of_update() {
+    let mut account = hand_edited();
     let out = reconcile_text(ORG, &account);
     assert!(out.plan.actions.iter().all(|a| a.op == Op::Update));
     // Every update carries the ETag the reader gave (settings: the entity tag).
@@ -659,4 +665,70 @@ fn the_json_format_is_the_live_plan() {
     assert_eq!(back, out.plan);
     assert_eq!(back.format, "qpol-live-plan/1");
     insta::assert_snapshot!("json", json);
+}
+
+/// The plans of the scenarios above, as request plans for IBM's SDK.
+fn scenarios() -> Vec<(&'static str, LivePlan)> {
+    let removed = without_finance_instance("allow delete QR-finance;\n");
+    let moved = ORG.replace(
+        "instance QR-ml { plan standard; region us-east;",
+        "instance QR-ml { plan standard; region eu-de;",
+    ) + "allow move QR-ml;\n";
+    let renamed = ORG.replace("project finance <", "project fin <");
+    let members = with_members();
+    let mut edited_members = converged_with(&members);
+    edited_members.service_ids[0].description = Some("by hand".into());
+    let ml = edited_members
+        .access_groups
+        .iter_mut()
+        .find(|g| g.name == "ml")
+        .unwrap();
+    ml.members.retain(|m| m.kind != "user");
+    vec![
+        ("empty", reconcile_text(ORG, &empty_account()).plan),
+        ("updates", reconcile_text(ORG, &hand_edited()).plan),
+        ("removed", reconcile_text(&removed, &converged(ORG)).plan),
+        ("moved", reconcile_text(&moved, &converged(ORG)).plan),
+        ("renamed", reconcile_text(&renamed, &converged(ORG)).plan),
+        ("members", reconcile_text(&members, &edited_members).plan),
+    ]
+}
+
+/// Every request the scenarios send names, for each placeholder, an earlier
+/// request it depends on, and updates carry `If-Match`. With
+/// `QPOL_LIVE_PLAN_DIR` set, the plans are also written there for
+/// `.ci/live-plan.sh`, which replays them through IBM's SDK.
+#[test]
+fn sdk_request_plans_of_the_scenarios() {
+    let dir = std::env::var_os("QPOL_LIVE_PLAN_DIR").map(std::path::PathBuf::from);
+    for (name, plan) in scenarios() {
+        let value = as_request_plan(&plan);
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let problems = support::api_plan::problems(&text);
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+        for r in value["requests"].as_array().unwrap() {
+            // IBM requires If-Match on these updates (its SDK's `if_match`).
+            let (method, url) = (r["method"].as_str().unwrap(), r["url"].as_str().unwrap());
+            let needs = match method {
+                "PUT" => [
+                    "/v2/roles/",
+                    "/v1/policies/",
+                    "/rules/",
+                    "/v1/serviceids/",
+                    "/settings/identity",
+                ]
+                .iter()
+                .any(|p| url.contains(p)),
+                "PATCH" => url.contains("/v2/groups/AccessGroupId-"),
+                _ => false,
+            };
+            if needs {
+                assert!(r["headers"]["If-Match"].is_string(), "{name}: {r}");
+            }
+        }
+        if let Some(dir) = &dir {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.json")), text).unwrap();
+        }
+    }
 }

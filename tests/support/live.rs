@@ -455,3 +455,81 @@ fn policy(id: &str, body: &Value) -> Policy {
             .collect(),
     }
 }
+
+/// The plan's requests as an `ibm-api` request plan that
+/// `shared/tools/sdk_conformance.py` replays through IBM's SDK: values of
+/// existing objects filled in from `known`, each ETag sent as `If-Match`,
+/// `depends_on` limited to the plan's requests, in dependency order.
+pub fn as_request_plan(plan: &LivePlan) -> Value {
+    let all: Vec<&Request> = plan.actions.iter().flat_map(|a| &a.requests).collect();
+    let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
+    let mut todo = all.clone();
+    let mut done: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    while !todo.is_empty() {
+        let before = todo.len();
+        let (ready, rest): (Vec<&Request>, Vec<&Request>) = todo.into_iter().partition(|r| {
+            r.depends_on
+                .iter()
+                .all(|d| !ids.contains(&d.as_str()) || done.contains(d))
+        });
+        for r in ready {
+            let mut r = r.clone();
+            r.url = fill(&r.url, &plan.known);
+            r.body = r.body.map(|b| fill_value(&b, &plan.known));
+            r.depends_on.retain(|d| ids.contains(&d.as_str()));
+            if let Some(tag) = r.etag.take() {
+                r.headers.insert("If-Match".into(), tag);
+            }
+            done.push(r.id.clone());
+            out.push(serde_json::to_value(&r).unwrap());
+        }
+        assert!(rest.len() < before, "a dependency cycle");
+        todo = rest;
+    }
+    serde_json::json!({ "format": "qpol-ibm-api-plan/1", "requests": out, "variables": {} })
+}
+
+/// `${ID.FIELD}` of known objects replaced; the others kept.
+fn fill(text: &str, known: &Known) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let escaped = at > 0 && rest.as_bytes()[at - 1] == b'$';
+        let end = rest[at..].find('}').map(|e| at + e);
+        match end {
+            Some(end) if !escaped => {
+                let name = &rest[at + 2..end];
+                let value = name
+                    .rsplit_once('.')
+                    .and_then(|(id, field)| known.get(id)?.get(field))
+                    .filter(|_| !name.starts_with("var."));
+                out.push_str(&rest[..at]);
+                match value {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(&rest[at..=end]),
+                }
+                rest = &rest[end + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..at + 2]);
+                rest = &rest[at + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn fill_value(value: &Value, known: &Known) -> Value {
+    match value {
+        Value::String(s) => Value::String(fill(s, known)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill_value(v, known)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill_value(v, known)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
