@@ -17,7 +17,7 @@ python3 -c "import ibm_platform_services" 2>/dev/null || {
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-QPOL_LIVE_PLAN_DIR="$out" cargo test --quiet --test live_reconcile sdk_request_plans_of_the_scenarios >/dev/null
+QPOL_LIVE_PLAN_DIR="$out" cargo test --quiet --test live_reconcile_members sdk_request_plans_of_the_scenarios >/dev/null
 plans=("$out"/*.json)
 [ -e "${plans[0]}" ] || { echo "live-plan: the test wrote no plan" >&2; exit 1; }
 failed=0
