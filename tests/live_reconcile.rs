@@ -419,3 +419,39 @@ fn the_plan_is_deterministic() {
     .unwrap();
     assert_eq!(b, c);
 }
+
+#[test]
+fn etags_are_read_only_for_what_the_plan_updates_or_deletes() {
+    let (analysis, allows) = analyse(ORG);
+    let d = deployment(&analysis);
+    let asked = std::cell::RefCell::new(Vec::new());
+    let mut etags = |url: &str| -> Result<Option<String>, qpol::live::reconcile::EtagError> {
+        asked.borrow_mut().push(url.to_string());
+        Ok(Some("1".into()))
+    };
+    qpol::live::reconcile::reconcile(&d, &empty_account(), &allows, &mut etags).unwrap();
+    qpol::live::reconcile::reconcile(&d, &converged(ORG), &allows, &mut etags).unwrap();
+    assert_eq!(*asked.borrow(), Vec::<String>::new());
+    let mut account = converged(ORG);
+    let ml = account
+        .access_groups
+        .iter_mut()
+        .find(|g| g.name == "ml")
+        .unwrap();
+    ml.rules[0].expiration = 1;
+    let url = format!(
+        "https://iam.cloud.ibm.com/v2/groups/{}/rules/{}",
+        ml.id, ml.rules[0].id
+    );
+    qpol::live::reconcile::reconcile(&d, &account, &allows, &mut etags).unwrap();
+    assert_eq!(*asked.borrow(), vec![url]);
+    // A reader that fails: the plan stops, naming the object.
+    let mut failing = |_: &str| -> Result<Option<String>, qpol::live::reconcile::EtagError> {
+        Err("connection reset".into())
+    };
+    let err = qpol::live::reconcile::reconcile(&d, &account, &allows, &mut failing).unwrap_err();
+    assert!(
+        err.to_string().contains("/rules/") && err.to_string().ends_with("connection reset"),
+        "{err}"
+    );
+}
