@@ -334,6 +334,26 @@ fn account_limits_count_what_the_account_holds() {
     // 498 hand-made groups leave room for the policy's two.
     account.access_groups.pop();
     assert!(reconcile_text(ORG, &account).diagnostics.is_empty());
+    // Rules of a group made by hand that qpol adopts count too: 5 + 1.
+    let mut account = converged(ORG);
+    let ml = account
+        .access_groups
+        .iter_mut()
+        .find(|g| g.name == "ml")
+        .unwrap();
+    ml.description = Some("Project ml".into());
+    for n in 0..5 {
+        let mut rule = ml.rules[0].clone();
+        rule.id = format!("ClaimRule-hand-{n}");
+        rule.name = format!("hand-{n}");
+        ml.rules.push(rule);
+    }
+    let out = reconcile_text(ORG, &account);
+    assert_eq!(codes(&out), vec!["Q601"]);
+    assert_eq!(
+        out.diagnostics[0].message,
+        "access group `ml` would hold 6 dynamic rules after this plan; IAM allows at most 5 dynamic rules of one access group"
+    );
 }
 
 #[test]
@@ -350,6 +370,10 @@ fn a_missing_look_up_is_an_error_naming_it() {
         err.to_string(),
         format!("the global catalog entry `quantum-computing/lite` is not in account {ACCOUNT}")
     );
+    // It points at the instance that uses the plan.
+    let at = err.span().unwrap();
+    assert_eq!(&ORG[at.start()..at.end()], "QR-common");
+    assert!(err.help().contains("plan"));
     account = empty_account();
     account.resource_groups.clear();
     let err =

@@ -11,7 +11,9 @@
 //!    paginated list followed to its end;
 //! 3. [`reconcile`]: the `ibm-api` request plan of a policy against that
 //!    snapshot: a [`plan::LivePlan`] of create / update / replace / delete
-//!    actions, with the values of objects that already exist;
+//!    actions, with the values of objects that already exist, and the
+//!    refusals and limit findings that come with it; [`render`] prints it
+//!    for people;
 //! 4. [`execute`]: the plan's requests in dependency order with bounded
 //!    concurrency, placeholders and `yields` evaluated;
 //! 5. [`import`]: a snapshot written back as a `.qpol` policy.

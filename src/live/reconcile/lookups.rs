@@ -4,6 +4,7 @@
 
 use super::{code, Error, Reconciler};
 use crate::backends::ibm_api::user_keys;
+use crate::diag::Span;
 
 impl Reconciler<'_> {
     pub(super) fn lookups(&mut self) -> Result<(), Error> {
@@ -21,10 +22,16 @@ impl Reconciler<'_> {
                 Some((service, plan)) => format!("{service}/{plan}"),
                 None => rest.to_string(),
             };
+            // The first instance that uses the entry points at it.
+            let user = self.d.instances.iter().find(|i| {
+                !i.existing && (key == i.service || key == format!("{}/{}", i.service, i.plan))
+            });
+            let at = user.and_then(|i| self.allows.instances.get(&i.name).copied());
             let value = self.account.catalog.get(&key).cloned().ok_or_else(|| {
-                self.missing(
+                self.missing_at(
+                    at,
                     format!("the global catalog entry {}", code(&key)),
-                    "check the service and plan names of the policy's instances (`qpol explain` lists the plans)",
+                    "check the instance's `plan` (a plan of the service in the IBM Cloud catalog), or that the API key may read the global catalog",
                 )
             })?;
             self.know(&id, &[("id", &value)]);
@@ -99,7 +106,8 @@ impl Reconciler<'_> {
                 .find(|i| i.name == x.name && group.as_ref().is_none_or(|g| *g == i.resource_group_id))
                 .cloned()
                 .ok_or_else(|| {
-                    self.missing(
+                    self.missing_at(
+                        self.allows.instances.get(&x.name).copied(),
                         format!("the existing instance {}", code(&x.name)),
                         "check its name and resource group, or drop `existing` so that qpol creates it",
                     )
@@ -118,10 +126,15 @@ impl Reconciler<'_> {
     }
 
     fn missing(&self, what: String, help: &str) -> Error {
+        self.missing_at(None, what, help)
+    }
+
+    fn missing_at(&self, at: Option<Span>, what: String, help: &str) -> Error {
         Error::Missing {
             what,
             account: self.account.account_id.clone(),
             help: help.to_string(),
+            at,
         }
     }
 }

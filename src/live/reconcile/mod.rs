@@ -131,6 +131,8 @@ pub enum Error {
         what: String,
         account: String,
         help: String,
+        /// The declaration that needs it, when there is one.
+        at: Option<Span>,
     },
     /// The request plan of the policy could not be built (a qpol bug).
     #[error(transparent)]
@@ -141,6 +143,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// Where in the policy the missing object is needed, if anywhere.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Error::Missing { at, .. } => *at,
+            _ => None,
+        }
+    }
+
     /// How to fix it.
     pub fn help(&self) -> &str {
         match self {
