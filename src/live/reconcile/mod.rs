@@ -32,6 +32,16 @@
 //!   the plan adds minus what it deletes (Q601);
 //! * actions are grouped by project (account-wide objects first), then
 //!   sorted by id; a converged account gives no action.
+//!
+//! Details the executor relies on: a refused move or delete is left out of
+//! the plan (the live object stays as it is, its values in `known`); an
+//! update or delete carries the object's ETag in `etag` (the identity
+//! settings: their `entity_tag` from the snapshot; removing a member has
+//! none, IBM takes no `If-Match` there); `known` also holds
+//! `var.account_id`; a create keeps the `ibm-api` request as compiled, its
+//! placeholders and `depends_on` naming plan requests or `known` entries;
+//! every delete depends on every create and update of the plan, and role
+//! and instance deletes on the other deletes too.
 
 mod groups;
 mod leftovers;
