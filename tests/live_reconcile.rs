@@ -479,3 +479,28 @@ fn etags_are_read_only_for_what_the_plan_updates_or_deletes() {
         "{err}"
     );
 }
+
+#[test]
+fn a_group_for_an_extra_role_is_listed_under_its_project() {
+    let text = ORG.replace(
+        "members where project contains \"ml\"; role writer >",
+        "members where project contains \"ml\"; members where project equals \"visitors\" role reader; role writer >",
+    );
+    let out = reconcile_text(&text, &empty_account());
+    let groups: Vec<(String, Option<String>)> = out
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.id.starts_with("access_group."))
+        .map(|a| (a.object.clone(), a.project.clone()))
+        .collect();
+    assert!(groups.len() == 3, "{groups:?}");
+    assert!(
+        groups
+            .iter()
+            .filter(|(_, p)| p.as_deref() == Some("ml"))
+            .count()
+            == 2,
+        "{groups:?}"
+    );
+}

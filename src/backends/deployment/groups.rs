@@ -135,6 +135,7 @@ impl Builder<'_> {
             });
         let mut group = AccessGroup {
             key: keys.claim(&names::terraform_name(&name)),
+            project: unit.map_or_else(String::new, |u| u.name.value.to_string()),
             name,
             description: super::marked(Some(&description)),
             rules: Vec::new(),

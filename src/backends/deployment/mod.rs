@@ -126,6 +126,8 @@ impl Realm {
 #[derive(Debug)]
 pub struct AccessGroup {
     pub name: String,
+    /// The project or group it is for (`ml` for `ml` and `ml-reader`).
+    pub project: String,
     pub key: String,
     pub description: String,
     pub rules: Vec<Rule>,

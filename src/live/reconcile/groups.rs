@@ -16,7 +16,7 @@ impl Reconciler<'_> {
         let d = self.d;
         for g in &d.access_groups {
             let id = format!("access_group.{}", g.key);
-            let project = Some(g.name.clone());
+            let project = Some(g.project.clone());
             let live = self
                 .account
                 .access_groups
@@ -70,7 +70,7 @@ impl Reconciler<'_> {
     }
 
     fn rules(&mut self, g: &AccessGroup, live: &LiveGroup) -> Result<(), Error> {
-        let project = Some(g.name.clone());
+        let project = Some(g.project.clone());
         let marked = is_marked(live.description.as_deref());
         let mut matched = BTreeSet::new();
         for rule in &g.rules {
@@ -183,7 +183,7 @@ impl Reconciler<'_> {
         to.sort();
         let changes = vec![change("members", json!(have), json!(to))];
         let object = format!("members of {}", code(&g.name));
-        self.push_update(&id, object, Some(g.name.clone()), changes, requests);
+        self.push_update(&id, object, Some(g.project.clone()), changes, requests);
     }
 
     /// `policy of `ml` on `QR-ml``, for people.
