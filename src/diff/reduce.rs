@@ -192,6 +192,7 @@ pub(super) fn reduce(d: &mut Deployment, keep: &FxHashSet<String>) {
     d.access_groups.retain(|g| keep.contains(&g.key));
     d.access_groups.push(AccessGroup {
         name: EMAILS.into(),
+        project: EMAILS.into(),
         key: EMAILS.into(),
         description: String::new(),
         rules: Vec::new(),

@@ -11,7 +11,9 @@
 //!    paginated list followed to its end;
 //! 3. [`reconcile`]: the `ibm-api` request plan of a policy against that
 //!    snapshot: a [`plan::LivePlan`] of create / update / replace / delete
-//!    actions, with the values of objects that already exist;
+//!    actions, with the values of objects that already exist, and the
+//!    refusals and limit findings that come with it; [`render`] prints it
+//!    for people;
 //! 4. [`execute`]: the plan's requests in dependency order with bounded
 //!    concurrency, placeholders and `yields` evaluated;
 //! 5. [`import`]: a snapshot written back as a `.qpol` policy.
@@ -23,6 +25,8 @@
 pub mod account;
 pub mod import;
 pub mod plan;
+pub mod reconcile;
+pub mod render;
 
 /// Ends the description of every access group, custom role, access policy
 /// and service id that qpol creates: what `plan` recognises as its own.

@@ -132,7 +132,8 @@ pub fn check_tag(tag: &Located<Text>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A custom role's display name (1..50), description (1..250) and IAM name
+/// A custom role's display name (1..50), description (1..243: qpol
+/// appends ` [qpol]`, IAM takes 250) and IAM name
 /// (`^[A-Z][A-Za-z0-9]{0,29}$`).
 pub fn check_role_values(
     display_name: Option<&Located<Text>>,
@@ -140,9 +141,19 @@ pub fn check_role_values(
     iam_name: Option<&Located<Text>>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (what, value, max) in [
-        ("display name", display_name, 50),
-        ("description", description, 250),
+    // qpol appends ` [qpol]` to the description: it counts in IAM's 250.
+    let marker = crate::live::MARKER.chars().count() + 1;
+    for (what, value, max, note) in [
+        ("display name", display_name, 50, String::new()),
+        (
+            "description",
+            description,
+            250 - marker,
+            format!(
+                " once qpol appends its marker `{}` (IAM allows 250)",
+                crate::live::MARKER
+            ),
+        ),
     ] {
         let Some(value) = value else { continue };
         let len = value.value.chars().count();
@@ -151,7 +162,7 @@ pub fn check_role_values(
                 Diagnostic::new(
                     Code::ValueOutOfRange,
                     format!(
-                        "a role {what} of {len} characters is outside the 1 to {max} IAM accepts"
+                        "a role {what} of {len} characters is outside the 1 to {max} IAM accepts{note}"
                     ),
                     Label::new(value.span, format!("{len} characters")),
                 )

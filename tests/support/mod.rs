@@ -6,6 +6,8 @@
 pub mod api_plan;
 pub mod fs;
 pub mod git;
+pub mod live;
+pub mod live_scenarios;
 pub mod markdown;
 pub mod run;
 pub mod tf_schema;

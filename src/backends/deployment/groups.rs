@@ -41,6 +41,7 @@ impl Reach {
     fn policies(&self, own_role: Option<RoleId>) -> Vec<Policy> {
         let policy = |scope: Scope, roles: Vec<RoleId>| Policy {
             key: String::new(),
+            description: String::new(),
             scope,
             roles,
         };
@@ -134,8 +135,9 @@ impl Builder<'_> {
             });
         let mut group = AccessGroup {
             key: keys.claim(&names::terraform_name(&name)),
+            project: unit.map_or_else(String::new, |u| u.name.value.to_string()),
             name,
-            description,
+            description: super::marked(Some(&description)),
             rules: Vec::new(),
             users: Vec::new(),
             service_ids: Vec::new(),
@@ -321,6 +323,7 @@ impl Builder<'_> {
                 Scope::ResourceGroup(None) => "default",
             };
             policy.key = policy_keys.claim(&format!("{}_{target}", group.key));
+            policy.description = super::marked(Some(&format!("Access of {}", group.name)));
         }
         self.out.access_groups.push(group);
     }

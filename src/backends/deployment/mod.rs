@@ -13,6 +13,7 @@ mod roles;
 
 use super::names::{self, Namespace};
 use crate::access::Access;
+pub use crate::live::MARKER;
 use crate::model::AttrValue;
 use crate::model::{self, Model, RoleId};
 use std::collections::BTreeMap;
@@ -125,6 +126,8 @@ impl Realm {
 #[derive(Debug)]
 pub struct AccessGroup {
     pub name: String,
+    /// The project or group it is for (`ml` for `ml` and `ml-reader`).
+    pub project: String,
     pub key: String,
     pub description: String,
     pub rules: Vec<Rule>,
@@ -162,6 +165,8 @@ pub enum ServiceMember {
 #[derive(Debug)]
 pub struct Policy {
     pub key: String,
+    /// Ends with [`MARKER`], like every description qpol writes.
+    pub description: String,
     pub scope: Scope,
     /// Indices into `roles`, sorted.
     pub roles: Vec<usize>,
@@ -394,7 +399,7 @@ impl Builder<'_> {
             self.out.service_ids.push(ServiceId {
                 name: sid.name.value.to_string(),
                 key: keys.claim(&names::terraform_name(&sid.name.value)),
-                description: sid.description.as_ref().map(|d| d.to_string()),
+                description: Some(marked(sid.description.as_ref().map(|d| d.as_str()))),
             });
         }
     }
@@ -414,6 +419,15 @@ impl Builder<'_> {
                 .map_or_else(|| self.out.main_region.clone(), |r| r.value.to_string()),
             target_crn: audit.endpoint.as_ref().map(|e| e.to_string()),
         });
+    }
+}
+
+/// A description as qpol writes it: the policy's text (if any) followed by
+/// [`MARKER`], so that `qpol plan` recognises the object as its own.
+pub fn marked(text: Option<&str>) -> String {
+    match text {
+        Some(t) if !t.is_empty() => format!("{t} {MARKER}"),
+        _ => MARKER.to_string(),
     }
 }
 

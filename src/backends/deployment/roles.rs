@@ -51,7 +51,9 @@ impl Builder<'_> {
                     Some(n) => n.value.to_string(),
                     None => display_names.claim(&names::role_display_name(&role.name.value)),
                 },
-                description: role.description.as_ref().map(|d| d.value.to_string()),
+                description: Some(super::marked(
+                    role.description.as_ref().map(|d| d.value.as_str()),
+                )),
                 actions: role
                     .actions
                     .iter()

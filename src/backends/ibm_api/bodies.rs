@@ -101,6 +101,7 @@ pub struct Member<'d> {
 /// `create_policy` (v1 access policy)
 #[derive(Debug, Serialize)]
 pub struct PolicyBody<'d> {
+    pub description: Text<'d>,
     pub resources: [Attributes<'d>; 1],
     pub roles: Vec<RoleRef>,
     pub subjects: [Attributes<'d>; 1],

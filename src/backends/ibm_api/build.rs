@@ -443,6 +443,7 @@ impl<'d> Builder<'d> {
                     }
                 };
                 let body = PolicyBody {
+                    description: Text::lit(&p.description),
                     resources: [Attributes {
                         attributes: vec![
                             Attribute {

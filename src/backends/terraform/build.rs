@@ -304,6 +304,7 @@ impl Filler<'_> {
                 p.key.clone(),
                 Policy {
                     access_group_id: group_id.clone(),
+                    description: Str::lit(&p.description),
                     resources: vec![resource],
                     roles,
                 },

@@ -199,6 +199,7 @@ struct Members {
 #[derive(Serialize)]
 struct Policy {
     access_group_id: Str,
+    description: Str,
     resources: Vec<PolicyResource>,
     roles: Vec<Str>,
 }
