@@ -21,7 +21,15 @@
 //! made; everything else is reported as unmanaged and never touched.
 
 pub mod account;
+pub mod auth;
+pub mod endpoints;
+pub mod error;
+pub mod execute;
+pub mod http;
+pub mod jsonpath;
 pub mod plan;
+pub mod progress;
+pub mod template;
 
 /// Ends the description of every access group, custom role, access policy
 /// and service id that qpol creates: what `plan` recognises as its own.
