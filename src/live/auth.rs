@@ -199,7 +199,9 @@ impl Auth {
             .get("access_token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::malformed(&endpoint, "access_token", "missing or not a string"))?;
+            .ok_or_else(|| {
+                Error::malformed(&endpoint, "access_token", "missing or not a string")
+            })?;
         let value = Secret::new(access);
         transport.scrubber().add(&value);
         Ok(Token {
@@ -227,6 +229,7 @@ fn lifetime(body: &Value) -> Duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -272,7 +275,10 @@ mod tests {
         let err = api_key_from(None, None).unwrap_err().to_string();
         assert!(err.contains("IBMCLOUD_API_KEY"), "{err}");
         assert_eq!(
-            api_key_from(None, Some(" QPOLSECRET-e ".into())).unwrap().key.expose(),
+            api_key_from(None, Some(" QPOLSECRET-e ".into()))
+                .unwrap()
+                .key
+                .expose(),
             "QPOLSECRET-e"
         );
         let _ = std::fs::remove_dir_all(dir);
@@ -288,7 +294,11 @@ mod tests {
         std::fs::write(&path, "QPOLSECRET-k").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let key = api_key_from(Some(&path), None).unwrap();
-        assert!(key.warnings.iter().any(|w| w.contains("chmod 600")), "{:?}", key.warnings);
+        assert!(
+            key.warnings.iter().any(|w| w.contains("chmod 600")),
+            "{:?}",
+            key.warnings
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(api_key_from(Some(&path), None).unwrap().warnings.is_empty());
         let _ = std::fs::remove_dir_all(dir);

@@ -210,6 +210,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -245,7 +246,8 @@ mod tests {
             "http://127.0.0.1:8080/v2/resource_instances?start=x"
         );
         assert_eq!(
-            e.map("https://globalcatalog.cloud.ibm.com/api/v1/x/plan").unwrap(),
+            e.map("https://globalcatalog.cloud.ibm.com/api/v1/x/plan")
+                .unwrap(),
             "http://127.0.0.1:8080/api/v1/x/plan"
         );
         assert_eq!(
@@ -254,7 +256,8 @@ mod tests {
         );
         let e = Endpoints::from_vars(None, vars(&[("QPOL_ENDPOINT", "http://[::1]:9")])).unwrap();
         assert_eq!(
-            e.map("https://user-management.cloud.ibm.com/v2/accounts/a/users").unwrap(),
+            e.map("https://user-management.cloud.ibm.com/v2/accounts/a/users")
+                .unwrap(),
             "http://[::1]:9/v2/accounts/a/users"
         );
     }
@@ -290,11 +293,21 @@ mod tests {
             assert!(err.starts_with("`--endpoint` is `"), "{err}");
             assert!(!err.contains("pw@"), "{err}");
         }
-        let err = Endpoints::from_vars(None, vars(&[("QPOL_GLOBAL_CATALOG_URL", "http://example.org")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("`QPOL_GLOBAL_CATALOG_URL` is `http://example.org`"), "{err}");
-        for ok in ["http://localhost:1", "http://127.0.0.1:2", "https://example.org:8443/x"] {
+        let err = Endpoints::from_vars(
+            None,
+            vars(&[("QPOL_GLOBAL_CATALOG_URL", "http://example.org")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("`QPOL_GLOBAL_CATALOG_URL` is `http://example.org`"),
+            "{err}"
+        );
+        for ok in [
+            "http://localhost:1",
+            "http://127.0.0.1:2",
+            "https://example.org:8443/x",
+        ] {
             assert!(Endpoints::all(ok).is_ok(), "{ok}");
         }
     }

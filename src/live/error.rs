@@ -64,7 +64,7 @@ pub enum Error {
     KeyRefused { code: String, message: String },
     /// IBM Cloud answered with an error status.
     #[error("{}; {}", .0, api_help(.0))]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The connection failed, every attempt.
     #[error("{method} {url} failed: {reason} after {attempts} attempts; check the network and the endpoint (QPOL_*_URL, --endpoint)")]
     Transport {

@@ -144,7 +144,9 @@ fn prepare<'p>(requests: &'p [Request], known: &Values) -> Result<Prepared<'p>> 
                 None => {
                     return Err(plan_error(
                         &r.id,
-                        &format!("it depends on `{dep}`, which is neither a request of the plan nor known"),
+                        &format!(
+                        "it depends on `{dep}`, which is neither a request of the plan nor known"
+                    ),
                     ))
                 }
             }
@@ -267,6 +269,9 @@ fn check_acyclic(
     ))
 }
 
+/// What one request gave: its yields and whether [`Find`] found it done.
+type Ran = Result<(BTreeMap<String, String>, bool)>;
+
 /// The state the workers share.
 struct State {
     ready: BTreeSet<usize>,
@@ -379,7 +384,7 @@ impl Worker<'_> {
         &self,
         r: &Request,
         resolved: std::result::Result<http::Request, Error>,
-    ) -> (http::Request, Result<(BTreeMap<String, String>, bool)>) {
+    ) -> (http::Request, Ran) {
         let resolved = match resolved {
             Ok(resolved) => resolved,
             Err(e) => return (http::Request::new(&r.method, &r.url), Err(e)),
@@ -415,7 +420,7 @@ impl Worker<'_> {
         state: &mut State,
         i: usize,
         r: &Request,
-        (sent, result): (http::Request, Result<(BTreeMap<String, String>, bool)>),
+        (sent, result): (http::Request, Ran),
     ) {
         state.finished += 1;
         match result {
@@ -508,7 +513,10 @@ impl Worker<'_> {
 fn resolve(r: &Request, values: &Values) -> Result<http::Request> {
     let lookup = |x: &Ref| values.get(&x.id).and_then(|f| f.get(&x.field)).cloned();
     let fail = |e: String| plan_error(&r.id, &e);
-    let mut out = http::Request::new(&r.method, template::fill(&r.url, true, lookup).map_err(fail)?);
+    let mut out = http::Request::new(
+        &r.method,
+        template::fill(&r.url, true, lookup).map_err(fail)?,
+    );
     for (name, value) in &r.headers {
         out.headers.insert(
             name.clone(),
@@ -540,7 +548,10 @@ fn fill_body(
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
             for (key, item) in map {
-                out.insert(template::fill(key, false, lookup)?, fill_body(item, lookup)?);
+                out.insert(
+                    template::fill(key, false, lookup)?,
+                    fill_body(item, lookup)?,
+                );
             }
             Value::Object(out)
         }
@@ -559,7 +570,10 @@ fn yielded(r: &Request, body: &Value) -> Result<BTreeMap<String, String>> {
                     Error::malformed(
                         &format!("{} {}", r.method, r.url),
                         path,
-                        format!("{e} (request `{}` was done, but its `{field}` is missing)", r.id),
+                        format!(
+                            "{e} (request `{}` was done, but its `{field}` is missing)",
+                            r.id
+                        ),
                     )
                 })
         })

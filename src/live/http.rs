@@ -129,8 +129,9 @@ impl Scrubber {
 
     pub(crate) fn scrub(&self, text: &str) -> String {
         let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        all.iter()
-            .fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+        all.iter().fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), "***")
+        })
     }
 }
 
@@ -171,12 +172,11 @@ impl Transport {
         resendable: bool,
     ) -> Result<Response> {
         let actual = self.endpoints.map(&request.url)?;
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-            Error::Plan {
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| Error::Plan {
                 request: request.url.clone(),
                 reason: format!("`{}` is not an HTTP method", request.method),
-            }
-        })?;
+            })?;
         let attempts = self.config.attempts.max(1);
         let mut attempt = 0;
         loop {
@@ -205,9 +205,9 @@ impl Transport {
                             continue;
                         }
                         Answer::Retry(_) => {
-                            return Err(Error::Api(
+                            return Err(Error::Api(Box::new(
                                 self.api_error(request, status, &text, attempt),
-                            ))
+                            )))
                         }
                     }
                 }
@@ -279,9 +279,9 @@ impl Transport {
         if status >= 500 {
             return Answer::Retry(self.backoff(attempt));
         }
-        Answer::Done(Err(Error::Api(
+        Answer::Done(Err(Error::Api(Box::new(
             self.api_error(request, status, text, attempt),
-        )))
+        ))))
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -321,7 +321,10 @@ fn read(
         .headers()
         .iter()
         .filter_map(|(name, value)| {
-            Some((name.as_str().to_ascii_lowercase(), value.to_str().ok()?.to_string()))
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_string(),
+            ))
         })
         .collect();
     let text = response.text()?;
@@ -441,9 +444,8 @@ impl Client {
         ]
         .iter()
         .all(|u| {
-            url::Url::parse(u).is_ok_and(|u| {
-                matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-            })
+            url::Url::parse(u)
+                .is_ok_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
         });
         let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(config.connect_timeout)
@@ -500,7 +502,10 @@ impl Client {
             return self.transport.exchange(request, payload, None, false);
         };
         let token = auth.bearer(&self.transport)?;
-        match self.transport.exchange(request, payload, Some(&token), false) {
+        match self
+            .transport
+            .exchange(request, payload, Some(&token), false)
+        {
             Err(Error::Api(e)) if e.status == 401 => {
                 auth.invalidate(&token);
                 let token = auth.bearer(&self.transport)?;
@@ -508,7 +513,8 @@ impl Client {
                     Some(body) => Payload::Json(body),
                     None => Payload::None,
                 };
-                self.transport.exchange(request, payload, Some(&token), false)
+                self.transport
+                    .exchange(request, payload, Some(&token), false)
             }
             other => other,
         }
@@ -541,19 +547,18 @@ impl Client {
             .filter(|s| is_write(&s.method))
             .enumerate()
             .map(|(i, s)| {
-                let mut r = json!({
-                    "id": format!("sent.{i}"),
-                    "method": s.method,
-                    "url": s.url,
-                    "depends_on": [],
-                });
+                let mut r = serde_json::Map::new();
+                r.insert("id".into(), json!(format!("sent.{i}")));
+                r.insert("method".into(), json!(s.method));
+                r.insert("url".into(), json!(s.url));
                 if !s.headers.is_empty() {
-                    r["headers"] = json!(s.headers);
+                    r.insert("headers".into(), json!(s.headers));
                 }
                 if let Some(body) = s.body {
-                    r["body"] = body;
+                    r.insert("body".into(), body);
                 }
-                r
+                r.insert("depends_on".into(), json!([]));
+                Value::Object(r)
             })
             .collect();
         json!({"format": crate::backends::ibm_api::FORMAT, "requests": requests})
@@ -561,6 +566,7 @@ impl Client {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -614,6 +620,9 @@ mod tests {
         assert_eq!(rc.code.as_deref(), Some("RC-ServiceBrokerErr"));
         assert_eq!(rc.message, "bad plan");
         assert_eq!(rc.trace.as_deref(), Some("x-3"));
-        assert_eq!(parse_error_body("<html>Bad gateway</html>").message, "<html>Bad gateway</html>");
+        assert_eq!(
+            parse_error_body("<html>Bad gateway</html>").message,
+            "<html>Bad gateway</html>"
+        );
     }
 }

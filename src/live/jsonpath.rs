@@ -16,7 +16,10 @@ enum Step {
     Index(usize),
     All,
     /// The nodes of a list (or one object) whose value at `path` equals.
-    Filter { path: Vec<String>, equals: Value },
+    Filter {
+        path: Vec<String>,
+        equals: Value,
+    },
 }
 
 /// Whether `path` is in the subset (the reason if not).
@@ -276,6 +279,7 @@ impl<'a> Parser<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::backends::ibm_api::text::jsonpath_quoted;
@@ -298,11 +302,23 @@ mod tests {
         let a = answer();
         assert_eq!(first_scalar(&a, "$.id").unwrap(), "AccessGroupId-1");
         assert_eq!(first_scalar(&a, "$.resources[0].id").unwrap(), "p-lite");
-        assert_eq!(first_scalar(&a, "$.resources[?(@.name=='standard')].id").unwrap(), "p-std");
+        assert_eq!(
+            first_scalar(&a, "$.resources[?(@.name=='standard')].id").unwrap(),
+            "p-std"
+        );
         assert_eq!(first_scalar(&a, "$.count").unwrap(), "2");
-        assert_eq!(first_scalar(&a, "$['resources'][1]['iam_id']").unwrap(), "IBMid-o");
-        assert_eq!(first_scalar(&a, "$.resources[?(@.meta.k == \"v\")].id").unwrap(), "p-deep");
-        assert_eq!(first_scalar(&a, "$.resources[?(@.n==3)].id").unwrap(), "p-deep");
+        assert_eq!(
+            first_scalar(&a, "$['resources'][1]['iam_id']").unwrap(),
+            "IBMid-o"
+        );
+        assert_eq!(
+            first_scalar(&a, "$.resources[?(@.meta.k == \"v\")].id").unwrap(),
+            "p-deep"
+        );
+        assert_eq!(
+            first_scalar(&a, "$.resources[?(@.n==3)].id").unwrap(),
+            "p-deep"
+        );
         assert_eq!(select(&a, "$.resources[*].id").unwrap().len(), 3);
     }
 
@@ -310,7 +326,10 @@ mod tests {
     fn quoted_values_with_the_builders_escapes() {
         let a = answer();
         let email = "o'brien\\x@x.org";
-        let path = format!("$.resources[?(@.email=='{}')].iam_id", jsonpath_quoted(email));
+        let path = format!(
+            "$.resources[?(@.email=='{}')].iam_id",
+            jsonpath_quoted(email)
+        );
         assert_eq!(path, r"$.resources[?(@.email=='o\'brien\\x@x.org')].iam_id");
         assert_eq!(first_scalar(&a, &path).unwrap(), "IBMid-o");
     }
@@ -322,7 +341,15 @@ mod tests {
         assert!(err.contains("matches nothing"), "{err}");
         let err = first_scalar(&a, "$.resources").unwrap_err();
         assert!(err.contains("a list"), "{err}");
-        for bad in ["id", "$.", "$[", "$.a[?(@.x='v')]", "$.a[?(@.x=='v)]", "$[0", "$..a"] {
+        for bad in [
+            "id",
+            "$.",
+            "$[",
+            "$.a[?(@.x='v')]",
+            "$.a[?(@.x=='v)]",
+            "$[0",
+            "$..a",
+        ] {
             let err = select(&a, bad).unwrap_err();
             assert!(err.contains("is not understood"), "{bad}: {err}");
         }

@@ -27,8 +27,10 @@ pub mod error;
 pub mod execute;
 pub mod http;
 pub mod jsonpath;
+pub mod pages;
 pub mod plan;
 pub mod progress;
+pub mod read;
 pub mod template;
 
 /// Ends the description of every access group, custom role, access policy

@@ -127,9 +127,9 @@ pub struct Bar(indicatif::ProgressBar);
 impl Bar {
     pub fn new() -> Bar {
         let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} [{bar:30}] {pos}/{len} {wide_msg}",
-        ) {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         Bar(bar)

@@ -83,6 +83,7 @@ pub fn fill(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::backends::ibm_api::text::{escape, literal};
@@ -110,7 +111,11 @@ mod tests {
             "x/p%2F1%20x"
         );
         for text in ["plain", "${x}", "$${x}", "$$${x}", "a$", "${a} $${b}", "$"] {
-            assert_eq!(fill(&escape(text), false, lookup).unwrap(), literal(&escape(text)), "{text}");
+            assert_eq!(
+                fill(&escape(text), false, lookup).unwrap(),
+                literal(&escape(text)),
+                "{text}"
+            );
         }
     }
 
@@ -119,12 +124,20 @@ mod tests {
         assert_eq!(
             refs("${a.b.c} $${d.e} ${f.g}").unwrap(),
             vec![
-                Ref { id: "a.b".into(), field: "c".into() },
-                Ref { id: "f".into(), field: "g".into() }
+                Ref {
+                    id: "a.b".into(),
+                    field: "c".into()
+                },
+                Ref {
+                    id: "f".into(),
+                    field: "g".into()
+                }
             ]
         );
         assert!(refs("${nodot}").unwrap_err().contains("not a placeholder"));
         assert!(refs("${open").unwrap_err().contains("never closed"));
-        assert!(fill("${x.y}", false, lookup).unwrap_err().contains("no value for `${x.y}`"));
+        assert!(fill("${x.y}", false, lookup)
+            .unwrap_err()
+            .contains("no value for `${x.y}`"));
     }
 }

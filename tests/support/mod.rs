@@ -8,4 +8,5 @@ pub mod fs;
 pub mod git;
 pub mod markdown;
 pub mod run;
+pub mod stub;
 pub mod tf_schema;
