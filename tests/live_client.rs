@@ -13,6 +13,8 @@ mod support;
 
 #[path = "live_client/auth.rs"]
 mod auth;
+#[path = "live_client/conformance.rs"]
+mod conformance;
 #[path = "live_client/execute.rs"]
 mod execute;
 #[path = "live_client/read.rs"]

@@ -4,6 +4,7 @@
 //! with what to do; none holds an API key or a token (the client scrubs
 //! every text an answer brings before it is put in an error).
 
+use serde_json::Value;
 use std::fmt;
 
 /// An error of IBM Cloud's: its status and the parts of its error body.
@@ -135,3 +136,97 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The parts of an IBM Cloud error body, whichever API wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorBody {
+    pub code: Option<String>,
+    pub message: String,
+    pub trace: Option<String>,
+}
+
+/// IBM's error bodies: `{"errors":[{"code","message"}],"trace"}` (most
+/// platform APIs), `{"errorCode","errorMessage","context":{"requestId"}}`
+/// (IAM identity), `{"error_code","message","transaction_id"}` (resource
+/// controller); anything else is kept as text (shortened).
+pub fn parse_error_body(text: &str) -> ErrorBody {
+    let Ok(body) = serde_json::from_str::<Value>(text) else {
+        let short: String = text.trim().chars().take(200).collect();
+        return ErrorBody {
+            message: short,
+            ..ErrorBody::default()
+        };
+    };
+    let first = body.get("errors").and_then(|e| e.get(0));
+    let pick = |keys: &[(&Option<&Value>, &str)]| {
+        keys.iter().find_map(|(v, k)| {
+            v.and_then(|v| v.get(k)).and_then(|x| match x {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        })
+    };
+    let root = Some(&body);
+    let context = body.get("context");
+    let code = pick(&[
+        (&first, "code"),
+        (&root, "errorCode"),
+        (&root, "error_code"),
+        (&root, "code"),
+    ]);
+    let message = pick(&[
+        (&first, "message"),
+        (&root, "errorMessage"),
+        (&root, "message"),
+        (&root, "error"),
+        (&root, "description"),
+    ])
+    .unwrap_or_default();
+    let trace = pick(&[
+        (&root, "trace"),
+        (&context, "requestId"),
+        (&root, "transaction_id"),
+    ]);
+    ErrorBody {
+        code,
+        message,
+        trace,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_of_each_api() {
+        let platform = parse_error_body(
+            r#"{"errors":[{"code":"not_found","message":"Group not found"}],"trace":"t-1","status_code":404}"#,
+        );
+        assert_eq!(
+            platform,
+            ErrorBody {
+                code: Some("not_found".into()),
+                message: "Group not found".into(),
+                trace: Some("t-1".into())
+            }
+        );
+        let iam = parse_error_body(
+            r#"{"errorCode":"BXNIM0415E","errorMessage":"Provided API key could not be found.","context":{"requestId":"r-2"}}"#,
+        );
+        assert_eq!(iam.code.as_deref(), Some("BXNIM0415E"));
+        assert_eq!(iam.trace.as_deref(), Some("r-2"));
+        let rc = parse_error_body(
+            r#"{"message":"bad plan","status_code":400,"error_code":"RC-ServiceBrokerErr","transaction_id":"x-3"}"#,
+        );
+        assert_eq!(rc.code.as_deref(), Some("RC-ServiceBrokerErr"));
+        assert_eq!(rc.message, "bad plan");
+        assert_eq!(rc.trace.as_deref(), Some("x-3"));
+        assert_eq!(
+            parse_error_body("<html>Bad gateway</html>").message,
+            "<html>Bad gateway</html>"
+        );
+    }
+}

@@ -157,8 +157,16 @@ fn account(r: &Seen) -> Reply {
 #[test]
 fn every_list_is_read_to_its_last_page() {
     let stub = Stub::start(account);
-    let a = read_account(&client(&stub, config()), ACCOUNT).unwrap();
+    let c = client(&stub, config());
+    let a = read_account(&c, ACCOUNT).unwrap();
     assert_eq!(a.account_id, ACCOUNT);
+    // What was sent, for sdk_conformance.py (.ci/live-client.sh).
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-client-sent-read.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string_pretty(&c.recorded_plan()).unwrap(),
+    )
+    .unwrap();
     assert_eq!(a.resource_groups.len(), 2);
     assert_eq!(
         a.catalog

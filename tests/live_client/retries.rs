@@ -239,7 +239,8 @@ fn sent_requests_are_recorded_as_a_plan_without_the_token_exchange() {
     assert_eq!(
         c.recorded_plan(),
         json!({"format": "qpol-ibm-api-plan/1", "requests": [
-            {"id": "sent.0", "method": "POST", "url": "https://iam.cloud.ibm.com/v2/groups", "body": {"name": "ml"}, "depends_on": []}
+            {"id": "sent.0", "method": "POST", "url": "https://iam.cloud.ibm.com/v2/groups", "body": {"name": "ml"}, "depends_on": []},
+            {"id": "sent.1", "method": "GET", "url": "https://iam.cloud.ibm.com/v2/groups", "depends_on": []}
         ]})
     );
     assert_eq!(c.recorded().len(), 2);
