@@ -234,7 +234,8 @@ fn matches(user: &Value, search: &str) -> bool {
 fn list_users(state: &mut State, req: &Request, account: &str) -> Answer {
     reply::own_account(state, account)?;
     let (limit, _) = reply::paging(state, req, "limit")?;
-    let start = reply::start_token(state, req, "start")?;
+    // User management's page token is `_start` (as the SDK sends it).
+    let start = reply::start_token(state, req, "_start")?;
     let search = req.param("search");
     let all: Vec<Value> = state
         .users
@@ -253,7 +254,7 @@ fn list_users(state: &mut State, req: &Request, account: &str) -> Answer {
         "resources": reply::page(&all, start, limit),
     });
     if start + limit < all.len() {
-        pairs.push(("start", reply::token_for(start + limit)));
+        pairs.push(("_start", reply::token_for(start + limit)));
         set(
             &mut out,
             "next_url",

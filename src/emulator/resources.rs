@@ -219,7 +219,8 @@ fn create(state: &mut State, req: &Request) -> Answer {
         "created_at": now, "updated_at": now, "created_by": CALLER, "updated_by": CALLER,
         "dashboard_url": format!("https://cloud.ibm.com/services/{service}/{guid}"),
         "last_operation": {"type": "create", "state": "succeeded", "async": false,
-                           "description": "Completed create instance operation"},
+                           "description": "Completed create instance operation",
+                           "cancelable": false, "poll": false},
         "plan_history": [{"resource_plan_id": plan_id, "start_date": now}],
         "resource_keys_url": format!("/v2/resource_instances/{guid}/resource_keys"),
         "resource_bindings_url": format!("/v2/resource_instances/{guid}/resource_bindings"),
@@ -275,7 +276,7 @@ fn update(state: &mut State, req: &Request, id: &str) -> Answer {
     set(
         &mut instance,
         "last_operation",
-        json!({"type": "update", "state": "succeeded", "async": false, "description": "Completed update instance operation"}),
+        json!({"type": "update", "state": "succeeded", "async": false, "description": "Completed update instance operation", "cancelable": false, "poll": false}),
     );
     state.instances.insert(guid.clone(), instance.clone());
     let tag = state.touch(&format!("instance/{guid}"));
