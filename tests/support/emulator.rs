@@ -1,9 +1,10 @@
 //! A raw HTTP/1.1 client for the emulator's tests (std TcpStream, one
 //! connection per request unless told otherwise), and an emulator started
-//! in-process on a free port.
+//! in-process on a free port, and the request bodies the tests share.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use qpol::emulator::{self, Config, Handle};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
@@ -181,4 +182,29 @@ pub fn config(page_size: usize) -> Config {
         seed: 1,
         ..Config::default()
     }
+}
+
+/// `/v2/groups?account_id=ACCOUNT`.
+pub fn group_path() -> String {
+    format!("/v2/groups?account_id={ACCOUNT}")
+}
+
+/// An access policy of `group` on `instance`.
+pub fn policy_body(group: &str, instance: &str) -> Value {
+    json!({"type": "access", "description": "[qpol]",
+        "subjects": [{"attributes": [{"name": "access_group_id", "value": group}]}],
+        "roles": [{"role_id": "crn:v1:bluemix:public:iam::::role:Viewer"}],
+        "resources": [{"attributes": [{"name": "accountId", "value": ACCOUNT},
+                                      {"name": "serviceInstance", "value": instance}]}]})
+}
+
+/// A dynamic rule named `name`.
+pub fn rule_body(name: &str) -> Value {
+    json!({"name": name, "expiration": 12, "realm_name": "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
+           "conditions": [{"claim": "project", "operator": "CONTAINS", "value": "\"ml\""}]})
+}
+
+/// JSON as a snapshot shows it.
+pub fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap()
 }
