@@ -15,6 +15,8 @@ mod support;
 mod auth;
 #[path = "live_client/conformance.rs"]
 mod conformance;
+#[path = "live_client/emulator.rs"]
+mod emulator;
 #[path = "live_client/execute.rs"]
 mod execute;
 #[path = "live_client/read.rs"]
