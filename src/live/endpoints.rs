@@ -8,7 +8,7 @@
 //! `QPOL_ENDPOINT`) serves all four services (the emulator routes by path);
 //! `QPOL_IAM_URL`, `QPOL_RESOURCE_CONTROLLER_URL`, `QPOL_GLOBAL_CATALOG_URL`
 //! and `QPOL_USER_MANAGEMENT_URL` then override their own service. Plain
-//! `http` is accepted on 127.0.0.1, localhost and [::1] only (a token would
+//! `http` is accepted on 127.0.0.1, localhost and `[::1]` only (a token would
 //! travel in clear anywhere else); `https` anywhere.
 
 use super::error::{Error, Result};
