@@ -87,14 +87,16 @@ fn connection(stream: TcpStream, shared: &Shared) {
         } else {
             exchange(shared, &req, &segs)
         };
+        // No longer in flight once its answer is made: a client that reads
+        // it and sends the next request at once is not counted twice.
+        if !admin {
+            shared.stats.end();
+        }
         let close = req.wants_close();
         let written = match &outcome {
             Outcome::Answer(response) => http::write_response(&mut writer, response, close).is_ok(),
             Outcome::Drop => false,
         };
-        if !admin {
-            shared.stats.end();
-        }
         if !written || close || shared.stop.load(Ordering::SeqCst) {
             let _ = writer.shutdown(std::net::Shutdown::Both);
             return;
