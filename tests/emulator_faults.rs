@@ -125,16 +125,16 @@ fn drops_close_without_answering_and_half_apply_the_write_first() {
 
 #[test]
 fn latency_delays_every_answer_but_the_tokens() {
-    let emu = start(with_faults("latency:300ms"));
+    let emu = start(with_faults("latency:1s"));
     let started = Instant::now();
     let c = Client::login(&emu);
     assert!(
-        started.elapsed() < Duration::from_millis(300),
+        started.elapsed() < Duration::from_secs(1),
         "no latency on the token endpoint"
     );
     let started = Instant::now();
     assert_eq!(c.get(&groups()).status, 200);
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(started.elapsed() >= Duration::from_secs(1));
 }
 
 #[test]
@@ -190,7 +190,10 @@ fn raw(emu: &qpol::emulator::Handle, bytes: &[u8]) -> (Option<client::Answer>, b
     let mut reader = BufReader::new(s);
     let answer = read_answer(&mut reader);
     let mut rest = Vec::new();
-    let closed = reader.read_to_end(&mut rest).is_ok() && rest.is_empty();
+    // Closed: the end of the stream, or a reset (a request left unread).
+    let closed = reader
+        .read_to_end(&mut rest)
+        .map_or(true, |_| rest.is_empty());
     (answer, closed)
 }
 
@@ -212,7 +215,12 @@ fn malformed_requests_get_400_and_the_connection_closes() {
             let mut reader = BufReader::new(s);
             let a = read_answer(&mut reader);
             let mut rest = Vec::new();
-            (a, reader.read_to_end(&mut rest).is_ok() && rest.is_empty())
+            (
+                a,
+                reader
+                    .read_to_end(&mut rest)
+                    .map_or(true, |_| rest.is_empty()),
+            )
         };
         let answer =
             answer.unwrap_or_else(|| panic!("no answer to {:?}", String::from_utf8_lossy(bytes)));
@@ -292,4 +300,34 @@ fn max_in_flight_counts_concurrent_requests() {
     c.post("/_emulator/stats/reset", Value::Null);
     c.get(&groups());
     assert_eq!(c.ok("/_emulator/stats")["max_in_flight"], 1);
+}
+
+#[test]
+fn idle_connections_past_the_cap_get_503_and_closing_one_frees_its_place() {
+    let emu = start(Config {
+        max_connections: 2,
+        ..config(100)
+    });
+    let idle: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(emu.addr()).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let (answer, closed) = raw(&emu, b"GET /_emulator/stats HTTP/1.1\r\n\r\n");
+    assert_eq!((answer.unwrap().status, closed), (503, true));
+    drop(idle);
+    let started = Instant::now();
+    loop {
+        let (answer, _) = raw(
+            &emu,
+            b"GET /_emulator/stats HTTP/1.1\r\nConnection: close\r\n\r\n",
+        );
+        if answer.unwrap().status == 200 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "places are freed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -98,6 +98,17 @@ fn a_stale_if_match_gets_412_and_every_change_a_new_etag() {
         c.send("PUT", &rpath, &body, &[("If-Match", &tag)]).body["display_name"],
         "R2"
     );
+    // A delete that names an old ETag is refused too; without one, or with
+    // the current one, it goes ahead.
+    let stale_delete = c.send("DELETE", &rpath, &Value::Null, &[("If-Match", &tag)]);
+    assert_eq!(stale_delete.status, 412);
+    let tag = c.get(&rpath).header("etag").unwrap().to_string();
+    assert_eq!(
+        c.send("DELETE", &rpath, &Value::Null, &[("If-Match", &tag)])
+            .status,
+        204
+    );
+    assert_eq!(c.send("DELETE", &ppath, &Value::Null, &[]).status, 204);
 }
 
 #[test]

@@ -88,6 +88,7 @@ fn config(args: &EmulatorArgs) -> Result<Config, String> {
         transcript: args.transcript.clone(),
         seed: args.seed,
         users,
+        ..Config::default()
     })
 }
 

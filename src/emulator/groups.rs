@@ -36,7 +36,7 @@ pub fn route(state: &mut State, req: &Request, segs: &[&str]) -> Option<Response
         ["v2", "groups", id, "rules", rule] => match m {
             "GET" => get_rule(state, id, rule),
             "PUT" => replace_rule(state, req, id, rule),
-            "DELETE" => remove_rule(state, id, rule),
+            "DELETE" => remove_rule(state, req, id, rule),
             _ => Err(reply::not_allowed(state, req)),
         },
         ["v2", "groups", id, "members"] => match m {
@@ -180,6 +180,7 @@ fn policies_of(state: &State, id: &str) -> Vec<String> {
 
 fn delete(state: &mut State, req: &Request, id: &str) -> Answer {
     find(state, id)?;
+    reply::optional_if_match(state, req, &key(id))?;
     let force = req.param("force").is_some_and(|v| v == "true");
     let rules: Vec<String> = state
         .rules
@@ -333,8 +334,9 @@ fn replace_rule(state: &mut State, req: &Request, id: &str, rule: &str) -> Answe
     Ok(Response::json(200, found).with_header("ETag", format!("W/\"{tag}\"")))
 }
 
-fn remove_rule(state: &mut State, id: &str, rule: &str) -> Answer {
+fn remove_rule(state: &mut State, req: &Request, id: &str, rule: &str) -> Answer {
     find_rule(state, id, rule)?;
+    reply::optional_if_match(state, req, &format!("rule/{rule}"))?;
     state.rules.remove(rule);
     state.forget(&format!("rule/{rule}"));
     Ok(Response::empty(204))

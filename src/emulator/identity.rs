@@ -195,9 +195,7 @@ fn update_id(state: &mut State, req: &Request, id: &str) -> Answer {
 fn delete_id(state: &mut State, req: &Request, id: &str) -> Answer {
     find_id(state, id)?;
     let key = format!("serviceid/{id}");
-    if req.header("if-match").is_some() {
-        reply::if_match(state, req, &key)?;
-    }
+    reply::optional_if_match(state, req, &key)?;
     state.service_ids.remove(id);
     state.forget(&key);
     Ok(Response::empty(204))

@@ -67,6 +67,10 @@ pub struct Config {
     pub transcript: Option<PathBuf>,
     pub seed: u64,
     pub users: Vec<User>,
+    /// Most connections open at once; one more is answered 503 and closed
+    /// (a client that opens connections and sends nothing cannot exhaust
+    /// the emulator's threads).
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             transcript: None,
             seed: 0,
             users: Vec::new(),
+            max_connections: 512,
         }
     }
 }
@@ -159,6 +164,8 @@ pub fn serve(listener: TcpListener, config: Config) -> std::io::Result<Handle> {
         rng: Mutex::new(faults::Rng::new(config.seed)),
         transcript,
         stop: AtomicBool::new(false),
+        connections: std::sync::atomic::AtomicUsize::new(0),
+        max_connections: config.max_connections.max(1),
     });
     let for_thread = Arc::clone(&shared);
     let thread = std::thread::Builder::new()

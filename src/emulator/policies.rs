@@ -24,7 +24,7 @@ pub fn route(state: &mut State, req: &Request, segs: &[&str]) -> Option<Response
         ["v1", "policies", id] => match m {
             "GET" => get(state, id),
             "PUT" => replace(state, req, id),
-            "DELETE" => delete(state, id),
+            "DELETE" => delete(state, req, id),
             _ => Err(reply::not_allowed(state, req)),
         },
         ["v2", "roles"] => match m {
@@ -35,7 +35,7 @@ pub fn route(state: &mut State, req: &Request, segs: &[&str]) -> Option<Response
         ["v2", "roles", id] => match m {
             "GET" => get_role(state, id),
             "PUT" => replace_role(state, req, id),
-            "DELETE" => delete_role(state, id),
+            "DELETE" => delete_role(state, req, id),
             _ => Err(reply::not_allowed(state, req)),
         },
         _ => return None,
@@ -286,8 +286,9 @@ fn replace(state: &mut State, req: &Request, id: &str) -> Answer {
     Ok(Response::json(200, policy).with_header("ETag", format!("W/\"{tag}\"")))
 }
 
-fn delete(state: &mut State, id: &str) -> Answer {
+fn delete(state: &mut State, req: &Request, id: &str) -> Answer {
     find(state, id)?;
+    reply::optional_if_match(state, req, &format!("policy/{id}"))?;
     state.policies.remove(id);
     state.forget(&format!("policy/{id}"));
     Ok(Response::empty(204))
@@ -446,8 +447,9 @@ fn replace_role(state: &mut State, req: &Request, id: &str) -> Answer {
     Ok(Response::json(200, role).with_header("ETag", format!("W/\"{tag}\"")))
 }
 
-fn delete_role(state: &mut State, id: &str) -> Answer {
+fn delete_role(state: &mut State, req: &Request, id: &str) -> Answer {
     find_role(state, id)?;
+    reply::optional_if_match(state, req, &format!("role/{id}"))?;
     state.roles.remove(id);
     state.forget(&format!("role/{id}"));
     Ok(Response::empty(204))

@@ -114,6 +114,16 @@ pub fn if_match(state: &mut State, req: &Request, key: &str) -> Result<(), Respo
     }
 }
 
+/// [`if_match`] when the request has the header (deletes, which IBM's
+/// SDK sends without one, but which a careful client guards).
+pub fn optional_if_match(state: &mut State, req: &Request, key: &str) -> Result<(), Response> {
+    if req.header("if-match").is_some() {
+        if_match(state, req, key)
+    } else {
+        Ok(())
+    }
+}
+
 pub fn precondition_failed(state: &mut State) -> Response {
     error(
         state,

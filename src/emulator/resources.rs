@@ -252,9 +252,7 @@ fn get(state: &mut State, id: &str) -> Answer {
 
 fn update(state: &mut State, req: &Request, id: &str) -> Answer {
     let (guid, mut instance) = find(state, id)?;
-    if req.header("if-match").is_some() {
-        reply::if_match(state, req, &format!("instance/{guid}"))?;
-    }
+    reply::optional_if_match(state, req, &format!("instance/{guid}"))?;
     let body = reply::object(state, req)?;
     if let Some(plan_id) = body.get("resource_plan_id").and_then(Value::as_str) {
         if catalog::plan(plan_id).is_none() {
@@ -285,9 +283,7 @@ fn update(state: &mut State, req: &Request, id: &str) -> Answer {
 
 fn delete(state: &mut State, req: &Request, id: &str) -> Answer {
     let (guid, _) = find(state, id)?;
-    if req.header("if-match").is_some() {
-        reply::if_match(state, req, &format!("instance/{guid}"))?;
-    }
+    reply::optional_if_match(state, req, &format!("instance/{guid}"))?;
     state.instances.remove(&guid);
     state.forget(&format!("instance/{guid}"));
     Ok(Response::empty(204))

@@ -12,7 +12,7 @@ use super::transcript::Transcript;
 use serde_json::json;
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,6 +26,9 @@ pub struct Shared {
     pub rng: Mutex<Rng>,
     pub transcript: Option<Transcript>,
     pub stop: AtomicBool,
+    /// Connections open now, and the most allowed.
+    pub connections: AtomicUsize,
+    pub max_connections: usize,
 }
 
 impl Shared {
@@ -43,11 +46,25 @@ pub fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         if shared.stop.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
-        let shared = Arc::clone(&shared);
-        let _ = std::thread::Builder::new()
+        let Ok(mut stream) = stream else { continue };
+        if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.max_connections {
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
+            let body = json!({"trace": "emulator", "errors": [{"code": "too_many_connections",
+                "message": "too many open connections: close idle ones and retry"}], "status_code": 503});
+            let _ = http::write_response(&mut stream, &Response::json(503, body), true);
+            continue;
+        }
+        let mine = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
             .name("emulator-conn".into())
-            .spawn(move || connection(stream, &shared));
+            .spawn(move || {
+                connection(stream, &mine);
+                mine.connections.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            // No thread: the connection is already closed.
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -87,14 +104,16 @@ fn connection(stream: TcpStream, shared: &Shared) {
         } else {
             exchange(shared, &req, &segs)
         };
+        // No longer in flight once its answer is made: a client that reads
+        // it and sends the next request at once is not counted twice.
+        if !admin {
+            shared.stats.end();
+        }
         let close = req.wants_close();
         let written = match &outcome {
             Outcome::Answer(response) => http::write_response(&mut writer, response, close).is_ok(),
             Outcome::Drop => false,
         };
-        if !admin {
-            shared.stats.end();
-        }
         if !written || close || shared.stop.load(Ordering::SeqCst) {
             let _ = writer.shutdown(std::net::Shutdown::Both);
             return;
