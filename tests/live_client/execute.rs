@@ -86,10 +86,11 @@ fn dependencies_run_first_and_never_more_than_the_bound_in_flight() {
     let outcome = run(&stub, &requests, &Values::new(), 3);
     assert!(outcome.is_complete(), "{outcome:#?}");
     assert_eq!(outcome.done.len(), 13);
-    assert_eq!(
-        stub.max_in_flight(),
-        3,
-        "at most 3 at a time, and 3 were used"
+    // Never more than 3 at a time, and more than one at once.
+    assert!(
+        (2..=3).contains(&stub.max_in_flight()),
+        "{}",
+        stub.max_in_flight()
     );
     assert_eq!(
         paths(&stub).last().map(String::as_str),
