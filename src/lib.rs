@@ -22,6 +22,7 @@ pub mod checks;
 pub mod cli;
 pub mod diag;
 pub mod diff;
+pub mod emulator;
 pub mod fmt;
 pub mod graph;
 pub mod ide;

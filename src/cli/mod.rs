@@ -7,6 +7,7 @@
 mod check;
 mod compile;
 mod diff;
+mod emulator;
 mod explain;
 mod files;
 mod format;
@@ -73,6 +74,8 @@ enum Command {
     Lsp(lsp::LspArgs),
     /// Show what a change to a policy does to effective access, cloud objects and findings
     Diff(diff::DiffArgs),
+    /// Run an in-memory emulator of the IBM Cloud APIs qpol uses, for tests
+    Emulator(emulator::EmulatorArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::Man(args) => shell::man(args, global),
         Command::Lsp(args) => lsp::run(args, global),
         Command::Diff(args) => diff::run(args, global),
+        Command::Emulator(args) => emulator::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.

@@ -18,15 +18,41 @@
 //!    concurrency, placeholders and `yields` evaluated;
 //! 5. [`import`]: a snapshot written back as a `.qpol` policy.
 //!
+//! The client side, as the CLI uses it:
+//!
+//! ```text
+//! let endpoints = endpoints::Endpoints::from_env(endpoint_flag)?;   // --endpoint, QPOL_*_URL
+//! let key = auth::api_key(api_key_file)?;                           // IBMCLOUD_API_KEY, --api-key-file
+//! for w in &key.warnings { eprintln!("warning: {w}") }
+//! let client = http::Client::new(endpoints, Some(key.key), http::Config::default())?;
+//! let account = read::read_account(&client, account_id)?;          // an account::Account
+//! let outcome = execute::execute(&client, &requests, &plan.known, Some(&finder),
+//!                                &*progress::for_stderr(), &execute::Options { parallelism, ..Default::default() })?;
+//! // outcome.done / outcome.failed (IBM's status, code, message) / outcome.not_run
+//! ```
+//!
+//! Every error is an [`error::Error`] whose message says where and what to
+//! do; none holds the key or a token ([`auth::Secret`] prints `***`).
+//!
 //! There is no state file: the account is the state. Objects qpol creates
 //! carry [`MARKER`] in their description, so that qpol deletes only what it
 //! made; everything else is reported as unmanaged and never touched.
 
 pub mod account;
+pub mod auth;
+pub mod endpoints;
+pub mod error;
+pub mod execute;
+pub mod http;
 pub mod import;
+pub mod jsonpath;
+pub mod pages;
 pub mod plan;
+pub mod progress;
+pub mod read;
 pub mod reconcile;
 pub mod render;
+pub mod template;
 
 /// Ends the description of every access group, custom role, access policy
 /// and service id that qpol creates: what `plan` recognises as its own.

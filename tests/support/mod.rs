@@ -10,4 +10,5 @@ pub mod live;
 pub mod live_scenarios;
 pub mod markdown;
 pub mod run;
+pub mod stub;
 pub mod tf_schema;
