@@ -15,6 +15,7 @@ mod git;
 pub mod github;
 mod graph;
 mod help;
+mod live;
 mod lsp;
 mod output;
 pub mod sarif;
@@ -76,6 +77,12 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Run an in-memory emulator of the IBM Cloud APIs qpol uses, for tests
     Emulator(emulator::EmulatorArgs),
+    /// Show what applying a policy would change in an IBM Cloud account (exit 3 when something would)
+    Plan(live::plan::PlanArgs),
+    /// Make an IBM Cloud account match a policy or a saved plan
+    Apply(live::apply::ApplyArgs),
+    /// Write a policy (DIR/main.qpol) from an IBM Cloud account set up by hand
+    Import(live::import::ImportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -159,6 +166,9 @@ pub fn main() -> ExitCode {
         Command::Lsp(args) => lsp::run(args, global),
         Command::Diff(args) => diff::run(args, global),
         Command::Emulator(args) => emulator::run(args, global),
+        Command::Plan(args) => live::plan::run(args, global),
+        Command::Apply(args) => live::apply::run(args, global),
+        Command::Import(args) => live::import::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.

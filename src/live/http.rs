@@ -38,6 +38,9 @@ pub struct Config {
     pub timeout: Duration,
     /// Keep what was sent (see [`Client::recorded`]).
     pub record: bool,
+    /// Requests in flight at most, over every thread that shares the
+    /// client (reads, look-ups and the executor alike; at least 1).
+    pub max_in_flight: usize,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             record: false,
+            max_in_flight: 8,
         }
     }
 }
@@ -373,6 +377,43 @@ pub struct Client {
     transport: Transport,
     auth: Option<Auth>,
     recorded: Option<Mutex<Vec<Sent>>>,
+    slots: Slots,
+}
+
+/// A counting semaphore: how many requests may be in flight at once.
+#[derive(Debug)]
+struct Slots {
+    free: Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl Slots {
+    fn new(n: usize) -> Slots {
+        Slots {
+            free: Mutex::new(n.max(1)),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Wait for a free slot; it is given back when the guard is dropped.
+    fn take(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'s>(&'s Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 impl Client {
@@ -408,7 +449,9 @@ impl Client {
             Auth::new(key)
         });
         let recorded = config.record.then(|| Mutex::new(Vec::new()));
+        let slots = Slots::new(config.max_in_flight);
         Ok(Client {
+            slots,
             transport: Transport {
                 http,
                 endpoints,
@@ -424,6 +467,15 @@ impl Client {
         &self.transport.endpoints
     }
 
+    /// Exchange the key for a token now, once, before requests go out in
+    /// parallel: a refused key is one error, not one per reader thread.
+    pub fn authenticate(&self) -> Result<()> {
+        match &self.auth {
+            Some(auth) => auth.bearer(&self.transport).map(drop),
+            None => Ok(()),
+        }
+    }
+
     /// Send `request`: `Ok` for a 2xx answer, else the error (see the
     /// module doc for retries).
     pub fn send(&self, request: &Request) -> Result<Response> {
@@ -436,6 +488,7 @@ impl Client {
                 body: request.body.clone(),
             });
         }
+        let _slot = self.slots.take();
         let payload = match &request.body {
             Some(body) => Payload::Json(body),
             None => Payload::None,

@@ -43,6 +43,7 @@ pub mod auth;
 pub mod endpoints;
 pub mod error;
 pub mod execute;
+pub mod find;
 pub mod http;
 pub mod import;
 pub mod jsonpath;

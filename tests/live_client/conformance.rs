@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Answers every request with every field a `yields` of the plan reads:
-/// `id`, `crn`, `guid`, `rule_id`, `iam_id`, and `resources` holding one
+/// `id`, `crn`, `guid`, `iam_id`, and `resources` holding one
 /// item per name a filter asks for.
 fn answer(names: Vec<String>) -> impl Fn(&Seen) -> super::support::stub::Reply {
     let n = Arc::new(AtomicUsize::new(0));
@@ -29,7 +29,6 @@ fn answer(names: Vec<String>) -> impl Fn(&Seen) -> super::support::stub::Reply {
             "guid": format!("0000000{i}-e42a-4ead-a9a4-2b9a8444e29f")})
         };
         let mut body = item("first");
-        body["rule_id"] = json!(format!("rule-{i}"));
         body["iam_id"] = json!(format!("iam-ServiceId-{i}"));
         body["resources"] = Value::Array(
             std::iter::once(item("first"))

@@ -406,7 +406,7 @@ impl<'d> Builder<'d> {
                         realm_name: realm.map_or_else(|| Text::raw(""), |r| r.0.clone()),
                     }))
                     .after([Some(group), realm.and_then(|r| r.1)])
-                    .yields("id", "$.rule_id"),
+                    .yields("id", "$.id"),
                 );
             }
             self.members(g, group, &group_id, refs);

@@ -1,0 +1,106 @@
+//! `qpol plan`, `qpol apply` and `qpol import`: the command line of the
+//! live layer (`crate::live`). What they share lives here: the connection
+//! flags (`--endpoint`, `--api-key-file`, `--account`), the client they
+//! make, and the policy read, checked and compiled into a deployment.
+
+pub mod apply;
+pub mod import;
+pub mod plan;
+
+use super::output::IoError;
+use super::{output, Global, PathArg};
+use crate::backends::{self, deployment::Deployment, Target};
+use crate::diag::Diagnostic;
+use crate::live::{auth, endpoints::Endpoints, http};
+use crate::pipeline::Analysis;
+use crate::policy::load;
+use std::path::PathBuf;
+
+/// How to reach the account.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectArgs {
+    /// One base URL for every IBM Cloud service (the emulator's), e.g.
+    /// http://127.0.0.1:8787; per service: QPOL_IAM_URL,
+    /// QPOL_RESOURCE_CONTROLLER_URL, QPOL_GLOBAL_CATALOG_URL,
+    /// QPOL_USER_MANAGEMENT_URL
+    #[arg(long, value_name = "URL", env = "QPOL_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Read the API key from FILE instead of IBMCLOUD_API_KEY
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// The account id (32 hex digits); default: the policy's `account { id }`
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+}
+
+impl ConnectArgs {
+    /// A client with a token for the API key, at most `max_in_flight`
+    /// requests at a time; the key's warnings printed.
+    pub fn client(&self, max_in_flight: usize) -> Result<http::Client, String> {
+        let endpoints = Endpoints::from_env(self.endpoint.as_deref()).map_err(|e| e.to_string())?;
+        let key = auth::api_key(self.api_key_file.as_deref()).map_err(|e| e.to_string())?;
+        for w in &key.warnings {
+            super::note(format_args!("warning: {w}"));
+        }
+        let client = http::Client::new(
+            endpoints,
+            Some(key.key),
+            http::Config {
+                max_in_flight,
+                ..http::Config::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        client.authenticate().map_err(|e| e.to_string())?;
+        Ok(client)
+    }
+
+    /// The account: `--account`, else the policy's; both given must agree.
+    pub fn account_id(&self, from_policy: Option<&str>) -> Result<String, String> {
+        let id = match (self.account.as_deref(), from_policy) {
+            (Some(flag), Some(policy)) if flag != policy => {
+                return Err(format!(
+                    "--account {flag} but the policy's account is {policy}: drop the flag or fix the policy"
+                ))
+            }
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => {
+                return Err(
+                    "no account: give --account ID or declare `account { id \"...\"; }` in the policy"
+                        .into(),
+                )
+            }
+        };
+        if id.len() != 32 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(format!(
+                "account id `{}` is not an IBM Cloud account id: 32 lowercase hexadecimal characters",
+                crate::diag::escape::inline(id)
+            ));
+        }
+        Ok(id.to_string())
+    }
+}
+
+/// A policy read, checked and compiled for the live account.
+pub struct Checked {
+    pub analysis: Analysis,
+    /// `None` when the policy has errors.
+    pub deployment: Option<Deployment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Read and check `path`; `Err` is the exit code of a report already made.
+pub fn check(path: &PathArg, global: Global) -> Result<Checked, u8> {
+    let policy = match load(path) {
+        Ok(p) => p,
+        Err(e) => return Err(output::fail(global, &IoError::from_load(&e), &[])),
+    };
+    let analysis = Analysis::new(policy);
+    let compiled = backends::compile(&analysis, Target::IbmApi);
+    // The audit is not part of a live plan either: its note stays.
+    Ok(Checked {
+        deployment: compiled.deployment,
+        diagnostics: compiled.diagnostics,
+        analysis,
+    })
+}
