@@ -16,7 +16,10 @@ QPOL_FORMAT  the default of --format (human, json, sarif, github); empty counts 
 A value the command cannot print (sarif or github for fmt, explain, graph, completions, man, lsp) \
 is ignored there (human output), so one value can be set for a whole CI job; \
 the same value given as --format is refused.\n  \
-NO_COLOR     when set (to anything), --color auto prints no colour.";
+NO_COLOR     when set (to anything), --color auto prints no colour.\n  \
+IBMCLOUD_API_KEY  the API key of plan, apply and import (or --api-key-file); never printed.\n  \
+QPOL_ENDPOINT     one base URL for every IBM Cloud service (the emulator's); per service: QPOL_IAM_URL, \
+QPOL_RESOURCE_CONTROLLER_URL, QPOL_GLOBAL_CATALOG_URL, QPOL_USER_MANAGEMENT_URL.";
 
 /// Exit codes every command shares, after its own.
 const COMMON_EXITS: &str =
@@ -55,6 +58,22 @@ Q301/Q302 from --baseline included\n"
 1    the NEW policy has errors (Q301/Q302 included; warnings under --deny warnings)\n  \
 3    effective access changed, or a finding newly acknowledged by `allow`: CI should ask for a second review\n  \
 0    no change in access\n"
+        }
+        "plan" => {
+            "  0    the account matches the policy\n  \
+3    applying would change the account (the plan lists what)\n  \
+1    findings of error severity: policy errors, a refused instance delete or move (Q302/Q301), an account limit (Q601)\n  \
+2    also: no API key, a key IAM refuses, an unreachable or failing API\n"
+        }
+        "apply" => {
+            "  0    applied (or nothing to apply)\n  \
+1    findings of error severity (nothing sent), a stale saved plan (nothing sent), or requests that failed \
+(what was done and what was not is listed; `qpol apply` again finishes the job)\n  \
+2    also: no API key, a key IAM refuses, no --yes off a terminal (nothing sent)\n"
+        }
+        "import" => {
+            "  0    the policy was written\n  \
+2    also: no API key, a key IAM refuses, an existing DIR/main.qpol without --force\n"
         }
         "lsp" => {
             "  0    the client sent shutdown and exit\n  \
@@ -99,7 +118,7 @@ pub fn command() -> clap::Command {
     }
     cmd.after_long_help(format!(
         "Exit codes (each command's --help has its own): 0 clean, 1 findings, \
-2 usage or I/O error, 3 access changed (diff), 130/143 interrupted, 141 stdout closed.\n\n{ENVIRONMENT}"
+2 usage or I/O error, 3 access changed (diff) or the account would change (plan), 130/143 interrupted, 141 stdout closed.\n\n{ENVIRONMENT}"
     ))
 }
 
