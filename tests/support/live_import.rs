@@ -77,8 +77,10 @@ struct Fake {
     n: usize,
 }
 
+/// The description as compiled: it ends with the marker already.
 fn marked(description: Option<&str>) -> Option<String> {
     Some(match description {
+        Some(d) if d.ends_with(MARKER) => d.to_string(),
         Some(d) => format!("{d} {MARKER}"),
         None => MARKER.to_string(),
     })
@@ -300,7 +302,7 @@ impl Fake {
                     .collect();
                 a.policies.push(Policy {
                     id: pid.clone(),
-                    description: Some(MARKER.into()),
+                    description: marked(b["description"].as_str()),
                     access_group_id: s(&b["subjects"][0]["attributes"][0]["value"]),
                     roles: b["roles"]
                         .as_array()
