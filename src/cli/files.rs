@@ -85,6 +85,19 @@ fn end_of_run_guard() -> MutexGuard<'static, Live> {
 static CLEANED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 static HANDLER: OnceLock<()> = OnceLock::new();
 
+/// What a run that changes something other than files (`apply`: the
+/// account) says when interrupted, instead of naming files.
+type Report = Box<dyn Fn() -> String + Send>;
+static REPORT: Mutex<Option<Report>> = Mutex::new(None);
+
+/// Have the signal handler say `report()` (what was done, how to finish)
+/// instead of "nothing was written".
+pub fn on_interrupt(report: Report) {
+    *REPORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(report);
+}
+
 const TEMP_MARK: &str = ".qpol-tmp-";
 
 fn live() -> MutexGuard<'static, Live> {
@@ -107,10 +120,14 @@ pub fn install_handler() {
                 for temp in &live.temps {
                     let _ = std::fs::remove_file(temp);
                 }
-                super::note(interrupted_message(
-                    &live.written,
-                    STDOUT_USED.load(Ordering::SeqCst),
-                ));
+                let report = REPORT
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_ref()
+                    .map(|r| r());
+                super::note(report.unwrap_or_else(|| {
+                    interrupted_message(&live.written, STDOUT_USED.load(Ordering::SeqCst))
+                }));
                 std::process::exit(128 + signal);
             }
         });

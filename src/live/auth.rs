@@ -2,7 +2,7 @@
 //! `--api-key-file PATH` or `IBMCLOUD_API_KEY` ([`api_key`]); the token
 //! from `POST {iam}/identity/token` (grant type
 //! `urn:ibm:params:oauth:grant-type:apikey`), kept until less than 60 s or
-//! a tenth of its lifetime is left, and fetched again after a 401.
+//! a tenth of its lifetime is left (half of a short one), and fetched again after a 401.
 //!
 //! Both are [`Secret`]s: their `Debug` and `Display` print `***`, and the
 //! client scrubs them out of every text an answer brings.
@@ -135,12 +135,16 @@ struct Token {
 
 impl Token {
     /// Still good for a while: more than 60 s and more than a tenth of its
-    /// lifetime left.
+    /// lifetime left; a token that lives less than two minutes is kept for
+    /// half its lifetime (not fetched again for every request).
     fn fresh(&self, now: Instant) -> bool {
         let left = self
             .lifetime
             .saturating_sub(now.saturating_duration_since(self.obtained));
-        left > Duration::from_secs(60).max(self.lifetime / 10)
+        let margin = Duration::from_secs(60)
+            .max(self.lifetime / 10)
+            .min(self.lifetime / 2);
+        left > margin
     }
 }
 
@@ -255,7 +259,9 @@ mod tests {
         // Short-lived: refreshed when less than 60 s is left.
         assert!(!token(100, 50).fresh(now));
         assert!(token(100, 30).fresh(now));
-        assert!(!token(30, 0).fresh(now));
+        // Shorter than two minutes: kept for half its lifetime.
+        assert!(token(30, 0).fresh(now));
+        assert!(!token(30, 16).fresh(now));
     }
 
     #[test]

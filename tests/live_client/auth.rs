@@ -62,16 +62,17 @@ fn the_key_is_exchanged_once_for_a_token_that_goes_with_every_request() {
 fn a_token_near_its_expiry_is_refreshed() {
     let n = Arc::new(AtomicUsize::new(0));
     let count = n.clone();
-    // 30 s tokens: less than 60 s left at once, so each use gets a new one.
+    // 1 s tokens: kept for half their life, so a use 0.6 s later gets a new one.
     let stub = Stub::start(move |r| match r.path() {
         "/identity/token" => {
             let i = count.fetch_add(1, Ordering::SeqCst);
-            ok(token(&format!("{TOKEN}-{i}"), 30))
+            ok(token(&format!("{TOKEN}-{i}"), 1))
         }
         _ => groups(r),
     });
     let c = client(&stub, config());
     c.get("https://iam.cloud.ibm.com/v2/groups").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
     c.get("https://iam.cloud.ibm.com/v2/groups").unwrap();
     assert_eq!(stub.count("POST", "/identity/token"), 2);
     let bearers: Vec<_> = stub

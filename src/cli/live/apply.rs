@@ -7,7 +7,8 @@
 //! before it is sent again (`live::find`), so nothing is made twice.
 //! Exit 0 done (or nothing to do), 1 findings, a stale plan or requests
 //! that failed (what was done and what was not is listed), 2 usage, I/O,
-//! network or API errors before anything was sent.
+//! network or API errors before anything was sent, 130 interrupted (Ctrl-C:
+//! what was done so far is said, see `tally`).
 
 use super::plan::{compute, Planned};
 use super::ConnectArgs;
@@ -115,17 +116,20 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
         ..Options::default()
     };
     let bar = progress::for_stderr();
+    let tally = super::tally::Tally::new(&*bar);
+    tally.install();
     let outcome = match execute::execute(
         &client,
         &requests,
         &plan.known,
         Some(&finder),
-        &*bar,
+        &tally,
         &options,
     ) {
         Ok(o) => o,
         Err(e) => return fail(format!("{e}; nothing was sent")),
     };
+    drop(tally);
     drop(bar);
     summarize(&plan, &outcome, &places, global)
 }
@@ -226,10 +230,15 @@ fn summarize(plan: &LivePlan, outcome: &Outcome, places: &Places, global: Global
             Some(a) => (a.object.clone(), places.of(a.project.as_deref(), &a.object)),
             None => (f.id.clone(), None),
         };
-        text.push_str(&format!(
-            "error: {}: {} {}: {}\n",
-            object, f.method, f.url, f.error
-        ));
+        // IBM's errors name the request themselves.
+        if f.error.api().is_some() {
+            text.push_str(&format!("error: {object}: {}\n", f.error));
+        } else {
+            text.push_str(&format!(
+                "error: {}: {} {}: {}\n",
+                object, f.method, f.url, f.error
+            ));
+        }
         if let Some(place) = place {
             text.push_str(&format!("  --> {place}\n"));
         }

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod import;
 pub mod plan;
+mod tally;
 
 use super::output::IoError;
 use super::{output, Global, PathArg};
