@@ -467,6 +467,12 @@ impl Client {
         &self.transport.endpoints
     }
 
+    /// Requests it lets be in flight at once ([`Config::max_in_flight`]):
+    /// how many threads a reader may keep busy.
+    pub fn max_in_flight(&self) -> usize {
+        self.transport.config.max_in_flight.max(1)
+    }
+
     /// Exchange the key for a token now, once, before requests go out in
     /// parallel: a refused key is one error, not one per reader thread.
     pub fn authenticate(&self) -> Result<()> {

@@ -12,8 +12,8 @@
 //! 3. [`reconcile`]: the `ibm-api` request plan of a policy against that
 //!    snapshot: a [`plan::LivePlan`] of create / update / replace / delete
 //!    actions, with the values of objects that already exist, and the
-//!    refusals and limit findings that come with it; [`render`] prints it
-//!    for people;
+//!    refusals and limit findings that come with it ([`ahead`]: the ETags
+//!    it needs read in parallel first); [`render`] prints it for people;
 //! 4. [`execute`]: the plan's requests in dependency order with bounded
 //!    concurrency, placeholders and `yields` evaluated;
 //! 5. [`import`]: a snapshot written back as a `.qpol` policy.
@@ -39,6 +39,7 @@
 //! made; everything else is reported as unmanaged and never touched.
 
 pub mod account;
+pub mod ahead;
 pub mod auth;
 pub mod endpoints;
 pub mod error;

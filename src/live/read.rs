@@ -7,7 +7,8 @@
 //! is followed to its last page as its API pages it ([`Paging`]); the
 //! lists are read in parallel, and the groups' rules and members too.
 //! An answer that is not what the API documents is an error naming the
-//! endpoint and the field. [`etag`] reads one object's ETag.
+//! endpoint and the field. [`etag`] reads one object's ETag, [`etags`]
+//! many at once.
 
 use super::account::{
     AccessGroup, AccessGroupSettings, Account, Condition, IdentitySettings, Instance, Member,
@@ -18,7 +19,7 @@ use super::error::{Error, Result};
 use super::http::Client;
 use super::pages::{endpoint, list, objs, Obj, Paging};
 use crate::backends::ibm_api::text::url_value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -27,9 +28,6 @@ pub const SERVICES: [&str; 2] = ["quantum-computing", "appid"];
 
 /// Page size asked of every paged list.
 const PAGE: u32 = 100;
-
-/// Threads reading the groups' rules and members.
-const GROUP_READERS: usize = 8;
 
 /// The whole account (see the module doc).
 pub fn read_account(client: &Client, account_id: &str) -> Result<Account> {
@@ -91,6 +89,58 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
 /// The `ETag` header of `GET url` (canonical), if the API sent one.
 pub fn etag(client: &Client, url: &str) -> Result<Option<String>> {
     Ok(client.get(url)?.header("etag").map(str::to_string))
+}
+
+/// The [`etag`] of each of `urls`, as many read at a time as the client
+/// allows (a plan that updates or deletes hundreds of objects reads
+/// hundreds of ETags). After a failure the readers start no new read: a
+/// URL missing from the answer was not read.
+pub fn etags(client: &Client, urls: &BTreeSet<String>) -> BTreeMap<String, Result<Option<String>>> {
+    let urls: Vec<&String> = urls.iter().collect();
+    let read = each(client, &urls, |url| etag(client, url));
+    urls.into_iter()
+        .zip(read)
+        .filter_map(|(url, tag)| Some((url.clone(), tag?)))
+        .collect()
+}
+
+/// `f` of each item, on as many threads as the client lets requests be in
+/// flight (fewer would leave its bound unused), items taken in order; a
+/// thread stops at its first error. The results by position: `None` for
+/// an item no thread reached, which comes after an error.
+fn each<T: Sync, R: Send>(
+    client: &Client,
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Vec<Option<Result<R>>> {
+    let next = AtomicUsize::new(0);
+    let found: Mutex<Vec<(usize, Result<R>)>> = Mutex::new(Vec::new());
+    let readers = client.max_in_flight().min(items.len());
+    std::thread::scope(|s| {
+        for _ in 0..readers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                let failed = result.is_err();
+                found
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, result));
+                if failed {
+                    break;
+                }
+            });
+        }
+    });
+    let mut out: Vec<Option<Result<R>>> =
+        std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, result) in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(result);
+        }
+    }
+    out
 }
 
 fn resource_groups(client: &Client, account: &str) -> Result<Vec<ResourceGroup>> {
@@ -183,10 +233,8 @@ fn roles(client: &Client, account: &str) -> Result<Vec<Role>> {
         .collect()
 }
 
-/// The rules and members of one group, or why not.
-type GroupParts = Result<(Vec<Rule>, Vec<Member>)>;
-
-/// The groups, then the rules and members of each, several at a time.
+/// The groups, then the rules and members of each, as many groups at a
+/// time as the client allows.
 fn access_groups(client: &Client, account: &str) -> Result<Vec<AccessGroup>> {
     let url = format!("{IAM}/v2/groups?account_id={account}&hide_public_access=true&limit={PAGE}");
     let items = list(client, &url, "groups", Paging::OffsetHref)?;
@@ -203,34 +251,16 @@ fn access_groups(client: &Client, account: &str) -> Result<Vec<AccessGroup>> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let next = AtomicUsize::new(0);
-    let found: Mutex<Vec<(usize, GroupParts)>> = Mutex::new(Vec::new());
-    let readers = GROUP_READERS.min(groups.len());
-    std::thread::scope(|s| {
-        for _ in 0..readers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(g) = groups.get(i) else { break };
-                let result = rules(client, &g.id).and_then(|r| Ok((r, members(client, &g.id)?)));
-                let failed = result.is_err();
-                found
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((i, result));
-                if failed {
-                    break;
-                }
-            });
-        }
+    let parts = each(client, &groups, |g| {
+        let rules = rules(client, &g.id)?;
+        Ok((rules, members(client, &g.id)?))
     });
-    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    found.sort_by_key(|(i, _)| *i);
-    for (i, result) in found {
+    for (g, result) in groups.iter_mut().zip(parts) {
+        // An item no reader reached comes after one that failed.
+        let Some(result) = result else { continue };
         let (rules, members) = result?;
-        if let Some(g) = groups.get_mut(i) {
-            g.rules = rules;
-            g.members = members;
-        }
+        g.rules = rules;
+        g.members = members;
     }
     Ok(groups)
 }

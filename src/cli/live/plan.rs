@@ -10,8 +10,8 @@ use crate::cli::{files, Global, OutputFormat, PathArg, EXIT_FINDINGS, EXIT_USAGE
 use crate::diag::{Diagnostic, SourceMap};
 use crate::live::http::Client;
 use crate::live::plan::LivePlan;
-use crate::live::reconcile::{self, Allows, EtagError};
-use crate::live::{read, render};
+use crate::live::reconcile::Allows;
+use crate::live::{ahead, read, render};
 use std::path::PathBuf;
 
 /// Exit code of a plan with changes (and of `diff` when access changed).
@@ -90,8 +90,7 @@ pub fn compute(
     let client = connect.client(parallelism).map_err(fail)?;
     let account = read::read_account(&client, &account_id).map_err(|e| fail(e.to_string()))?;
     let allows = Allows::from_model(&checked.analysis.model);
-    let mut etags = |url: &str| read::etag(&client, url).map_err(|e| Box::new(e) as EtagError);
-    let reconciled = reconcile::reconcile(deployment, &account, &allows, &mut etags)
+    let reconciled = ahead::reconcile(&client, deployment, &account, &allows)
         .map_err(|e| fail(format!("{e}\nhint: {}", e.help())))?;
     let mut diagnostics = checked.diagnostics.clone();
     diagnostics.extend(reconciled.diagnostics);
