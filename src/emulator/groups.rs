@@ -131,8 +131,7 @@ fn create(state: &mut State, req: &Request) -> Answer {
         "href": format!("{IAM}/v2/groups/{id}"), "is_federated": false,
     });
     state.groups.insert(id.clone(), group.clone());
-    let tag = state.touch(&key(&id));
-    Ok(Response::json(201, group).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 201, &key(&id), group))
 }
 
 fn find(state: &mut State, id: &str) -> Result<Value, Response> {
@@ -144,7 +143,7 @@ fn find(state: &mut State, id: &str) -> Result<Value, Response> {
 
 fn get(state: &mut State, id: &str) -> Answer {
     let group = find(state, id)?;
-    Ok(Response::json(200, group).with_header("ETag", state.etag(&key(id))))
+    Ok(reply::current(state, 200, &key(id), group))
 }
 
 fn update(state: &mut State, req: &Request, id: &str) -> Answer {
@@ -165,8 +164,7 @@ fn update(state: &mut State, req: &Request, id: &str) -> Answer {
     let now = state.now();
     set(&mut group, "last_modified_at", json!(now));
     state.groups.insert(id.to_string(), group.clone());
-    let tag = state.touch(&key(id));
-    Ok(Response::json(200, group).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 200, &key(id), group))
 }
 
 fn policies_of(state: &State, id: &str) -> Vec<String> {
@@ -212,8 +210,7 @@ fn delete(state: &mut State, req: &Request, id: &str) -> Answer {
     }
     state.members.remove(id);
     state.groups.remove(id);
-    state.forget(&key(id));
-    Ok(Response::empty(204))
+    Ok(reply::deleted(state, &key(id)))
 }
 
 fn list_rules(state: &mut State, id: &str) -> Answer {
@@ -297,8 +294,7 @@ fn add_rule(state: &mut State, req: &Request, id: &str) -> Answer {
         &["name", "expiration", "realm_name", "conditions"],
     );
     state.rules.insert(rid.clone(), rule.clone());
-    let tag = state.touch(&format!("rule/{rid}"));
-    Ok(Response::json(201, rule).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 201, &format!("rule/{rid}"), rule))
 }
 
 fn find_rule(state: &mut State, id: &str, rule: &str) -> Result<Value, Response> {
@@ -315,7 +311,7 @@ fn find_rule(state: &mut State, id: &str, rule: &str) -> Result<Value, Response>
 
 fn get_rule(state: &mut State, id: &str, rule: &str) -> Answer {
     let found = find_rule(state, id, rule)?;
-    Ok(Response::json(200, found).with_header("ETag", state.etag(&format!("rule/{rule}"))))
+    Ok(reply::current(state, 200, &format!("rule/{rule}"), found))
 }
 
 fn replace_rule(state: &mut State, req: &Request, id: &str, rule: &str) -> Answer {
@@ -330,16 +326,14 @@ fn replace_rule(state: &mut State, req: &Request, id: &str, rule: &str) -> Answe
     let now = state.now();
     set(&mut found, "last_modified_at", json!(now));
     state.rules.insert(rule.to_string(), found.clone());
-    let tag = state.touch(&format!("rule/{rule}"));
-    Ok(Response::json(200, found).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 200, &format!("rule/{rule}"), found))
 }
 
 fn remove_rule(state: &mut State, req: &Request, id: &str, rule: &str) -> Answer {
     find_rule(state, id, rule)?;
     reply::optional_if_match(state, req, &format!("rule/{rule}"))?;
     state.rules.remove(rule);
-    state.forget(&format!("rule/{rule}"));
-    Ok(Response::empty(204))
+    Ok(reply::deleted(state, &format!("rule/{rule}")))
 }
 
 fn list_members(state: &mut State, req: &Request, id: &str) -> Answer {

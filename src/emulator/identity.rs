@@ -109,7 +109,7 @@ fn put_settings(state: &mut State, req: &Request, account: &str) -> Answer {
     let tag = state.touch(SETTINGS_KEY);
     set(&mut settings, "entity_tag", json!(tag));
     state.identity_settings = settings.clone();
-    Ok(Response::json(200, settings).with_header("ETag", state.etag(SETTINGS_KEY)))
+    Ok(reply::current(state, 200, SETTINGS_KEY, settings))
 }
 
 fn list_ids(state: &mut State, req: &Request) -> Answer {
@@ -159,7 +159,7 @@ fn create_id(state: &mut State, req: &Request) -> Answer {
     });
     reply::copy_fields(&mut sid, &body, &["description", "unique_instance_crns"]);
     state.service_ids.insert(id.clone(), sid.clone());
-    Ok(Response::json(201, sid).with_header("ETag", state.etag(&key)))
+    Ok(reply::current(state, 201, &key, sid))
 }
 
 fn find_id(state: &mut State, id: &str) -> Result<Value, Response> {
@@ -171,7 +171,7 @@ fn find_id(state: &mut State, id: &str) -> Result<Value, Response> {
 
 fn get_id(state: &mut State, id: &str) -> Answer {
     let sid = find_id(state, id)?;
-    Ok(Response::json(200, sid).with_header("ETag", state.etag(&format!("serviceid/{id}"))))
+    Ok(reply::current(state, 200, &format!("serviceid/{id}"), sid))
 }
 
 fn update_id(state: &mut State, req: &Request, id: &str) -> Answer {
@@ -189,7 +189,7 @@ fn update_id(state: &mut State, req: &Request, id: &str) -> Answer {
     set(&mut sid, "modified_at", json!(now));
     set(&mut sid, "entity_tag", json!(tag));
     state.service_ids.insert(id.to_string(), sid.clone());
-    Ok(Response::json(200, sid).with_header("ETag", state.etag(&key)))
+    Ok(reply::current(state, 200, &key, sid))
 }
 
 fn delete_id(state: &mut State, req: &Request, id: &str) -> Answer {
@@ -197,8 +197,7 @@ fn delete_id(state: &mut State, req: &Request, id: &str) -> Answer {
     let key = format!("serviceid/{id}");
     reply::optional_if_match(state, req, &key)?;
     state.service_ids.remove(id);
-    state.forget(&key);
-    Ok(Response::empty(204))
+    Ok(reply::deleted(state, &key))
 }
 
 /// A user as user management lists it.

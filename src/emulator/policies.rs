@@ -241,8 +241,7 @@ fn create(state: &mut State, req: &Request) -> Answer {
         named_roles(state, body.get("roles").unwrap_or(&Value::Null)),
     );
     state.policies.insert(id.clone(), policy.clone());
-    let tag = state.touch(&format!("policy/{id}"));
-    Ok(Response::json(201, policy).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 201, &format!("policy/{id}"), policy))
 }
 
 fn find(state: &mut State, id: &str) -> Result<Value, Response> {
@@ -259,7 +258,7 @@ fn find(state: &mut State, id: &str) -> Result<Value, Response> {
 
 fn get(state: &mut State, id: &str) -> Answer {
     let policy = find(state, id)?;
-    Ok(Response::json(200, policy).with_header("ETag", state.etag(&format!("policy/{id}"))))
+    Ok(reply::current(state, 200, &format!("policy/{id}"), policy))
 }
 
 fn replace(state: &mut State, req: &Request, id: &str) -> Answer {
@@ -282,16 +281,14 @@ fn replace(state: &mut State, req: &Request, id: &str) -> Answer {
     let now = state.now();
     set(&mut policy, "last_modified_at", json!(now));
     state.policies.insert(id.to_string(), policy.clone());
-    let tag = state.touch(&format!("policy/{id}"));
-    Ok(Response::json(200, policy).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 200, &format!("policy/{id}"), policy))
 }
 
 fn delete(state: &mut State, req: &Request, id: &str) -> Answer {
     find(state, id)?;
     reply::optional_if_match(state, req, &format!("policy/{id}"))?;
     state.policies.remove(id);
-    state.forget(&format!("policy/{id}"));
-    Ok(Response::empty(204))
+    Ok(reply::deleted(state, &format!("policy/{id}")))
 }
 
 /// IBM's platform (system) roles and, for a service, its service roles.
@@ -414,8 +411,7 @@ fn create_role(state: &mut State, req: &Request) -> Answer {
         ],
     );
     state.roles.insert(id.clone(), role.clone());
-    let tag = state.touch(&format!("role/{id}"));
-    Ok(Response::json(201, role).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 201, &format!("role/{id}"), role))
 }
 
 fn find_role(state: &mut State, id: &str) -> Result<Value, Response> {
@@ -427,7 +423,7 @@ fn find_role(state: &mut State, id: &str) -> Result<Value, Response> {
 
 fn get_role(state: &mut State, id: &str) -> Answer {
     let role = find_role(state, id)?;
-    Ok(Response::json(200, role).with_header("ETag", state.etag(&format!("role/{id}"))))
+    Ok(reply::current(state, 200, &format!("role/{id}"), role))
 }
 
 fn replace_role(state: &mut State, req: &Request, id: &str) -> Answer {
@@ -443,14 +439,12 @@ fn replace_role(state: &mut State, req: &Request, id: &str) -> Answer {
     let now = state.now();
     set(&mut role, "last_modified_at", json!(now));
     state.roles.insert(id.to_string(), role.clone());
-    let tag = state.touch(&format!("role/{id}"));
-    Ok(Response::json(200, role).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(state, 200, &format!("role/{id}"), role))
 }
 
 fn delete_role(state: &mut State, req: &Request, id: &str) -> Answer {
     find_role(state, id)?;
     reply::optional_if_match(state, req, &format!("role/{id}"))?;
     state.roles.remove(id);
-    state.forget(&format!("role/{id}"));
-    Ok(Response::empty(204))
+    Ok(reply::deleted(state, &format!("role/{id}")))
 }

@@ -124,6 +124,23 @@ pub fn optional_if_match(state: &mut State, req: &Request, key: &str) -> Result<
     }
 }
 
+/// An object just written under `key`: a new ETag, sent with the object.
+pub fn saved(state: &mut State, status: u16, key: &str, object: Value) -> Response {
+    let tag = state.touch(key);
+    Response::json(status, object).with_header("ETag", format!("W/\"{tag}\""))
+}
+
+/// An object as stored under `key`, with its current ETag.
+pub fn current(state: &mut State, status: u16, key: &str, object: Value) -> Response {
+    Response::json(status, object).with_header("ETag", state.etag(key))
+}
+
+/// The answer to a delete of the object under `key` (its ETag forgotten).
+pub fn deleted(state: &mut State, key: &str) -> Response {
+    state.forget(key);
+    Response::empty(204)
+}
+
 pub fn precondition_failed(state: &mut State) -> Response {
     error(
         state,

@@ -228,8 +228,12 @@ fn create(state: &mut State, req: &Request) -> Answer {
     });
     reply::copy_fields(&mut instance, &body, &["allow_cleanup"]);
     state.instances.insert(guid.clone(), instance.clone());
-    let tag = state.touch(&format!("instance/{guid}"));
-    Ok(Response::json(201, instance).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(
+        state,
+        201,
+        &format!("instance/{guid}"),
+        instance,
+    ))
 }
 
 /// An instance by guid or by CRN (its `id`).
@@ -247,7 +251,12 @@ fn find(state: &mut State, id: &str) -> Result<(String, Value), Response> {
 
 fn get(state: &mut State, id: &str) -> Answer {
     let (guid, instance) = find(state, id)?;
-    Ok(Response::json(200, instance).with_header("ETag", state.etag(&format!("instance/{guid}"))))
+    Ok(reply::current(
+        state,
+        200,
+        &format!("instance/{guid}"),
+        instance,
+    ))
 }
 
 fn update(state: &mut State, req: &Request, id: &str) -> Answer {
@@ -277,14 +286,17 @@ fn update(state: &mut State, req: &Request, id: &str) -> Answer {
         json!({"type": "update", "state": "succeeded", "async": false, "description": "Completed update instance operation", "cancelable": false, "poll": false}),
     );
     state.instances.insert(guid.clone(), instance.clone());
-    let tag = state.touch(&format!("instance/{guid}"));
-    Ok(Response::json(200, instance).with_header("ETag", format!("W/\"{tag}\"")))
+    Ok(reply::saved(
+        state,
+        200,
+        &format!("instance/{guid}"),
+        instance,
+    ))
 }
 
 fn delete(state: &mut State, req: &Request, id: &str) -> Answer {
     let (guid, _) = find(state, id)?;
     reply::optional_if_match(state, req, &format!("instance/{guid}"))?;
     state.instances.remove(&guid);
-    state.forget(&format!("instance/{guid}"));
-    Ok(Response::empty(204))
+    Ok(reply::deleted(state, &format!("instance/{guid}")))
 }
