@@ -13,7 +13,9 @@
 //! overwritten), `yields` are read from each answer. A write whose
 //! connection was lost ([`Error::Ambiguous`]) is looked up with the
 //! caller's [`Find`] before it is sent again. A request that fails for
-//! good stops everything that depends on it; the others go on. The
+//! good stops everything that depends on it; the others go on, unless it
+//! could not reach its endpoint after all its attempts (a network down):
+//! then nothing new starts (each would wait out its own retries). The
 //! [`Outcome`] lists what was done, what failed (IBM's status, code and
 //! message) and what was not run.
 
@@ -92,12 +94,17 @@ impl Failed {
     }
 }
 
-/// A request not run: a request it needs failed.
+/// A request not run: a request it needs failed, or the network failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotRun {
     pub id: String,
-    /// The failed request it (indirectly) needs.
+    /// The failed request it (indirectly) needs, or the one that found
+    /// the endpoint unreachable.
     pub blocked_by: String,
+    /// Not sent because an earlier request could not reach the endpoint
+    /// after all its attempts (a network down would fail it the same
+    /// way, each after its own retries).
+    pub unreachable: bool,
 }
 
 /// What an execution did, each list in plan order.
@@ -281,6 +288,8 @@ struct State {
     done: Vec<(usize, Done)>,
     failed: Vec<(usize, Failed)>,
     not_run: Vec<(usize, NotRun)>,
+    /// The request whose endpoint could not be reached: nothing new starts.
+    halted: Option<String>,
 }
 
 /// Run `requests` (see the module doc). `Err` only for a plan that cannot
@@ -306,6 +315,7 @@ pub fn execute(
         done: Vec::new(),
         failed: Vec::new(),
         not_run: Vec::new(),
+        halted: None,
     });
     let wake = Condvar::new();
     let worker = Worker {
@@ -357,6 +367,11 @@ impl Worker<'_> {
         let mut state = self.lock();
         loop {
             if let Some(i) = state.ready.pop_first() {
+                if let Some(halted) = state.halted.clone() {
+                    self.skip(&mut state, i, &halted, true);
+                    self.wake.notify_all();
+                    continue;
+                }
                 let resolved = self
                     .prepared
                     .requests
@@ -460,6 +475,11 @@ impl Worker<'_> {
                     url: &sent.url,
                     message: &message,
                 });
+                if matches!(error, Error::Transport { .. } | Error::Ambiguous { .. })
+                    && state.halted.is_none()
+                {
+                    state.halted = Some(r.id.clone());
+                }
                 state.failed.push((
                     i,
                     Failed {
@@ -473,6 +493,28 @@ impl Worker<'_> {
                 self.block_dependants(state, i, &r.id);
             }
         }
+    }
+
+    /// Request `i` and everything that needs it are not run.
+    fn skip(&self, state: &mut State, i: usize, blocked_by: &str, unreachable: bool) {
+        let Some(r) = self.prepared.requests.get(i) else {
+            return;
+        };
+        state.finished += 1;
+        self.progress.event(&Event::NotRun {
+            id: &r.id,
+            blocked_by,
+            unreachable,
+        });
+        state.not_run.push((
+            i,
+            NotRun {
+                id: r.id.clone(),
+                blocked_by: blocked_by.to_string(),
+                unreachable,
+            },
+        ));
+        self.block_dependants(state, i, blocked_by);
     }
 
     /// Everything that needs request `i` (directly or not) is not run.
@@ -497,12 +539,14 @@ impl Worker<'_> {
             self.progress.event(&Event::NotRun {
                 id: &r.id,
                 blocked_by: failed_id,
+                unreachable: false,
             });
             state.not_run.push((
                 d,
                 NotRun {
                     id: r.id.clone(),
                     blocked_by: failed_id.to_string(),
+                    unreachable: false,
                 },
             ));
         }

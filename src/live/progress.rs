@@ -31,7 +31,12 @@ pub enum Event<'a> {
         message: &'a str,
     },
     /// Not run: `blocked_by` failed.
-    NotRun { id: &'a str, blocked_by: &'a str },
+    NotRun {
+        id: &'a str,
+        blocked_by: &'a str,
+        /// `blocked_by` found the endpoint unreachable; nothing new starts.
+        unreachable: bool,
+    },
 }
 
 /// Receives the events of one execution, from several threads.
@@ -94,9 +99,18 @@ pub fn describe(event: &Event<'_>) -> Option<String> {
             url,
             message,
         } => Some(format!("FAILED {method} {url} ({id}): {message}")),
-        Event::NotRun { id, blocked_by } => {
-            Some(format!("not run {id}: it needs {blocked_by}, which failed"))
-        }
+        Event::NotRun {
+            id,
+            blocked_by,
+            unreachable: false,
+        } => Some(format!("not run {id}: it needs {blocked_by}, which failed")),
+        Event::NotRun {
+            id,
+            blocked_by,
+            unreachable: true,
+        } => Some(format!(
+            "not run {id}: not sent, the endpoint did not answer {blocked_by}"
+        )),
     }
 }
 

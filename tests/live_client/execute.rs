@@ -421,3 +421,45 @@ fn a_yield_missing_from_the_answer_fails_that_request() {
     );
     assert_eq!(outcome.not_run[0].id, "b");
 }
+
+#[test]
+fn once_the_endpoint_does_not_answer_nothing_new_is_sent() {
+    let stub = Stub::start(|r: &Seen| {
+        if r.path() == "/identity/token" {
+            ok(token(TOKEN, 3600))
+        } else {
+            Reply::Drop
+        }
+    });
+    let requests: Vec<Request> = (0..6)
+        .map(|i| request(&format!("r{i}"), "GET", &format!("/v2/r{i}")))
+        .collect();
+    let outcome = run(&stub, &requests, &Values::new(), 1);
+    assert_eq!(
+        outcome
+            .failed
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>(),
+        ["r0"]
+    );
+    assert_eq!(
+        outcome
+            .not_run
+            .iter()
+            .map(|n| (n.id.as_str(), n.blocked_by.as_str(), n.unreachable))
+            .collect::<Vec<_>>(),
+        [
+            ("r1", "r0", true),
+            ("r2", "r0", true),
+            ("r3", "r0", true),
+            ("r4", "r0", true),
+            ("r5", "r0", true)
+        ]
+    );
+    // Only r0's attempts went out (config(): 4 attempts).
+    assert_eq!(stub.count("GET", "/v2/r0"), 4);
+    for i in 1..6 {
+        assert_eq!(stub.count("GET", &format!("/v2/r{i}")), 0, "r{i} was sent");
+    }
+}

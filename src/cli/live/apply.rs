@@ -244,10 +244,17 @@ fn summarize(plan: &LivePlan, outcome: &Outcome, places: &Places, global: Global
         }
     }
     for n in &outcome.not_run {
-        text.push_str(&format!(
-            "not run: {} (it needs {}, which failed)\n",
-            n.id, n.blocked_by
-        ));
+        if n.unreachable {
+            text.push_str(&format!(
+                "not run: {} (not sent: the endpoint did not answer {})\n",
+                n.id, n.blocked_by
+            ));
+        } else {
+            text.push_str(&format!(
+                "not run: {} (it needs {}, which failed)\n",
+                n.id, n.blocked_by
+            ));
+        }
     }
     if !outcome.is_complete() {
         text.push_str("Run `qpol apply` again once the cause is fixed: it reads the account again and sends only what is missing.\n");
@@ -257,7 +264,7 @@ fn summarize(plan: &LivePlan, outcome: &Outcome, places: &Places, global: Global
             let json = serde_json::json!({
                 "done": outcome.done.iter().map(|d| serde_json::json!({"id": d.id, "method": d.method, "url": d.url, "found": d.found})).collect::<Vec<_>>(),
                 "failed": outcome.failed.iter().map(|f| serde_json::json!({"id": f.id, "method": f.method, "url": f.url, "status": f.status(), "code": f.code(), "message": f.error.to_string()})).collect::<Vec<_>>(),
-                "not_run": outcome.not_run.iter().map(|n| serde_json::json!({"id": n.id, "blocked_by": n.blocked_by})).collect::<Vec<_>>(),
+                "not_run": outcome.not_run.iter().map(|n| serde_json::json!({"id": n.id, "blocked_by": n.blocked_by, "unreachable": n.unreachable})).collect::<Vec<_>>(),
             });
             crate::cli::out(format!("{json}\n"));
         }
