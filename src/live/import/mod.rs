@@ -35,8 +35,10 @@
 
 mod draft;
 mod escape;
+mod grants;
 mod groups;
 mod idps;
+mod nesting;
 mod roles;
 
 use super::account::Account;
@@ -111,6 +113,9 @@ pub(crate) enum Key {
     ServiceId(String),
     /// By access group id.
     Project(String),
+    /// An access group written as a group (by id): refused by the checker,
+    /// it is written as a project in the next draft.
+    Group(String),
     /// By IAM id.
     User(String),
     /// The Q201 acknowledgement of a project (by access group id).
@@ -155,7 +160,8 @@ impl Overrides {
             let Some(key) = rendered.key_at(d.primary.span.start()) else {
                 continue;
             };
-            if let (Code::OverlappingRule, Key::Project(group)) = (d.code, key) {
+            if let (Code::OverlappingRule, Key::Project(group) | Key::Group(group)) = (d.code, key)
+            {
                 let admitted: BTreeSet<String> = d
                     .admitted
                     .iter()
