@@ -16,7 +16,12 @@
 //!   (`"\"ml\""`, as the provider sends them) and whose policies give Viewer
 //!   plus one custom role on instances or resource groups -> `project`, its
 //!   static members as declared `user`s (email from the account's users, or
-//!   IAM id) and `service_id`s.
+//!   IAM id) and `service_id`s;
+//! * an access group whose policies are exactly what a `group` of the other
+//!   imported units compiles to -> `group` (see `nesting.rs`).
+//!
+//! The identity providers' users are not read (no App ID endpoint is
+//! called): a note per idp says to declare them by hand for `qpol test`.
 //!
 //! Names stay the live ones (an access group `ml` is `project ml`), so that
 //! the imported policy compiles to the objects the account holds. A live
