@@ -142,14 +142,19 @@ fn a_300_project_org_imports_checks_clean_and_plans_no_change() {
     assert_eq!(code(&import), 0, "{}", stderr(&import));
     let file = out.join("main.qpol");
     let imported = std::fs::read_to_string(&file).unwrap();
+    // One note: the identity provider's users are not read.
     assert!(
-        stderr(&import).contains(": 0 notes;"),
+        stderr(&import).contains(": 1 notes;")
+            && stderr(&import).contains("warning: identity provider org-users: its users"),
         "{}",
         stderr(&import)
     );
     let starting = |word: &str| imported.lines().filter(|l| l.starts_with(word)).count();
     // Every access group comes back, each project under its own name.
     assert_eq!(starting("project ") + starting("group "), 334, "{imported}");
+    // The teams, departments and hub come back as groups.
+    assert_eq!(starting("group "), 34, "{imported}");
+    assert!(imported.contains("\ngroup hub-0 {\n  groups dept-0, dept-1, dept-2;\n"));
     for i in 0..300 {
         assert!(
             imported.contains(&format!("\nproject prj-{i} {{\n")),

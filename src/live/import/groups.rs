@@ -1,25 +1,26 @@
-//! Access groups -> projects: the group's dynamic rules become `members
-//! where` sources on its identity provider's claims, its static members
-//! declared users and service ids, and its policies (Viewer plus one custom
-//! role on Qiskit Runtime instances or resource groups) the project's
-//! `instances`, `resource_group` and `role`. A rule, member or policy the
-//! language cannot express is kept as a comment; a group with no policy it
-//! can express is kept whole as one.
+//! Access groups -> projects and groups: the group's dynamic rules become
+//! `members where` sources on its identity provider's claims, its static
+//! members declared users and service ids, and its policies (Viewer plus
+//! custom roles on Qiskit Runtime instances or resource groups,
+//! [`super::grants`]) either a project's `instances`, `resource_group`
+//! and `role`, or, when a `group` of the other imported units compiles to
+//! exactly those policies ([`super::nesting`]), the group's `projects` and
+//! `groups`. A rule, member or policy the language cannot express is kept
+//! as a comment; a group with no policy it can express is kept whole as one.
 
-use super::draft::{strip_marker, Ctx, RgRef, Section, QISKIT};
+use super::draft::{strip_marker, Ctx, Section};
 use super::escape::{is_ident, is_name, make_ident, quote, shown, why_not_ident};
+use super::grants::{self, Grant};
+use super::nesting::{self, Candidate, Grants, GroupForm, Scope};
 use super::Key;
 use crate::live::account::{AccessGroup, Condition, Member, Policy, Rule};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The platform role every project's policies carry beside the custom role.
-const VIEWER: &str = "crn:v1:bluemix:public:iam::::role:Viewer";
-
-/// Where a policy gives its role.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Scope {
-    Instance(String),
-    ResourceGroup(String),
+/// An access group on its way to a project or a group: the policies the
+/// language can write.
+pub(super) struct UnitDraft<'a> {
+    g: &'a AccessGroup,
+    grants: Vec<Grant<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -35,13 +36,11 @@ impl<'a> Ctx<'a> {
         let mut sorted: Vec<&'a AccessGroup> = a.access_groups.iter().collect();
         sorted.sort_by(|x, y| (&x.name, &x.id).cmp(&(&y.name, &y.id)));
         let mut units = BTreeSet::new();
-        let mut projects = BTreeMap::new();
+        let mut drafts = Vec::new();
         for g in sorted {
             let policies = by_group.remove(g.id.as_str()).unwrap_or_default();
-            match self.project(g, &policies, &mut units) {
-                Ok(()) => {
-                    projects.insert(g.id.as_str(), g.name.as_str());
-                }
+            match self.unit_draft(g, &policies, &mut units) {
+                Ok(d) => drafts.push(d),
                 Err(why) => self.comment("access group", &g.name, why, g),
             }
         }
@@ -49,17 +48,36 @@ impl<'a> Ctx<'a> {
             let why = "its access group is not in the account".to_string();
             self.comment("policy", &p.id, why, p);
         }
-        self.allows(&projects);
+        let candidates: Vec<Candidate> = drafts.iter().map(|d| self.candidate(d)).collect();
+        let forms = nesting::shape(&candidates);
+        let mut written = BTreeMap::new();
+        for (i, d) in drafts.iter().enumerate() {
+            let result = match forms.get(&i) {
+                Some(form) => {
+                    self.group(d, form, &drafts, &forms);
+                    Ok("group")
+                }
+                None => self.project(d).map(|()| "project"),
+            };
+            match result {
+                Ok(kind) => {
+                    written.insert(d.g.id.as_str(), (d.g.name.as_str(), kind));
+                }
+                Err(why) => self.comment("access group", &d.g.name, why, d.g),
+            }
+        }
+        self.allows(&written);
     }
 
-    /// The project of an access group, or why there is none (its policies
-    /// are then comments too).
-    fn project(
+    /// The policies of an access group the language can write (the others
+    /// become comments), or why it is no unit at all (its policies are
+    /// then comments too).
+    fn unit_draft(
         &mut self,
         g: &'a AccessGroup,
         policies: &[&'a Policy],
         units: &mut BTreeSet<&'a str>,
-    ) -> Result<(), String> {
+    ) -> Result<UnitDraft<'a>, String> {
         let early = if let Some(why) = self.demoted(&Key::Project(g.id.clone())) {
             Some(why)
         } else if !is_ident(&g.name) {
@@ -76,7 +94,54 @@ impl<'a> Ctx<'a> {
             }
             return Err(why);
         }
-        let (scopes, role) = self.scopes(g, policies)?;
+        let mut grants = Vec::new();
+        for p in policies {
+            match self.classify(p) {
+                Ok((scope, roles)) => grants.push((*p, scope, roles)),
+                Err(why) => {
+                    let why = format!("{why} (access group {})", shown(&g.name));
+                    self.comment("policy", &p.id, why, *p);
+                }
+            }
+        }
+        Ok(UnitDraft { g, grants })
+    }
+
+    /// What nesting needs to know of a unit.
+    fn candidate(&self, d: &UnitDraft<'a>) -> Candidate {
+        let name = &d.g.name;
+        let flat = grants::flat(name, &d.grants);
+        let mut live = Grants::new();
+        let mut unique = true;
+        for (_, scope, roles) in &d.grants {
+            let roles = roles.iter().cloned().collect();
+            unique &= live.insert(scope.clone(), roles).is_none();
+        }
+        let description = strip_marker(d.g.description.as_deref());
+        Candidate {
+            name: name.clone(),
+            group_described: description == Some(format!("Group {name}").as_str()),
+            project_described: description == Some(format!("Project {name}").as_str()),
+            flat: flat.role.map(|role| (flat.scopes, role)),
+            live: unique.then_some(live),
+            refused: self.demoted(&Key::Group(d.g.id.clone())).is_some(),
+        }
+    }
+
+    /// The flat project of an access group, or why there is none.
+    fn project(&mut self, d: &UnitDraft<'a>) -> Result<(), String> {
+        let g = d.g;
+        let flat = grants::flat(&g.name, &d.grants);
+        for (p, why) in flat.rejected {
+            self.comment("policy", &p.id, why, p);
+        }
+        let Some(role) = flat.role else {
+            return Err(
+                "none of its policies gives Viewer plus one imported custom role on Qiskit Runtime instances or resource groups"
+                    .into(),
+            );
+        };
+        let scopes = flat.scopes;
         let mut items = Vec::new();
         let instances: Vec<&str> = scopes
             .iter()
@@ -98,139 +163,70 @@ impl<'a> Ctx<'a> {
         if !rgs.is_empty() {
             items.push(format!("resource_group {}", rgs.join(", ")));
         }
-        match strip_marker(g.description.as_deref()) {
-            Some(d) if d == format!("Project {}", g.name) => {}
-            Some(d) => items.push(format!("description {}", quote(d))),
-            None => self.draft.notes.push(format!(
-                "access group {} has no description; qpol describes it \"Project {}\"",
-                shown(&g.name),
-                g.name
-            )),
-        }
-        let mut sources = self.rules(g);
-        self.most_rules = self.most_rules.max(sources.len());
         self.policies += scopes.len();
-        sources.extend(self.members(g));
-        if !sources.is_empty() {
-            items.push(format!("members {}", sources.join(", ")));
-        }
+        self.description_and_members(g, "Project", &mut items);
         items.push(format!("role {role}"));
         let text = format!("project {} {{ {}; }}", g.name, items.join("; "));
         self.chunk(Section::Project, &g.name, Key::Project(g.id.clone()), text);
         Ok(())
     }
 
-    /// The scopes and role of a group's policies: the custom role most of
-    /// them give (ties: by name); every other policy is a comment.
-    fn scopes(
+    /// An access group as a group of other units (`forms` says which are
+    /// groups).
+    fn group(
         &mut self,
-        g: &'a AccessGroup,
-        policies: &[&'a Policy],
-    ) -> Result<(BTreeSet<Scope>, String), String> {
-        let mut good = Vec::new();
-        for p in policies {
-            match self.classify(p) {
-                Ok((scope, role)) => good.push((*p, scope, role)),
-                Err(why) => {
-                    let why = format!("{why} (access group {})", shown(&g.name));
-                    self.comment("policy", &p.id, why, *p);
-                }
-            }
+        d: &UnitDraft<'a>,
+        form: &GroupForm,
+        drafts: &[UnitDraft<'a>],
+        forms: &BTreeMap<usize, GroupForm>,
+    ) {
+        let g = d.g;
+        let mut projects = Vec::new();
+        let mut groups = Vec::new();
+        for &c in &form.children {
+            let Some(child) = drafts.get(c) else { continue };
+            let list = if forms.contains_key(&c) {
+                &mut groups
+            } else {
+                &mut projects
+            };
+            list.push(child.g.name.as_str());
         }
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, _, role) in &good {
-            *counts.entry(role.as_str()).or_default() += 1;
+        projects.sort_unstable();
+        groups.sort_unstable();
+        let mut items = Vec::new();
+        if !projects.is_empty() {
+            items.push(format!("projects {}", projects.join(", ")));
         }
-        let Some(role) = counts
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(r, _)| r.to_string())
-        else {
-            return Err(
-                "none of its policies gives Viewer plus one imported custom role on Qiskit Runtime instances or resource groups"
-                    .into(),
-            );
-        };
-        let mut scopes = BTreeSet::new();
-        for (p, scope, r) in good {
-            if r != role {
-                let why = format!(
-                    "access group {} gives role {} elsewhere; a project has one role",
-                    shown(&g.name),
-                    role
-                );
-                self.comment("policy", &p.id, why, p);
-            } else if !scopes.insert(scope) {
-                let why = "another policy of its access group has the same resource and role";
-                self.comment("policy", &p.id, why.to_string(), p);
-            }
+        if !groups.is_empty() {
+            items.push(format!("groups {}", groups.join(", ")));
         }
-        Ok((scopes, role))
+        self.policies += d.grants.len();
+        self.description_and_members(g, "Group", &mut items);
+        if let Some(role) = &form.role {
+            items.push(format!("role {role}"));
+        }
+        let text = format!("group {} {{ {}; }}", g.name, items.join("; "));
+        self.chunk(Section::Project, &g.name, Key::Group(g.id.clone()), text);
     }
 
-    /// A policy's scope and custom role (qpol name), or why it has none.
-    fn classify(&mut self, p: &'a Policy) -> Result<(Scope, String), String> {
-        let mut resource = p.resource.clone();
-        if resource.remove("serviceName").as_deref() != Some(QISKIT) {
-            return Err("it is not on the quantum-computing service".into());
+    /// A unit's `description` (unless it is qpol's `KIND NAME`) and
+    /// `members` (its rules, then its static members).
+    fn description_and_members(&mut self, g: &'a AccessGroup, kind: &str, items: &mut Vec<String>) {
+        match strip_marker(g.description.as_deref()) {
+            Some(d) if d == format!("{kind} {}", g.name) => {}
+            Some(d) => items.push(format!("description {}", quote(d))),
+            None => self.draft.notes.push(format!(
+                "access group {} has no description; qpol describes it \"{kind} {}\"",
+                shown(&g.name),
+                g.name
+            )),
         }
-        if resource.remove("accountId").as_deref() != Some(self.account.account_id.as_str()) {
-            return Err("its resource does not name the account".into());
-        }
-        let scope = if let Some(guid) = resource.remove("serviceInstance") {
-            let name = self
-                .instances
-                .get(guid.as_str())
-                .ok_or("it is on an instance that is not imported")?;
-            Scope::Instance(name.clone())
-        } else if let Some(id) = resource.remove("resourceGroupId") {
-            Scope::ResourceGroup(self.rg_scope(&id)?)
-        } else {
-            return Err("it is on the whole service, not on instances".into());
-        };
-        if !resource.is_empty() {
-            let keys: Vec<&str> = resource.keys().map(String::as_str).collect();
-            return Err(format!(
-                "its resource has attributes the language does not write: {}",
-                shown(&keys.join(", "))
-            ));
-        }
-        let others: Vec<&String> = p.roles.iter().filter(|r| *r != VIEWER).collect();
-        let role = match others.as_slice() {
-            [one] if p.roles.iter().any(|r| r == VIEWER) => self.roles.get(one.as_str()),
-            _ => None,
-        };
-        let shown_roles = || {
-            let tails: Vec<&str> = p
-                .roles
-                .iter()
-                .map(|r| r.rsplit(':').next().unwrap_or(r))
-                .collect();
-            shown(&tails.join(", "))
-        };
-        let role = role.ok_or_else(|| {
-            format!(
-                "its roles {} are not Viewer plus one imported quantum-computing custom role",
-                shown_roles()
-            )
-        })?;
-        Ok((scope, role.clone()))
-    }
-
-    /// The name a project's `resource_group` gives a group id.
-    fn rg_scope(&mut self, id: &str) -> Result<String, String> {
-        let group = self.account.resource_groups.iter().find(|g| g.id == id);
-        match (self.rgs.get(id).cloned(), group) {
-            (Some(RgRef::Named(name)), Some(g)) => {
-                self.used_rgs.insert(g.id.as_str());
-                Ok(name)
-            }
-            (Some(RgRef::Default), Some(g)) if is_ident(&g.name) => {
-                self.default_scope = true;
-                Ok(g.name.clone())
-            }
-            (Some(RgRef::Bad(why)), _) => Err(why),
-            _ => Err("its resource group is not one the language can name".into()),
+        let mut sources = self.rules(g);
+        self.most_rules = self.most_rules.max(sources.len());
+        sources.extend(self.members(g));
+        if !sources.is_empty() {
+            items.push(format!("members {}", sources.join(", ")));
         }
     }
 
@@ -392,28 +388,37 @@ impl<'a> Ctx<'a> {
     }
 
     /// `allow Q201` for the overlaps of live rules the checker found.
-    fn allows(&mut self, projects: &BTreeMap<&str, &str>) {
+    fn allows(&mut self, units: &BTreeMap<&str, (&str, &str)>) {
+        let kind_of = |name: &str| {
+            units
+                .values()
+                .find(|(n, _)| *n == name)
+                .map_or("project", |(_, kind)| *kind)
+        };
         for (group, admitted) in &self.overrides.overlaps {
-            let Some(project) = projects.get(group.as_str()) else {
+            let Some((unit, kind)) = units.get(group.as_str()) else {
                 continue;
             };
             let reason = "imported: the live rules already overlap; narrow them, or keep this";
             let text = match admitted {
                 Some(names) => {
-                    let list: Vec<String> = names.iter().map(|n| format!("project {n}")).collect();
+                    let list: Vec<String> = names
+                        .iter()
+                        .map(|n| format!("{} {n}", kind_of(n)))
+                        .collect();
                     format!(
-                        "allow Q201 on project {project} for {} {};",
+                        "allow Q201 on {kind} {unit} for {} {};",
                         list.join(", "),
                         quote(reason)
                     )
                 }
-                None => format!("allow Q201 on project {project} {};", quote(reason)),
+                None => format!("allow Q201 on {kind} {unit} {};", quote(reason)),
             };
             self.draft.notes.push(format!(
                 "access group {}: its dynamic rule also admits users of other projects (Q201); acknowledged with `allow Q201` so that the import checks clean: review it",
-                shown(project)
+                shown(unit)
             ));
-            self.chunk(Section::Allow, project, Key::Allow(group.clone()), text);
+            self.chunk(Section::Allow, unit, Key::Allow(group.clone()), text);
         }
     }
 }

@@ -4,8 +4,10 @@
 //! in the account is written as the idp qpol creates (named like the
 //! instance, its region, plan and resource group); another App ID realm as
 //! an `existing` one with its `tenant`; any other realm as a SAML one with
-//! its `realm`. `attribute` lists the claims the rules test, `session` is
-//! the expiration most of the realm's rules have.
+//! its `realm`. `attribute` lists the claims the rules test (every claim
+//! any rule of the realm tests, by name), `session` is the expiration most
+//! of the realm's rules have. The provider's users are not read (App ID's
+//! cloud directory is not an API qpol calls): a note says so.
 
 use super::draft::{Ctx, IdpInfo, Section, APPID};
 use super::escape::{is_ident, is_name, make_ident, quote, shown};
@@ -98,8 +100,8 @@ impl<'a> Ctx<'a> {
                     (name.clone(), format!("idp {name} existing"))
                 }
             };
-            if !usage.claims.is_empty() {
-                let claims: Vec<&str> = usage.claims.iter().copied().collect();
+            let claims: Vec<&str> = usage.claims.iter().copied().collect();
+            if !claims.is_empty() {
                 items.push(format!("attribute {}", claims.join(", ")));
             }
             if session != 24 {
@@ -120,6 +122,9 @@ impl<'a> Ctx<'a> {
                 },
             );
             self.chunk(Section::Idp, &name, key, text);
+            if !claims.is_empty() {
+                self.draft.notes.push(unread_users(&name, &claims));
+            }
         }
     }
 
@@ -189,6 +194,17 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// The note that an identity provider's users are not read.
+fn unread_users(idp: &str, claims: &[&str]) -> String {
+    let attributes: Vec<String> = claims.iter().map(|c| format!("{c} \"...\"")).collect();
+    format!(
+        "identity provider {idp}: its users (the App ID cloud directory, or the SAML provider's) are not read, \
+         so the policy declares none of them; for `qpol test` asserts about who gets access, add each as \
+         `user NAME {{ idp {idp}; attributes {{ {} }} }}` by hand",
+        attributes.join("; ")
+    )
 }
 
 /// The expiration most rules of a realm have (1 to 24 hours; ties: the
