@@ -1,5 +1,6 @@
 //! Access groups matched by name, and inside a matched group its dynamic
-//! rules (by name), static members (as a set) and policies (by resource
+//! rules (by name, else a rule made by hand under another name with the
+//! same content), static members (as a set) and policies (by resource
 //! attributes).
 
 use super::{change, code, is_marked, text::resolve, Error, Reconciler};
@@ -76,17 +77,34 @@ impl Reconciler<'_> {
         for rule in &g.rules {
             let id = format!("rule.{}", rule.key);
             let object = format!("rule {}", code(&rule.name));
-            let Some(have) = live.rules.iter().find(|r| r.name == rule.name) else {
+            let desired = self.desired.get(&id).cloned();
+            let want = desired
+                .as_ref()
+                .and_then(|d| d.body.clone())
+                .unwrap_or(Value::Null);
+            let want = super::text::resolve_value(&want, &self.known).unwrap_or(want);
+            // By name; else a rule made by hand under another name that
+            // admits exactly the same users (the language cannot name rules).
+            let have = live
+                .rules
+                .iter()
+                .find(|r| r.name == rule.name && !matched.contains(&r.id))
+                .or_else(|| {
+                    live.rules.iter().find(|r| {
+                        !matched.contains(&r.id)
+                            && g.rules.iter().all(|other| other.name != r.name)
+                            && rule_changes(&want, r).is_empty()
+                    })
+                });
+            let Some(have) = have else {
                 self.create(&id, object, project.clone());
                 continue;
             };
             matched.insert(have.id.clone());
             self.know(&id, &[("id", &have.id)]);
-            let Some(desired) = self.desired.get(&id).cloned() else {
+            let Some(desired) = desired else {
                 continue;
             };
-            let want = desired.body.clone().unwrap_or(Value::Null);
-            let want = super::text::resolve_value(&want, &self.known).unwrap_or(want);
             let changes = rule_changes(&want, have);
             if changes.is_empty() {
                 continue;
