@@ -504,3 +504,38 @@ fn a_group_for_an_extra_role_is_listed_under_its_project() {
         "{groups:?}"
     );
 }
+
+#[test]
+fn a_rule_named_by_hand_is_adopted_and_a_changed_one_updated_never_doubled() {
+    let mut account = converged(ORG);
+    let ml = account
+        .access_groups
+        .iter()
+        .position(|g| g.name == "ml")
+        .unwrap();
+    account.access_groups[ml].rules[0].name = "ML users (by hand)".into();
+    // Same content under another name: adopted as it is.
+    let out = reconcile_text(ORG, &account);
+    assert_eq!(summary(&out.plan), vec![]);
+    assert!(out.plan.unmanaged.is_empty(), "{:?}", out.plan.unmanaged);
+    // Another value too: that rule is updated (and renamed); no second rule
+    // is created beside it to admit users it should no longer admit.
+    account.access_groups[ml].rules[0].conditions[0].value = "mlx".into();
+    let out = reconcile_text(ORG, &account);
+    assert_eq!(
+        summary(&out.plan),
+        vec![("rule.ml".to_string(), Op::Update)]
+    );
+    let action = &out.plan.actions[0];
+    let fields: Vec<&str> = action.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["name", "conditions"]);
+    let request = &action.requests[0];
+    assert_eq!(request.method, "PUT");
+    assert!(
+        request
+            .url
+            .ends_with(&format!("/rules/{}", account.access_groups[ml].rules[0].id)),
+        "{}",
+        request.url
+    );
+}

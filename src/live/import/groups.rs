@@ -236,7 +236,6 @@ impl<'a> Ctx<'a> {
         rules.sort_by(|x, y| (&x.name, &x.id).cmp(&(&y.name, &y.id)));
         let from = self.idps.len() > 1;
         let mut sources = Vec::new();
-        let mut live_names = Vec::new();
         for r in rules {
             match self.rule_source(r, from) {
                 Ok(source) => {
@@ -244,25 +243,12 @@ impl<'a> Ctx<'a> {
                         *self.idp_rules.entry(idp.name.clone()).or_default() += 1;
                     }
                     sources.push(source);
-                    live_names.push(r.name.as_str());
                 }
                 Err(why) => {
                     let why = format!("{why} (access group {})", shown(&g.name));
                     self.comment("dynamic rule", &r.name, why, r);
                 }
             }
-        }
-        let qpol_names: Vec<String> = match live_names.len() {
-            1 => vec![format!("{}-members", g.name)],
-            n => (1..=n).map(|i| format!("{}-members-{i}", g.name)).collect(),
-        };
-        if live_names.iter().zip(&qpol_names).any(|(l, q)| l != q) {
-            self.draft.notes.push(format!(
-                "access group {}: qpol names its rules {}, not {}",
-                shown(&g.name),
-                shown(&qpol_names.join(", ")),
-                shown(&live_names.join(", "))
-            ));
         }
         sources
     }

@@ -73,39 +73,36 @@ impl Reconciler<'_> {
     fn rules(&mut self, g: &AccessGroup, live: &LiveGroup) -> Result<(), Error> {
         let project = Some(g.project.clone());
         let marked = is_marked(live.description.as_deref());
+        let wants: Vec<Value> = g
+            .rules
+            .iter()
+            .map(|rule| {
+                let want = self
+                    .desired
+                    .get(&format!("rule.{}", rule.key))
+                    .and_then(|d| d.body.clone())
+                    .unwrap_or(Value::Null);
+                super::text::resolve_value(&want, &self.known).unwrap_or(want)
+            })
+            .collect();
+        let pairs = pair_rules(g, live, &wants);
         let mut matched = BTreeSet::new();
-        for rule in &g.rules {
+        for ((rule, want), have) in g.rules.iter().zip(&wants).zip(pairs) {
             let id = format!("rule.{}", rule.key);
             let object = format!("rule {}", code(&rule.name));
-            let desired = self.desired.get(&id).cloned();
-            let want = desired
-                .as_ref()
-                .and_then(|d| d.body.clone())
-                .unwrap_or(Value::Null);
-            let want = super::text::resolve_value(&want, &self.known).unwrap_or(want);
-            // By name; else a rule made by hand under another name that
-            // admits exactly the same users (the language cannot name rules).
-            let have = live
-                .rules
-                .iter()
-                .find(|r| r.name == rule.name && !matched.contains(&r.id))
-                .or_else(|| {
-                    live.rules.iter().find(|r| {
-                        !matched.contains(&r.id)
-                            && g.rules.iter().all(|other| other.name != r.name)
-                            && rule_changes(&want, r).is_empty()
-                    })
-                });
             let Some(have) = have else {
                 self.create(&id, object, project.clone());
                 continue;
             };
             matched.insert(have.id.clone());
             self.know(&id, &[("id", &have.id)]);
-            let Some(desired) = desired else {
+            let Some(desired) = self.desired.get(&id).cloned() else {
                 continue;
             };
-            let changes = rule_changes(&want, have);
+            let mut changes = rule_changes(want, have);
+            if !changes.is_empty() && have.name != rule.name {
+                changes.insert(0, change("name", have.name.as_str(), rule.name.as_str()));
+            }
             if changes.is_empty() {
                 continue;
             }
@@ -287,6 +284,59 @@ impl Reconciler<'_> {
         self.push_update(id, object, project, changes, vec![request]);
         Ok(())
     }
+}
+
+/// The live rule each of `g`'s rules is, if any: the one of its name;
+/// else one made by hand under a name qpol does not use that admits
+/// exactly the same users (adopted as it is: the language cannot name
+/// rules); else the next such rule by name (updated, and renamed, so a
+/// changed value never leaves the old rule admitting users beside a new one).
+fn pair_rules<'l>(
+    g: &AccessGroup,
+    live: &'l LiveGroup,
+    wants: &[Value],
+) -> Vec<Option<&'l account::Rule>> {
+    let mut taken: BTreeSet<&str> = BTreeSet::new();
+    let mut pairs: Vec<Option<&account::Rule>> = g
+        .rules
+        .iter()
+        .map(|rule| {
+            let have = live.rules.iter().find(|r| r.name == rule.name);
+            if let Some(have) = have {
+                taken.insert(have.id.as_str());
+            }
+            have
+        })
+        .collect();
+    let mut others: Vec<&account::Rule> = live
+        .rules
+        .iter()
+        .filter(|r| g.rules.iter().all(|rule| rule.name != r.name))
+        .collect();
+    others.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    for (pair, want) in pairs.iter_mut().zip(wants) {
+        if pair.is_some() {
+            continue;
+        }
+        let same = others
+            .iter()
+            .find(|r| !taken.contains(r.id.as_str()) && rule_changes(want, r).is_empty());
+        if let Some(r) = same {
+            taken.insert(r.id.as_str());
+            *pair = Some(*r);
+        }
+    }
+    for pair in pairs.iter_mut() {
+        if pair.is_some() {
+            continue;
+        }
+        let next = others.iter().find(|r| !taken.contains(r.id.as_str()));
+        if let Some(r) = next {
+            taken.insert(r.id.as_str());
+            *pair = Some(*r);
+        }
+    }
+    pairs
 }
 
 /// The differences of a dynamic rule: expiration, realm and conditions.
