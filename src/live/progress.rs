@@ -210,3 +210,31 @@ pub fn for_stderr() -> Box<dyn Progress> {
         Box::new(Lines::new(std::io::stderr()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_of_a_line_is_escaped() {
+        let failed = Event::Failed {
+            id: "zz\u{1b}]0;pwned\u{7}",
+            method: "GET",
+            url: "https://iam.cloud.ibm.com/v2/x\r\n[99/99] done FORGED",
+            message: "no\nway",
+        };
+        assert_eq!(
+            describe(&failed).as_deref(),
+            Some("FAILED GET https://iam.cloud.ibm.com/v2/x\\u{D}\\u{A}[99/99] done FORGED (zz\\u{1B}]0;pwned\\u{7}): no\\u{A}way")
+        );
+        let not_run = Event::NotRun {
+            id: "a\nb",
+            blocked_by: "c\u{1b}",
+            unreachable: false,
+        };
+        assert_eq!(
+            describe(&not_run).as_deref(),
+            Some("not run a\\u{A}b: it needs c\\u{1B}, which failed")
+        );
+    }
+}
