@@ -13,7 +13,7 @@ use em::start;
 use emulator_support as em;
 use qpol::emulator::{Config, FaultSpec, Handle};
 use run::{command, stderr, stdout};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Output;
 
@@ -282,4 +282,94 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn import_o_needs_a_folder_and_json_is_one_document() {
+    let e = emulator("", 6);
+    assert_eq!(code(&qpol(&e, &["apply", ORG, "--yes"])), 0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "hi").unwrap();
+    let account = qpol::emulator::DEFAULT_ACCOUNT;
+    for (out, says) in [
+        ("-", "does not write to standard output"),
+        (file.to_str().unwrap(), "is a regular file, not a folder"),
+        ("/dev/null", "is a character device, not a folder"),
+    ] {
+        let import = qpol(&e, &["import", "--account", account, "-o", out]);
+        assert_eq!(code(&import), 2, "{}", all(&import));
+        assert!(stderr(&import).contains(says), "{}", all(&import));
+        assert!(!stderr(&import).contains("os error"), "{}", all(&import));
+    }
+    assert!(!Path::new("-").exists());
+    let out = dir.path().join("imported");
+    let import = qpol(
+        &e,
+        &[
+            "import",
+            "--account",
+            account,
+            "-o",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&import), 0, "{}", all(&import));
+    let doc: Value = serde_json::from_slice(&import.stdout).unwrap();
+    let written = out.join("main.qpol");
+    assert_eq!(doc["output"], written.to_str().unwrap());
+    assert!(doc["comments"].is_array(), "{doc}");
+    assert_eq!(doc["io_errors"], json!([]));
+    assert!(written.exists());
+    // A failure is the same document.
+    let again = qpol(
+        &e,
+        &["import", "--account", account, "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(code(&again), 2);
+    let again = qpol(
+        &e,
+        &[
+            "import",
+            "--account",
+            account,
+            "-o",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(doc["output"], Value::Null);
+    assert_eq!(doc["io_errors"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn live_help_lists_each_exit_code_once_in_order_and_the_parallelism_range() {
+    for name in ["plan", "apply", "import"] {
+        let help = stdout(&command(&[name, "--help"]).output().unwrap());
+        let table = help
+            .split("Exit codes:\n")
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap();
+        let codes: Vec<u32> = table
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted, "{name}: {table}");
+    }
+    let help = stdout(&command(&["apply", "--help"]).output().unwrap());
+    assert!(help.contains("1 to 64"), "{help}");
+}
+
+fn all(o: &Output) -> String {
+    format!("{}\n{}", stdout(o), stderr(o))
 }

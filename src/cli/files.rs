@@ -170,6 +170,39 @@ pub fn target(path: &Path) -> Result<(PathBuf, Option<Metadata>), String> {
     Ok((real, Some(meta)))
 }
 
+/// Refuse an output (`-o`) that would harm the policy at `policy`: one of
+/// its own files (`meta` is the target's, from [`target`]; the same device
+/// and inode, through symlinks and hard links), or any `*.qpol` file (the
+/// next run of a folder policy would read it as policy). `what` names the
+/// output ("the graph"), `rename` says what to name it instead.
+pub fn guard_output(
+    file: &Path,
+    meta: Option<&Metadata>,
+    policy: &Path,
+    what: &str,
+    rename: &str,
+) -> Result<(), String> {
+    let shown = crate::diag::escape::path(file);
+    if let Some(meta) = meta {
+        let inputs = super::compile::input_files(policy);
+        if let Some(input) = inputs.iter().find(|(_, k)| *k == key(meta)) {
+            return Err(format!(
+                "refusing to write `{shown}`: it is the policy file `{}` (the same file); name another output",
+                crate::diag::escape::path(&input.0)
+            ));
+        }
+    }
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("qpol"))
+    {
+        return Err(format!(
+            "refusing to write {what} to `{shown}`: a `*.qpol` file would be read as policy (and break it); {rename}"
+        ));
+    }
+    Ok(())
+}
+
 /// Write `path` with the content produced by `fill` (see the module doc).
 pub fn write_with(
     path: &Path,

@@ -161,31 +161,14 @@ fn destination(args: &GraphArgs) -> Result<Option<PathBuf>, IoError> {
     let expects = "-o names a regular file to write the graph to, or `-` for standard output";
     let (_, meta) =
         files::target(file).map_err(|m| IoError::new(&exact, format!("{m}; {expects}")))?;
-    if let Some(meta) = meta {
-        let inputs = super::compile::input_files(&args.path);
-        if let Some(input) = inputs.iter().find(|(_, key)| *key == files::key(&meta)) {
-            return Err(IoError::new(
-                &exact,
-                format!(
-                    "refusing to write `{}`: it is the policy file `{}` (the same file); name another output",
-                    escape::path(file),
-                    escape::path(&input.0)
-                ),
-            ));
-        }
-    }
-    if file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("qpol"))
-    {
-        return Err(IoError::new(
-            &exact,
-            format!(
-                "refusing to write the graph to `{}`: a `*.qpol` file would be read as policy (and break it); name it `.dot` or `.mmd`",
-                escape::path(file)
-            ),
-        ));
-    }
+    files::guard_output(
+        file,
+        meta.as_ref(),
+        &args.path,
+        "the graph",
+        "name it `.dot` or `.mmd`",
+    )
+    .map_err(|m| IoError::new(&exact, m))?;
     Ok(Some(file.to_path_buf()))
 }
 

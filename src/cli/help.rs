@@ -61,19 +61,20 @@ Q301/Q302 from --baseline included\n"
         }
         "plan" => {
             "  0    the account matches the policy\n  \
-3    applying would change the account (the plan lists what)\n  \
 1    findings of error severity: policy errors, a refused instance delete or move (Q302/Q301), an account limit (Q601)\n  \
-2    also: no API key, a key IAM refuses, an unreachable or failing API\n"
+2    usage or I/O error, no API key, a key IAM refuses, an unreachable or failing API\n  \
+3    applying would change the account (the plan lists what)\n"
         }
         "apply" => {
             "  0    applied (or nothing to apply)\n  \
-1    findings of error severity (nothing sent), a stale saved plan (nothing sent), or requests that failed \
+1    findings of error severity, a stale saved plan or one that does not match what its policy plans, \
+a declined prompt (nothing sent in all these), or requests that failed \
 (what was done and what was not is listed; `qpol apply` again finishes the job)\n  \
-2    also: no API key, a key IAM refuses, no --yes off a terminal (nothing sent)\n"
+2    usage or I/O error, no API key, a key IAM refuses, no --yes off a terminal (nothing sent)\n"
         }
         "import" => {
             "  0    the policy was written\n  \
-2    also: no API key, a key IAM refuses, an existing DIR/main.qpol without --force\n"
+2    usage or I/O error, no API key, a key IAM refuses, an existing DIR/main.qpol without --force\n"
         }
         "lsp" => {
             "  0    the client sent shutdown and exit\n  \
@@ -86,8 +87,8 @@ Q301/Q302 from --baseline included\n"
 /// The long help after the flags of subcommand `name`: its exit codes and
 /// the environment variables.
 fn after(name: &str) -> String {
-    let common = if name == "diff" {
-        // diff lists its 2 in its own order.
+    let common = if matches!(name, "diff" | "plan" | "apply" | "import") {
+        // These list their own 2, in order.
         COMMON_EXITS.lines().skip(1).collect::<Vec<_>>().join("\n")
     } else {
         COMMON_EXITS.to_string()

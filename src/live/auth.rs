@@ -83,16 +83,13 @@ pub fn api_key_from(file: Option<&Path>, env: Option<String>) -> Result<ApiKey> 
 
 fn key_file(path: &Path) -> Result<ApiKey> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_key_file(path).map_err(|e| {
         Error::Key(format!(
             "cannot read the API key file `{shown}`: {e}; check --api-key-file"
         ))
     })?;
-    // One trailing newline, as `echo KEY > file` writes it.
-    let key = text
-        .strip_suffix("\r\n")
-        .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(&text);
+    // Spaces and line ends around the key (`echo KEY > file` adds one).
+    let key = text.trim();
     if key.trim().is_empty() {
         return Err(Error::Key(format!(
             "the API key file `{shown}` is empty; write the key into it (`ibmcloud iam api-key-create NAME --file {shown}`)"
@@ -113,6 +110,26 @@ fn key_file(path: &Path) -> Result<ApiKey> {
         key: Secret::new(key),
         warnings,
     })
+}
+
+/// The most bytes an API key file may hold: a key is 44 characters.
+pub const MAX_KEY_FILE_BYTES: u64 = 4 << 10;
+
+/// A key file's text, at most [`MAX_KEY_FILE_BYTES`] read (`/dev/zero`,
+/// `/dev/urandom` or a FIFO that never ends stop there).
+fn read_key_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {}, not a key file",
+            crate::policy::limit_shown(MAX_KEY_FILE_BYTES)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8 text"))
 }
 
 #[cfg(unix)]

@@ -100,3 +100,32 @@ pub struct Unmanaged {
     pub name: String,
     pub id: String,
 }
+
+/// A policy file as `qpol plan -o` saved it beside the plan: its name and
+/// text as `plan` read them. `qpol apply plan.json` plans these again
+/// against the account and sends the plan only when both are the same, so
+/// a saved plan cannot send what its policy does not plan (an edited
+/// request, another host, an ETag) nor show one thing and do another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+}
+
+/// A plan as `qpol plan -o FILE` writes it: the [`LivePlan`]'s keys and,
+/// beside them, `sources` (the policy the plan was made from). The plan
+/// itself does not carry them (`plan --format json` prints no policy text).
+#[derive(Debug, Serialize)]
+pub struct Saved<'a> {
+    #[serde(flatten)]
+    pub plan: &'a LivePlan,
+    pub sources: &'a [Source],
+}
+
+/// The `sources` of a saved plan; empty in a plan saved by a qpol before
+/// they were kept (such a plan is refused: it cannot be checked).
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedSources {
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}

@@ -2,7 +2,10 @@
 //! for each request; [`Bar`] draws an indicatif bar (a terminal),
 //! [`Lines`] writes one plain line per finished request (CI, logs), and
 //! [`Silent`] shows nothing. [`for_stderr`] picks by whether standard
-//! error is a terminal. Events carry canonical URLs and ids, no secret.
+//! error is a terminal. Events carry canonical URLs and ids, no secret;
+//! every id, URL and message is shown escaped (`diag::escape::inline`), so
+//! a live name (`delete.access_group.NAME`) or an edited plan cannot clear
+//! the terminal or forge a line.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,6 +84,7 @@ impl<W: Write + Send> Lines<W> {
 
 /// The line of a finished event, without the counter; `None` for a start.
 pub fn describe(event: &Event<'_>) -> Option<String> {
+    use crate::diag::escape::inline as e;
     match event {
         Event::Started { .. } => None,
         Event::Done {
@@ -89,27 +93,44 @@ pub fn describe(event: &Event<'_>) -> Option<String> {
             url,
             found,
         } => Some(if *found {
-            format!("done {method} {url} ({id}, found done already)")
+            format!(
+                "done {} {} ({}, found done already)",
+                e(method),
+                e(url),
+                e(id)
+            )
         } else {
-            format!("done {method} {url} ({id})")
+            format!("done {} {} ({})", e(method), e(url), e(id))
         }),
         Event::Failed {
             id,
             method,
             url,
             message,
-        } => Some(format!("FAILED {method} {url} ({id}): {message}")),
+        } => Some(format!(
+            "FAILED {} {} ({}): {}",
+            e(method),
+            e(url),
+            e(id),
+            e(message)
+        )),
         Event::NotRun {
             id,
             blocked_by,
             unreachable: false,
-        } => Some(format!("not run {id}: it needs {blocked_by}, which failed")),
+        } => Some(format!(
+            "not run {}: it needs {}, which failed",
+            e(id),
+            e(blocked_by)
+        )),
         Event::NotRun {
             id,
             blocked_by,
             unreachable: true,
         } => Some(format!(
-            "not run {id}: not sent, the endpoint did not answer {blocked_by}"
+            "not run {}: not sent, the endpoint did not answer {}",
+            e(id),
+            e(blocked_by)
         )),
     }
 }
@@ -163,7 +184,9 @@ impl Progress for Bar {
 
     fn event(&self, event: &Event<'_>) {
         match event {
-            Event::Started { id, .. } => self.0.set_message(id.to_string()),
+            Event::Started { id, .. } => self
+                .0
+                .set_message(crate::diag::escape::inline(id).into_owned()),
             Event::Done { .. } => self.0.inc(1),
             Event::Failed { .. } | Event::NotRun { .. } => {
                 if let Some(line) = describe(event) {
@@ -185,5 +208,33 @@ pub fn for_stderr() -> Box<dyn Progress> {
         Box::new(Bar::new())
     } else {
         Box::new(Lines::new(std::io::stderr()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_of_a_line_is_escaped() {
+        let failed = Event::Failed {
+            id: "zz\u{1b}]0;pwned\u{7}",
+            method: "GET",
+            url: "https://iam.cloud.ibm.com/v2/x\r\n[99/99] done FORGED",
+            message: "no\nway",
+        };
+        assert_eq!(
+            describe(&failed).as_deref(),
+            Some("FAILED GET https://iam.cloud.ibm.com/v2/x\\u{D}\\u{A}[99/99] done FORGED (zz\\u{1B}]0;pwned\\u{7}): no\\u{A}way")
+        );
+        let not_run = Event::NotRun {
+            id: "a\nb",
+            blocked_by: "c\u{1b}",
+            unreachable: false,
+        };
+        assert_eq!(
+            describe(&not_run).as_deref(),
+            Some("not run a\\u{A}b: it needs c\\u{1B}, which failed")
+        );
     }
 }

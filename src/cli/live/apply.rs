@@ -11,15 +11,17 @@
 //! what was done so far is said, see `tally`).
 
 use super::plan::{compute, Planned};
-use super::ConnectArgs;
-use crate::cli::output::{self, IoError};
+use super::saved::{self, Refusal};
+use super::{ConnectArgs, Report};
+use crate::cli::output::{self, IoError, Stream};
 use crate::cli::{note, out_human, Global, OutputFormat, PathArg, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::{escape, SourceMap, Span};
 use crate::live::execute::{self, Options, Outcome};
 use crate::live::find::AccountFinder;
-use crate::live::plan::{LivePlan, FORMAT};
+use crate::live::plan::LivePlan;
 use crate::live::reconcile::Allows;
-use crate::live::{progress, read, render};
+use crate::live::{progress, render};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
@@ -27,7 +29,7 @@ use std::io::IsTerminal;
 pub struct ApplyArgs {
     /// A policy (file or folder of *.qpol files), or a plan saved by `qpol plan -o FILE`
     pub path: PathArg,
-    /// Requests in flight at most
+    /// Requests in flight at most, 1 to 64
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     /// Apply without asking (required when standard input is not a terminal)
@@ -37,69 +39,132 @@ pub struct ApplyArgs {
     pub connect: ConnectArgs,
 }
 
+/// The keys of apply's `--format json` document besides the diagnostics'
+/// and `io_errors`, empty: the same on success and on every failure.
+fn keys(
+    plan: Option<&LivePlan>,
+    outcome: Option<&Outcome>,
+    refused: Option<&str>,
+) -> Vec<(&'static str, Value)> {
+    let plan = plan.map_or(Value::Null, |p| serde_json::to_value(p).unwrap_or_default());
+    let (done, failed, not_run) = outcome.map_or((json!([]), json!([]), json!([])), |o| {
+        (
+            o.done.iter().map(|d| json!({"id": d.id, "method": d.method, "url": d.url, "found": d.found})).collect(),
+            o.failed.iter().map(|f| json!({"id": f.id, "method": f.method, "url": f.url, "status": f.status(), "code": f.code(), "message": f.error.to_string()})).collect(),
+            o.not_run.iter().map(|n| json!({"id": n.id, "blocked_by": n.blocked_by, "unreachable": n.unreachable})).collect(),
+        )
+    });
+    vec![
+        ("plan", plan),
+        ("refused", refused.map_or(Value::Null, Value::from)),
+        ("done", done),
+        ("failed", failed),
+        ("not_run", not_run),
+    ]
+}
+
+/// A plan ready to send, and what its report needs.
+struct Ready {
+    planned: Planned,
+    places: Places,
+    /// `Some` for a saved plan: how to make a fresh one (the saved plan is
+    /// stale once anything of it was sent).
+    replan: Option<String>,
+}
+
 pub fn run(args: &ApplyArgs, global: Global) -> u8 {
-    let fail = |message: String| output::fail(global, &[IoError::new("-", message)], &[]);
-    let (plan, client, places) = match saved_plan(&args.path) {
-        Ok(Some(plan)) => {
-            let client = match args.connect.client(usize::from(args.parallelism)) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
-            };
-            if let Err(e) = args.connect.account_id(Some(&plan.account_id)) {
-                return fail(e);
-            }
-            match read::read_account(&client, &plan.account_id) {
-                Ok(now) if now.fingerprint() != plan.account_fingerprint => {
-                    note("error: plan is stale: the account changed since the plan was made; nothing was sent\nhint: run `qpol plan -o FILE` again and review it");
-                    return EXIT_FINDINGS;
-                }
-                Ok(_) => (plan, client, Places::default()),
-                Err(e) => return fail(e.to_string()),
-            }
-        }
-        Ok(None) => {
-            let planned = match compute(
-                &args.path,
-                &args.connect,
-                global,
-                usize::from(args.parallelism),
-            ) {
-                Ok(p) => p,
-                Err(code) => return code,
-            };
-            let code = output::exit_code(&planned.diagnostics, global);
-            let Planned {
-                checked,
-                plan,
-                diagnostics,
-                client,
-            } = planned;
-            output::report(
-                &diagnostics,
-                &checked.analysis.sources,
-                global,
-                &[],
-                &[],
-                output::Stream::Stderr,
-            );
-            if code != 0 {
-                return code;
-            }
-            let places = Places::new(&checked.analysis);
-            (plan, client, places)
-        }
-        Err(e) => return fail(e),
+    let failure = Report {
+        keys: keys(None, None, None),
+        stream: Stream::Stdout,
     };
-    if plan.actions.is_empty() {
-        out_human(format!("{}\n", render::summary(&plan)));
-        return 0;
+    let parallelism = usize::from(args.parallelism);
+    let ready = match saved::read_file(&args.path) {
+        Err(e) => return failure.fail(global, e),
+        Ok(Some(file)) => match saved::check(&file, &args.connect, parallelism, global, &failure) {
+            Ok(planned) => Ready {
+                places: Places::new(&planned.checked.analysis),
+                planned,
+                replan: Some(saved::replan_hint(&file)),
+            },
+            Err(Refusal::Reported(code)) => return code,
+            Err(Refusal::Refused(message)) => return refuse(global, None, &message, EXIT_FINDINGS),
+        },
+        Ok(None) => match compute(&args.path, &args.connect, global, parallelism, &failure) {
+            Ok(planned) => Ready {
+                places: Places::new(&planned.checked.analysis),
+                planned,
+                replan: None,
+            },
+            Err(code) => return code,
+        },
+    };
+    send(ready, args, global)
+}
+
+/// Say why nothing is sent (`error: ...` on stderr; the JSON document's
+/// `refused`) and return `code`.
+fn refuse(global: Global, ready: Option<&Ready>, message: &str, code: u8) -> u8 {
+    if global.format == OutputFormat::Json {
+        let (diagnostics, sources, plan) = match ready {
+            Some(r) => (
+                &r.planned.diagnostics[..],
+                &r.planned.checked.analysis.sources,
+                Some(&r.planned.plan),
+            ),
+            None => (&[][..], &SourceMap::default(), None),
+        };
+        let first = message.lines().next().unwrap_or_default();
+        output::report(
+            diagnostics,
+            sources,
+            global,
+            &keys(plan, None, Some(first)),
+            &[],
+            Stream::Stdout,
+        );
     }
-    if global.format != OutputFormat::Json {
-        out_human(render::human(&plan));
+    note(format_args!("error: {message}"));
+    code
+}
+
+/// Findings, the plan, the prompt, then the requests; the report.
+fn send(ready: Ready, args: &ApplyArgs, global: Global) -> u8 {
+    let planned = &ready.planned;
+    let plan = &planned.plan;
+    let json = global.format == OutputFormat::Json;
+    let code = output::exit_code(&planned.diagnostics, global);
+    let sources = &planned.checked.analysis.sources;
+    if !json {
+        output::report(
+            &planned.diagnostics,
+            sources,
+            global,
+            &[],
+            &[],
+            Stream::Stderr,
+        );
+    }
+    if code != 0 || plan.actions.is_empty() {
+        if json {
+            output::report(
+                &planned.diagnostics,
+                sources,
+                global,
+                &keys(Some(plan), None, None),
+                &[],
+                Stream::Stdout,
+            );
+        } else if code == 0 {
+            out_human(format!("{}\n", render::summary(plan)));
+        }
+        return code;
+    }
+    if !json {
+        out_human(render::human(plan));
     }
     if !args.yes {
-        if let Err(code) = confirm(&plan) {
-            return code;
+        if let Err((message, code)) = confirm(plan) {
+            return refuse(global, Some(&ready), message, code);
         }
     }
     let requests: Vec<_> = plan
@@ -108,7 +173,7 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
         .flat_map(|a| a.requests.iter().cloned())
         .collect();
     let finder = AccountFinder {
-        client: &client,
+        client: &planned.client,
         account_id: plan.account_id.clone(),
     };
     let options = Options {
@@ -116,52 +181,50 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
         ..Options::default()
     };
     let bar = progress::for_stderr();
-    let tally = super::tally::Tally::new(&*bar);
+    let tally = super::tally::Tally::new(&*bar, rerun_hint(ready.replan.as_deref()));
     tally.install();
-    let outcome = match execute::execute(
-        &client,
+    let outcome = execute::execute(
+        &planned.client,
         &requests,
         &plan.known,
         Some(&finder),
         &tally,
         &options,
-    ) {
-        Ok(o) => o,
-        Err(e) => return fail(format!("{e}; nothing was sent")),
-    };
+    );
     drop(tally);
     drop(bar);
-    summarize(&plan, &outcome, &places, global)
+    match outcome {
+        Ok(outcome) => summarize(&ready, &outcome, global),
+        Err(e) => {
+            let message = format!("{e}; nothing was sent");
+            let keys = keys(Some(plan), None, None);
+            output::report(
+                &planned.diagnostics,
+                sources,
+                global,
+                &keys,
+                &[IoError::new("-", message)],
+                Stream::Stdout,
+            );
+            EXIT_USAGE
+        }
+    }
 }
 
-/// A saved plan at `path`, `None` when `path` is a policy.
-fn saved_plan(path: &PathArg) -> Result<Option<LivePlan>, String> {
-    if path.as_os_str() == "-" || path.is_dir() || path.extension().is_some_and(|e| e == "qpol") {
-        return Ok(None);
+/// How to finish after an interrupted or failed apply: `qpol apply` again,
+/// or for a saved plan (stale now) a fresh plan.
+fn rerun_hint(replan: Option<&str>) -> String {
+    match replan {
+        None => "run `qpol apply` again: it reads the account again and sends only what is missing, nothing twice".to_string(),
+        Some(replan) => format!("the saved plan is stale now: run `{replan}` again, review it and apply it (or `qpol apply` the policy): it reads the account again and plans only what is missing, nothing twice"),
     }
-    let shown = escape::path(path);
-    let text = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    let looks_like_json = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if !looks_like_json {
-        return Ok(None);
-    }
-    let plan: LivePlan = serde_json::from_slice(&text).map_err(|e| {
-        format!("`{shown}` is not a saved plan (line {}, column {}): {e}\nhint: make one with `qpol plan POLICY -o {shown}`", e.line(), e.column())
-    })?;
-    if plan.format != FORMAT {
-        return Err(format!(
-            "`{shown}` has format `{}`, not `{FORMAT}`\nhint: make the plan again with `qpol plan POLICY -o {shown}`",
-            escape::inline(&plan.format)
-        ));
-    }
-    Ok(Some(plan))
 }
 
-/// Ask on the terminal; refuse without `--yes` when nobody can answer.
-fn confirm(plan: &LivePlan) -> Result<(), u8> {
+/// Ask on the terminal; refuse without `--yes` when nobody can answer. A
+/// declined apply exits 1 (as Terraform's "Apply cancelled").
+fn confirm(plan: &LivePlan) -> Result<(), (&'static str, u8)> {
     if !std::io::stdin().is_terminal() {
-        note("error: not applying without --yes: standard input is not a terminal\nhint: review the plan above, then run again with --yes");
-        return Err(EXIT_USAGE);
+        return Err(("not applying without --yes: standard input is not a terminal\nhint: review the plan above, then run again with --yes", EXIT_USAGE));
     }
     eprint!(
         "Apply these {} changes to account {}? Only `yes` applies: ",
@@ -173,8 +236,7 @@ fn confirm(plan: &LivePlan) -> Result<(), u8> {
     if answer.trim() == "yes" {
         Ok(())
     } else {
-        note("Not applied: nothing was sent.");
-        Err(0)
+        Err(("Apply cancelled: nothing was sent.", EXIT_FINDINGS))
     }
 }
 
@@ -207,12 +269,14 @@ impl Places {
 }
 
 /// What was done and what was not; exit 0 or 1.
-fn summarize(plan: &LivePlan, outcome: &Outcome, places: &Places, global: Global) -> u8 {
+fn summarize(ready: &Ready, outcome: &Outcome, global: Global) -> u8 {
+    let plan = &ready.planned.plan;
     let action_of = |id: &str| {
         plan.actions
             .iter()
             .find(|a| a.requests.iter().any(|r| r.id == id))
     };
+    let e = |text: &str| escape::inline(text).into_owned();
     let found = outcome.done.iter().filter(|d| d.found).count();
     let mut text = format!(
         "Applied {} of {} requests",
@@ -227,46 +291,58 @@ fn summarize(plan: &LivePlan, outcome: &Outcome, places: &Places, global: Global
     text.push_str(".\n");
     for f in &outcome.failed {
         let (object, place) = match action_of(&f.id) {
-            Some(a) => (a.object.clone(), places.of(a.project.as_deref(), &a.object)),
+            Some(a) => (
+                a.object.clone(),
+                ready.places.of(a.project.as_deref(), &a.object),
+            ),
             None => (f.id.clone(), None),
         };
+        let error = e(&f.error.to_string());
         // IBM's errors name the request themselves.
         if f.error.api().is_some() {
-            text.push_str(&format!("error: {object}: {}\n", f.error));
+            text.push_str(&format!("error: {}: {error}\n", e(&object)));
         } else {
             text.push_str(&format!(
-                "error: {}: {} {}: {}\n",
-                object, f.method, f.url, f.error
+                "error: {}: {} {}: {error}\n",
+                e(&object),
+                e(&f.method),
+                e(&f.url)
             ));
         }
         if let Some(place) = place {
-            text.push_str(&format!("  --> {place}\n"));
+            text.push_str(&format!("  --> {}\n", e(&place)));
         }
     }
     for n in &outcome.not_run {
+        let (id, by) = (e(&n.id), e(&n.blocked_by));
         if n.unreachable {
             text.push_str(&format!(
-                "not run: {} (not sent: the endpoint did not answer {})\n",
-                n.id, n.blocked_by
+                "not run: {id} (not sent: the endpoint did not answer {by})\n"
             ));
         } else {
-            text.push_str(&format!(
-                "not run: {} (it needs {}, which failed)\n",
-                n.id, n.blocked_by
-            ));
+            text.push_str(&format!("not run: {id} (it needs {by}, which failed)\n"));
         }
     }
     if !outcome.is_complete() {
-        text.push_str("Run `qpol apply` again once the cause is fixed: it reads the account again and sends only what is missing.\n");
+        let hint = match &ready.replan {
+            None => "Run `qpol apply` again once the cause is fixed: it reads the account again and sends only what is missing.".to_string(),
+            Some(replan) => format!("The saved plan is stale now: once the cause is fixed, run `{replan}` again, review it and apply it; it plans only what is missing."),
+        };
+        text.push_str(&hint);
+        text.push('\n');
     }
     match global.format {
         OutputFormat::Json => {
-            let json = serde_json::json!({
-                "done": outcome.done.iter().map(|d| serde_json::json!({"id": d.id, "method": d.method, "url": d.url, "found": d.found})).collect::<Vec<_>>(),
-                "failed": outcome.failed.iter().map(|f| serde_json::json!({"id": f.id, "method": f.method, "url": f.url, "status": f.status(), "code": f.code(), "message": f.error.to_string()})).collect::<Vec<_>>(),
-                "not_run": outcome.not_run.iter().map(|n| serde_json::json!({"id": n.id, "blocked_by": n.blocked_by, "unreachable": n.unreachable})).collect::<Vec<_>>(),
-            });
-            crate::cli::out(format!("{json}\n"));
+            let keys = keys(Some(plan), Some(outcome), None);
+            let sources = &ready.planned.checked.analysis.sources;
+            output::report(
+                &ready.planned.diagnostics,
+                sources,
+                global,
+                &keys,
+                &[],
+                Stream::Stdout,
+            );
         }
         _ => out_human(text),
     }

@@ -2,11 +2,15 @@
 //! formatted policy, `DIR/main.qpol` (see `live::import`). What the
 //! language cannot express is kept in it as comments; each such note is
 //! printed as a warning. An existing `main.qpol` is not overwritten
-//! without `--force`. Exit 0 written, 2 usage, I/O, network or API errors.
+//! without `--force`. `-o` names a folder: `-` (standard output), a file
+//! and a device are refused before anything is read. With `--format json`
+//! stdout is one document: `output` (the file written, or null), `comments`
+//! (the notes), beside the usual keys. Exit 0 written, 2 usage, I/O,
+//! network or API errors.
 
-use super::ConnectArgs;
-use crate::cli::output::{self, IoError};
-use crate::cli::{files, note, Global};
+use super::{ConnectArgs, Report};
+use crate::cli::output::{self, Stream};
+use crate::cli::{files, note, Global, OutputFormat};
 use crate::diag::escape;
 use crate::live::{import, read};
 use std::path::PathBuf;
@@ -27,9 +31,19 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: &ImportArgs, global: Global) -> u8 {
-    let fail = |message: String| output::fail(global, &[IoError::new("-", message)], &[]);
+    let failure = Report {
+        keys: vec![
+            ("output", serde_json::Value::Null),
+            ("comments", serde_json::json!([])),
+        ],
+        stream: Stream::Stdout,
+    };
+    let fail = |message: String| failure.fail(global, message);
     let target = args.output.join(FILE);
     let shown = escape::path(&target);
+    if let Err(e) = folder(&args.output) {
+        return fail(e);
+    }
     if target.exists() && !args.force {
         return fail(format!(
             "`{shown}` exists; qpol import does not overwrite it\nhint: choose another folder, or add --force to replace it"
@@ -54,6 +68,18 @@ pub fn run(args: &ImportArgs, global: Global) -> u8 {
     if let Err(e) = files::write_with(&target, |w| w.write_all(imported.text.as_bytes())) {
         return fail(e);
     }
+    if global.format == OutputFormat::Json {
+        let keys = [
+            (
+                "output",
+                serde_json::Value::from(target.display().to_string()),
+            ),
+            ("comments", serde_json::json!(imported.notes)),
+        ];
+        let sources = crate::diag::SourceMap::default();
+        output::report(&[], &sources, global, &keys, &[], Stream::Stdout);
+        return 0;
+    }
     for n in &imported.notes {
         note(format_args!("warning: {n}"));
     }
@@ -62,4 +88,23 @@ pub fn run(args: &ImportArgs, global: Global) -> u8 {
         imported.notes.len()
     ));
     0
+}
+
+/// `-o` must name a folder, or nothing yet (it is made): not `-`, a file
+/// or a device.
+fn folder(dir: &std::path::Path) -> Result<(), String> {
+    let shown = escape::path(dir);
+    let expects = "qpol import writes DIR/main.qpol: name a folder (made if missing)";
+    if dir.as_os_str() == "-" {
+        return Err(format!(
+            "`-o -`: qpol import does not write to standard output; {expects}"
+        ));
+    }
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(format!(
+            "`-o {shown}` is {}, not a folder; {expects}",
+            crate::policy::file_kind_or_file(&meta)
+        )),
+        _ => Ok(()),
+    }
 }

@@ -1,21 +1,45 @@
 //! `qpol plan`, `qpol apply` and `qpol import`: the command line of the
 //! live layer (`crate::live`). What they share lives here: the connection
 //! flags (`--endpoint`, `--api-key-file`, `--account`), the client they
-//! make, and the policy read, checked and compiled into a deployment.
+//! make, the policy read, checked and compiled into a deployment, and how
+//! a failure is reported ([`Report`]: the keys of the command's one JSON
+//! document, and the stream it goes to).
 
 pub mod apply;
 pub mod import;
 pub mod plan;
+mod saved;
 mod tally;
 
-use super::output::IoError;
+use super::output::{IoError, Stream};
 use super::{output, Global, PathArg};
 use crate::backends::{self, deployment::Deployment, Target};
 use crate::diag::Diagnostic;
 use crate::live::{auth, endpoints::Endpoints, http};
 use crate::pipeline::Analysis;
-use crate::policy::load;
+use crate::policy::{load, Policy};
 use std::path::PathBuf;
+
+/// How a live command reports a run that fails: the keys its `--format
+/// json` document always has (with their empty values), and where the
+/// report goes (stderr when stdout carries a file: `plan -o -`).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub keys: Vec<(&'static str, serde_json::Value)>,
+    pub stream: Stream,
+}
+
+impl Report {
+    /// A failure that is not a diagnostic: `message` on stderr (and in the
+    /// document's `io_errors`); exit 2.
+    pub fn fail(&self, global: Global, message: impl std::fmt::Display) -> u8 {
+        self.fail_all(global, &[IoError::new("-", message)])
+    }
+
+    pub fn fail_all(&self, global: Global, errors: &[IoError]) -> u8 {
+        output::fail_to(global, errors, &self.keys, self.stream)
+    }
+}
 
 /// How to reach the account.
 #[derive(Debug, Clone, clap::Args)]
@@ -39,7 +63,11 @@ impl ConnectArgs {
     /// requests at a time; the key's warnings printed.
     pub fn client(&self, max_in_flight: usize) -> Result<http::Client, String> {
         let endpoints = Endpoints::from_env(self.endpoint.as_deref()).map_err(|e| e.to_string())?;
-        let key = auth::api_key(self.api_key_file.as_deref()).map_err(|e| e.to_string())?;
+        let key = match self.api_key_file.as_deref() {
+            Some(file) => auth::api_key(Some(file)),
+            None => auth::api_key_from(None, env_key()?),
+        }
+        .map_err(|e| e.to_string())?;
         for w in &key.warnings {
             super::note(format_args!("warning: {w}"));
         }
@@ -82,6 +110,22 @@ impl ConnectArgs {
     }
 }
 
+/// `IBMCLOUD_API_KEY`, refused when it is not UTF-8 or holds a line
+/// break (a key is one line; such a value would be sent as it is).
+fn env_key() -> Result<Option<String>, String> {
+    let var = auth::KEY_VAR;
+    match std::env::var_os(var).map(std::ffi::OsString::into_string) {
+        None => Ok(None),
+        Some(Err(_)) => Err(format!(
+            "{var} is not UTF-8 text; set it to the API key alone (`ibmcloud iam api-key-create NAME`), or pass --api-key-file PATH"
+        )),
+        Some(Ok(key)) if key.trim().contains(['\n', '\r']) => Err(format!(
+            "{var} holds more than one line; it must hold the API key alone"
+        )),
+        Some(Ok(key)) => Ok(Some(key)),
+    }
+}
+
 /// A policy read, checked and compiled for the live account.
 pub struct Checked {
     pub analysis: Analysis,
@@ -91,17 +135,21 @@ pub struct Checked {
 }
 
 /// Read and check `path`; `Err` is the exit code of a report already made.
-pub fn check(path: &PathArg, global: Global) -> Result<Checked, u8> {
-    let policy = match load(path) {
-        Ok(p) => p,
-        Err(e) => return Err(output::fail(global, &IoError::from_load(&e), &[])),
-    };
+pub fn check(path: &PathArg, global: Global, report: &Report) -> Result<Checked, u8> {
+    match load(path) {
+        Ok(policy) => Ok(checked(policy)),
+        Err(e) => Err(report.fail_all(global, &IoError::from_load(&e))),
+    }
+}
+
+/// Check a policy read before (a saved plan's sources).
+pub fn checked(policy: Policy) -> Checked {
     let analysis = Analysis::new(policy);
     let compiled = backends::compile(&analysis, Target::IbmApi);
     // The audit is not part of a live plan either: its note stays.
-    Ok(Checked {
+    Checked {
         deployment: compiled.deployment,
         diagnostics: compiled.diagnostics,
         analysis,
-    })
+    }
 }

@@ -1,8 +1,10 @@
 //! What `apply` has done so far, for the message of an interrupted run
 //! (Ctrl-C, SIGTERM): [`Tally`] forwards every progress event to the
 //! display and counts it, and [`Tally::install`] has the signal handler of
-//! `cli::files` report it ("N of M requests done, K in flight ...; run
-//! `qpol apply` again") instead of "nothing was written".
+//! `cli::files` report it ("N of M requests done, K in flight ...", then
+//! how to finish: `qpol apply` again, or a fresh plan for a saved one)
+//! instead of "nothing was written". Ids and URLs are escaped
+//! (`diag::escape::inline`): a live name cannot forge a line.
 
 use crate::live::progress::{Event, Progress};
 use std::collections::BTreeSet;
@@ -17,30 +19,43 @@ struct Counts {
     in_flight: BTreeSet<String>,
 }
 
+/// `METHOD URL (ID)`, each part on one line whatever it holds.
+fn in_flight(id: &str, method: &str, url: &str) -> String {
+    let e = crate::diag::escape::inline;
+    format!("{} {} ({})", e(method), e(url), e(id))
+}
+
 /// Counts the events of an execution and shows them through `inner`.
 pub struct Tally<'a> {
     inner: &'a dyn Progress,
     counts: Arc<Mutex<Counts>>,
+    /// How to finish the job, after `hint: `.
+    hint: String,
 }
 
 impl<'a> Tally<'a> {
-    pub fn new(inner: &'a dyn Progress) -> Tally<'a> {
+    pub fn new(inner: &'a dyn Progress, hint: String) -> Tally<'a> {
         Tally {
             inner,
             counts: Arc::default(),
+            hint,
         }
     }
 
     /// From now on an interruption reports this tally.
     pub fn install(&self) {
         let counts = Arc::clone(&self.counts);
+        let hint = self.hint.clone();
         crate::cli::files::on_interrupt(Box::new(move || {
-            message(&counts.lock().unwrap_or_else(PoisonError::into_inner))
+            message(
+                &counts.lock().unwrap_or_else(PoisonError::into_inner),
+                &hint,
+            )
         }));
     }
 }
 
-fn message(c: &Counts) -> String {
+fn message(c: &Counts, hint: &str) -> String {
     let mut text = format!("interrupted: {} of {} requests were done", c.done, c.total);
     if c.failed > 0 {
         text.push_str(&format!(", {} failed", c.failed));
@@ -56,7 +71,8 @@ fn message(c: &Counts) -> String {
             text.push_str(&format!("\n  {r}"));
         }
     }
-    text.push_str("\nhint: run `qpol apply` again: it reads the account again and sends only what is missing, nothing twice");
+    text.push_str("\nhint: ");
+    text.push_str(hint);
     text
 }
 
@@ -74,18 +90,18 @@ impl Progress for Tally<'_> {
             let mut c = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
             match event {
                 Event::Started { id, method, url } => {
-                    c.in_flight.insert(format!("{method} {url} ({id})"));
+                    c.in_flight.insert(in_flight(id, method, url));
                 }
                 Event::Done {
                     id, method, url, ..
                 } => {
-                    c.in_flight.remove(&format!("{method} {url} ({id})"));
+                    c.in_flight.remove(&in_flight(id, method, url));
                     c.done += 1;
                 }
                 Event::Failed {
                     id, method, url, ..
                 } => {
-                    c.in_flight.remove(&format!("{method} {url} ({id})"));
+                    c.in_flight.remove(&in_flight(id, method, url));
                     c.failed += 1;
                 }
                 Event::NotRun { .. } => {}
@@ -113,7 +129,7 @@ mod tests {
         c.in_flight
             .insert("POST https://iam.cloud.ibm.com/v2/roles (role.writer)".into());
         assert_eq!(
-            message(&c),
+            message(&c, "run `qpol apply` again: it reads the account again and sends only what is missing, nothing twice"),
             "interrupted: 4 of 15 requests were done; 1 in flight may or may not have been done:\n  POST https://iam.cloud.ibm.com/v2/roles (role.writer)\nhint: run `qpol apply` again: it reads the account again and sends only what is missing, nothing twice"
         );
     }
