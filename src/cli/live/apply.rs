@@ -73,6 +73,7 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
                 plan,
                 diagnostics,
                 client,
+                ..
             } = planned;
             output::report(
                 &diagnostics,

@@ -1,5 +1,6 @@
 //! `qpol plan PATH`: what `apply` would change in the account, per object
-//! and grouped by project. Exit 0 no change, 3 changes, 1 findings (policy
+//! and grouped by project, and what that changes for whom (who gains or
+//! loses which action on which instance: [`crate::live::access`]). Exit 0 no change, 3 changes, 1 findings (policy
 //! errors, a refused instance delete or move, an account limit), 2 usage,
 //! I/O, network or API errors. `-o plan.json` saves the plan for
 //! `qpol apply plan.json`.
@@ -8,10 +9,12 @@ use super::{check, Checked, ConnectArgs};
 use crate::cli::output::{self, IoError};
 use crate::cli::{files, Global, OutputFormat, PathArg, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::{Diagnostic, SourceMap};
+use crate::live::access::{self as live_access, PlanAccess};
+use crate::live::account::Account;
 use crate::live::http::Client;
 use crate::live::plan::LivePlan;
 use crate::live::reconcile::Allows;
-use crate::live::{ahead, read, render};
+use crate::live::{ahead, read, render, render_access};
 use std::path::PathBuf;
 
 /// Exit code of a plan with changes (and of `diff` when access changed).
@@ -38,13 +41,25 @@ pub struct Planned {
     /// The policy's findings and the plan's (refusals, limits).
     pub diagnostics: Vec<Diagnostic>,
     pub client: Client,
+    /// The account the plan was made against.
+    pub account: Account,
 }
 
 pub fn run(args: &PlanArgs, global: Global) -> u8 {
-    let planned = match compute(&args.path, &args.connect, global, DEFAULT_PARALLELISM) {
+    let mut planned = match compute(&args.path, &args.connect, global, DEFAULT_PARALLELISM) {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let access = planned.checked.deployment.as_ref().map(|deployment| {
+        let access = live_access::compute(
+            &planned.checked.analysis,
+            deployment,
+            &planned.account,
+            &planned.plan,
+        );
+        planned.plan.access = serde_json::to_value(&access).ok();
+        access
+    });
     let mut code = output::exit_code(&planned.diagnostics, global);
     let mut written = None;
     if code == 0 {
@@ -52,7 +67,8 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
             match save(path, &planned.plan) {
                 Ok(()) => written = Some(path.display().to_string()),
                 Err(e) => {
-                    report(&planned, global, &[IoError::new(path.display(), e)], None);
+                    let io = [IoError::new(path.display(), e)];
+                    report(&planned, access.as_ref(), global, &io, None);
                     return EXIT_USAGE;
                 }
             }
@@ -61,7 +77,7 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
             code = EXIT_CHANGES;
         }
     }
-    report(&planned, global, &[], written.as_deref());
+    report(&planned, access.as_ref(), global, &[], written.as_deref());
     code
 }
 
@@ -100,11 +116,18 @@ pub fn compute(
         plan: reconciled.plan,
         diagnostics,
         client,
+        account,
     })
 }
 
 /// The plan (for people, or as the JSON report's `plan`) and the findings.
-fn report(planned: &Planned, global: Global, io_errors: &[IoError], written: Option<&str>) {
+fn report(
+    planned: &Planned,
+    access: Option<&PlanAccess>,
+    global: Global,
+    io_errors: &[IoError],
+    written: Option<&str>,
+) {
     let sources: &SourceMap = &planned.checked.analysis.sources;
     match global.format {
         OutputFormat::Json => {
@@ -120,7 +143,11 @@ fn report(planned: &Planned, global: Global, io_errors: &[IoError], written: Opt
             );
         }
         _ => {
-            crate::cli::out_human(render::human(&planned.plan));
+            let plan = &planned.plan;
+            let section = access
+                .filter(|a| !plan.actions.is_empty() || a.changed())
+                .map(render_access::human);
+            crate::cli::out_human(render::human_with(plan, section.as_deref()));
             if let Some(file) = written {
                 crate::cli::note(format_args!(
                     "plan saved to {file}: `qpol apply {file}` applies it"
