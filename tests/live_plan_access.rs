@@ -272,3 +272,86 @@ fn the_seed_account_made_by_hand_against_its_import_shows_no_access_change() {
     assert!(a.computed, "{:?}", a.reason);
     assert!(!a.changed(), "{}", render_access::human(&a));
 }
+
+#[test]
+fn a_rule_qpol_does_not_manage_in_an_adopted_group_is_said_not_computed() {
+    let mut account = accounts::seed_account();
+    let text = qpol::live::import::policy(&account).text;
+    let ml = account
+        .access_groups
+        .iter()
+        .position(|g| g.name == "project-ml")
+        .unwrap();
+    // By hand: users of "ai" get ml too; apply leaves that rule in place.
+    let mut rule = account.access_groups[ml].rules[0].clone();
+    rule.id = "rule-by-hand".into();
+    rule.name = "ai users".into();
+    rule.conditions[0].value = "\"ai\"".into();
+    account.access_groups[ml].rules.push(rule);
+    let a = access_of(&text, &account);
+    assert!(!a.computed);
+    insta::assert_snapshot!(render_access::human(&a), @"Access changes: not computed: access group `project-ml` keeps a dynamic rule qpol does not manage (`ai users`), which apply leaves in place beside the policy's, so the access the account will give is not known exactly.");
+}
+
+#[test]
+fn a_member_the_language_cannot_express_is_said_not_computed() {
+    let text = std::fs::read_to_string(ORG).unwrap();
+    let mut account = live::converged(&text);
+    let ml = account
+        .access_groups
+        .iter()
+        .position(|g| g.name == "ml")
+        .unwrap();
+    // A trusted profile in a group qpol made: the plan removes it.
+    account.access_groups[ml]
+        .members
+        .push(qpol::live::account::Member {
+            iam_id: "iam-Profile-1".into(),
+            kind: "profile".into(),
+        });
+    let a = access_of(&text, &account);
+    assert!(!a.computed);
+    let shown = render_access::human(&a);
+    assert_eq!(shown.lines().count(), 1, "{shown}");
+    assert!(
+        shown.starts_with("Access changes: not computed: 1 object qpol manages in the account cannot be written as policy"),
+        "{shown}"
+    );
+    assert!(shown.contains("iam-Profile-1"), "{shown}");
+}
+
+#[test]
+fn hostile_names_print_inert_and_a_long_change_is_cut() {
+    use qpol::diff::{AccessChange, AccessOnly, Cause, UnitRef};
+    let unit = UnitRef {
+        kind: "project",
+        name: "ml\n+ create access group `admin`".into(),
+    };
+    let access = (0..60)
+        .map(|n| AccessChange {
+            unit: unit.clone(),
+            user: format!("eve{n}\u{1b}[31m`${{x}}\u{202e}"),
+            subject: "user",
+            change: if n % 2 == 0 { "gains" } else { "loses" },
+            instance: "QR-\r\nml".into(),
+            actions: vec!["job.read".into()],
+            cause: Cause::User,
+            why: String::new(),
+        })
+        .collect();
+    let a = PlanAccess {
+        computed: true,
+        reason: None,
+        notes: vec!["a note\nwith a newline".into()],
+        summary: "30 users gain access, 30 lose".into(),
+        change: AccessOnly {
+            access,
+            ..AccessOnly::default()
+        },
+    };
+    let shown = render_access::human(&a);
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\r') && !shown.contains('\u{202e}'));
+    // The summary, one project line, 50 changes, "and 10 more", the note.
+    assert_eq!(shown.lines().count(), 1 + 1 + 50 + 1 + 1, "{shown}");
+    insta::assert_snapshot!("hostile_text", shown);
+}
