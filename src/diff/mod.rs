@@ -384,6 +384,34 @@ pub fn compute(old: &Analysis, new: &Analysis) -> Diff {
     diff
 }
 
+/// The access part of a [`Diff`] alone (no objects, no findings): what
+/// `qpol plan` says a plan changes for whom.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccessOnly {
+    pub access: Vec<AccessChange>,
+    pub rules: Vec<RuleChange>,
+    pub member_sets: Vec<SetChange>,
+    pub idps: Vec<IdpChange>,
+}
+
+/// Compare the effective access of two analyses, as [`compute`] does, and
+/// nothing else.
+pub fn access_only(old: &Analysis, new: &Analysis) -> AccessOnly {
+    let mut work = Work::default();
+    let o = access::Side::new(old);
+    let n = access::Side::new(new);
+    let changed = access::changed_sets(&o, &n);
+    let mut changes = access::diff(&o, &n, &changed, &mut work);
+    let (principals, sets) = members::diff(&o, &n, &changed);
+    members::add_principals(&mut changes, principals);
+    AccessOnly {
+        access: changes,
+        rules: rules::diff(&o, &n),
+        member_sets: sets,
+        idps: idps::diff(&old.model, &new.model),
+    }
+}
+
 impl Diff {
     /// A second reviewer should look: access changed, or the change
     /// acknowledges a finding (exit 3 when nothing fails).
@@ -398,72 +426,7 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// `qpol: 3 users gain access, 1 loses; ...`
 fn summary(d: &Diff) -> String {
-    let count = |subject: &str, change: &str| {
-        let mut names: Vec<&str> = d
-            .access
-            .iter()
-            .filter(|c| c.subject == subject && c.change == change)
-            .map(|c| c.user.as_str())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        names.len()
-    };
-    let mut parts = Vec::new();
-    for (subject, one, many) in [
-        ("user", "user", "users"),
-        ("service_id", "service id", "service ids"),
-    ] {
-        let (gain, lose) = (count(subject, "gains"), count(subject, "loses"));
-        let (gains, gain_) = (format!("{one} gains"), format!("{many} gain"));
-        let (loses, lose_) = (format!("{one} loses"), format!("{many} lose"));
-        parts.extend(match (gain, lose) {
-            (0, 0) => None,
-            (g, 0) => Some(format!("{} access", plural(g, &gains, &gain_))),
-            (0, l) => Some(format!("{} access", plural(l, &loses, &lose_))),
-            (g, l) => Some(format!(
-                "{} access, {l} {}",
-                plural(g, &gains, &gain_),
-                if l == 1 { "loses" } else { "lose" }
-            )),
-        });
-    }
-    let sets = |change: &str| {
-        let mut keys: Vec<(&UnitRef, usize)> = d
-            .member_sets
-            .iter()
-            .filter(|c| c.change == change)
-            .map(|c| (&c.unit, c.set))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys.len()
-    };
-    match (sets("gains"), sets("loses")) {
-        (0, 0) => {}
-        (g, 0) => parts.push(format!(
-            "{} access",
-            plural(g, "member set gains", "member sets gain")
-        )),
-        (0, l) => parts.push(format!(
-            "{} access",
-            plural(l, "member set loses", "member sets lose")
-        )),
-        (g, l) => parts.push(format!(
-            "{} access, {l} {}",
-            plural(g, "member set gains", "member sets gain"),
-            if l == 1 { "loses" } else { "lose" }
-        )),
-    }
-    if !d.rules.is_empty() {
-        parts.push(format!(
-            "{} changed (see users who are not declared)",
-            plural(d.rules.len(), "rule", "rules")
-        ));
-    }
-    for idp in &d.idps {
-        parts.push(format!("identity provider {} {}", idp.idp, idp.change));
-    }
+    let mut parts = access_summary(&d.access, &d.member_sets, &d.rules, &d.idps);
     if parts.is_empty() {
         parts.push("no change in access".into());
     }
@@ -516,4 +479,79 @@ fn summary(d: &Diff) -> String {
     }
     parts.push(findings);
     format!("qpol: {}", parts.join("; "))
+}
+
+/// The access parts of the summary (`3 users gain access, 1 loses`, ...);
+/// empty when nothing changed. `qpol plan` says the same of an account.
+pub fn access_summary(
+    access: &[AccessChange],
+    member_sets: &[SetChange],
+    rules: &[RuleChange],
+    idps: &[IdpChange],
+) -> Vec<String> {
+    let count = |subject: &str, change: &str| {
+        let mut names: Vec<&str> = access
+            .iter()
+            .filter(|c| c.subject == subject && c.change == change)
+            .map(|c| c.user.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    };
+    let mut parts = Vec::new();
+    for (subject, one, many) in [
+        ("user", "user", "users"),
+        ("service_id", "service id", "service ids"),
+    ] {
+        let (gain, lose) = (count(subject, "gains"), count(subject, "loses"));
+        let (gains, gain_) = (format!("{one} gains"), format!("{many} gain"));
+        let (loses, lose_) = (format!("{one} loses"), format!("{many} lose"));
+        parts.extend(match (gain, lose) {
+            (0, 0) => None,
+            (g, 0) => Some(format!("{} access", plural(g, &gains, &gain_))),
+            (0, l) => Some(format!("{} access", plural(l, &loses, &lose_))),
+            (g, l) => Some(format!(
+                "{} access, {l} {}",
+                plural(g, &gains, &gain_),
+                if l == 1 { "loses" } else { "lose" }
+            )),
+        });
+    }
+    let sets = |change: &str| {
+        let mut keys: Vec<(&UnitRef, usize)> = member_sets
+            .iter()
+            .filter(|c| c.change == change)
+            .map(|c| (&c.unit, c.set))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    };
+    match (sets("gains"), sets("loses")) {
+        (0, 0) => {}
+        (g, 0) => parts.push(format!(
+            "{} access",
+            plural(g, "member set gains", "member sets gain")
+        )),
+        (0, l) => parts.push(format!(
+            "{} access",
+            plural(l, "member set loses", "member sets lose")
+        )),
+        (g, l) => parts.push(format!(
+            "{} access, {l} {}",
+            plural(g, "member set gains", "member sets gain"),
+            if l == 1 { "loses" } else { "lose" }
+        )),
+    }
+    if !rules.is_empty() {
+        parts.push(format!(
+            "{} changed (see users who are not declared)",
+            plural(rules.len(), "rule", "rules")
+        ));
+    }
+    for idp in idps {
+        parts.push(format!("identity provider {} {}", idp.idp, idp.change));
+    }
+    parts
 }

@@ -14,6 +14,9 @@
 //!    actions, with the values of objects that already exist, and the
 //!    refusals and limit findings that come with it ([`ahead`]: the ETags
 //!    it needs read in parallel first); [`render`] prints it for people;
+//!    [`access`] says what it changes for whom (`qpol diff`'s access
+//!    change, the account read back as the old side), [`render_access`]
+//!    prints that;
 //! 4. [`execute`]: the plan's requests in dependency order with bounded
 //!    concurrency, placeholders and `yields` evaluated;
 //! 5. [`import`]: a snapshot written back as a `.qpol` policy.
@@ -38,6 +41,7 @@
 //! carry [`MARKER`] in their description, so that qpol deletes only what it
 //! made; everything else is reported as unmanaged and never touched.
 
+pub mod access;
 pub mod account;
 pub mod ahead;
 pub mod auth;
@@ -54,6 +58,7 @@ pub mod progress;
 pub mod read;
 pub mod reconcile;
 pub mod render;
+pub mod render_access;
 pub mod template;
 
 /// Ends the description of every access group, custom role, access policy

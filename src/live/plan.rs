@@ -28,6 +28,11 @@ pub struct LivePlan {
     pub actions: Vec<Action>,
     /// Objects in the account that qpol does not manage and never touches.
     pub unmanaged: Vec<Unmanaged>,
+    /// What the plan changes for whom ([`super::access::PlanAccess`] as
+    /// JSON), for people reading the saved plan: `apply` ignores it, and a
+    /// plan saved before it existed has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! A live plan for people: per project (account-wide objects first), one
 //! line per action (`+ create`, `~ update`, `-/+ replace`, `- delete`)
-//! with its changed fields, the unmanaged objects in a short list, and a
-//! summary line. Every name and value is quoted or in a code span, with
+//! with its changed fields, what it changes for whom (a section the caller
+//! renders), the unmanaged objects in a short list, and a summary line. Every name and value is quoted or in a code span, with
 //! control and hidden characters escaped (`diag::escape`), so a hostile
 //! name (a newline, an ANSI escape, `${`) prints inert. `--format json`
 //! prints the [`LivePlan`] itself (serde).
@@ -16,6 +16,12 @@ const UNMANAGED_SHOWN: usize = 20;
 
 /// The plan as text, ending with a newline.
 pub fn human(plan: &LivePlan) -> String {
+    human_with(plan, None)
+}
+
+/// The plan as text with a section after the actions (what it changes
+/// for whom, [`super::render_access`]).
+pub fn human_with(plan: &LivePlan, access: Option<&str>) -> String {
     let mut out = String::new();
     let mut current: Option<Option<&str>> = None;
     for action in &plan.actions {
@@ -42,6 +48,12 @@ pub fn human(plan: &LivePlan) -> String {
         for c in &action.changes {
             let _ = writeln!(out, "      {}", change(c));
         }
+    }
+    if let Some(section) = access {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(section);
     }
     if !plan.unmanaged.is_empty() {
         if !out.is_empty() {

@@ -1,5 +1,6 @@
 //! `qpol plan PATH`: what `apply` would change in the account, per object
-//! and grouped by project. Exit 0 no change, 3 changes, 1 findings (policy
+//! and grouped by project, and what that changes for whom (who gains or
+//! loses which action on which instance: [`crate::live::access`]). Exit 0 no change, 3 changes, 1 findings (policy
 //! errors, a refused instance delete or move, an account limit), 2 usage,
 //! I/O, network or API errors. `-o plan.json` saves the plan, with the
 //! policy's sources, for `qpol apply plan.json` (`-o -`: to stdout; the
@@ -10,11 +11,12 @@ use super::{check, Checked, ConnectArgs, Report};
 use crate::cli::output::{self, IoError, Stream};
 use crate::cli::{files, Global, OutputFormat, PathArg, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::{escape, Diagnostic, SourceMap};
+use crate::live::access::{self as live_access, PlanAccess};
 use crate::live::account::Account;
 use crate::live::http::Client;
 use crate::live::plan::{LivePlan, Saved, Source};
 use crate::live::reconcile::Allows;
-use crate::live::{ahead, read, render};
+use crate::live::{ahead, read, render, render_access};
 use std::path::{Path, PathBuf};
 
 /// Exit code of a plan with changes (and of `diff` when access changed).
@@ -42,6 +44,8 @@ pub struct Planned {
     /// The policy's findings and the plan's (refusals, limits).
     pub diagnostics: Vec<Diagnostic>,
     pub client: Client,
+    /// The account the plan was made against.
+    pub account: Account,
 }
 
 /// Where `-o` sends the saved plan.
@@ -66,7 +70,7 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
     if matches!(destination, Some(Destination::Stdout)) {
         failure.stream = Stream::Stderr;
     }
-    let planned = match compute(
+    let mut planned = match compute(
         &args.path,
         &args.connect,
         global,
@@ -76,6 +80,16 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let access = planned.checked.deployment.as_ref().map(|deployment| {
+        let access = live_access::compute(
+            &planned.checked.analysis,
+            deployment,
+            &planned.account,
+            &planned.plan,
+        );
+        planned.plan.access = serde_json::to_value(&access).ok();
+        access
+    });
     let mut code = output::exit_code(&planned.diagnostics, global);
     let mut written = None;
     if code == 0 {
@@ -95,13 +109,8 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
             Some(Destination::File(path)) => match save(path, &saved) {
                 Ok(()) => written = Some(path.display().to_string()),
                 Err(e) => {
-                    report(
-                        &planned,
-                        global,
-                        &[IoError::new(path.display(), e)],
-                        None,
-                        failure.stream,
-                    );
+                    let io = [IoError::new(path.display(), e)];
+                    report(&planned, access.as_ref(), global, &io, None, failure.stream);
                     return EXIT_USAGE;
                 }
             },
@@ -110,7 +119,14 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
             code = EXIT_CHANGES;
         }
     }
-    report(&planned, global, &[], written.as_deref(), failure.stream);
+    report(
+        &planned,
+        access.as_ref(),
+        global,
+        &[],
+        written.as_deref(),
+        failure.stream,
+    );
     code
 }
 
@@ -159,7 +175,7 @@ pub fn compute(
         .map_err(fail)?;
     let client = connect.client(parallelism).map_err(fail)?;
     let account = read::read_account(&client, &account_id).map_err(|e| fail(e.to_string()))?;
-    against(checked, client, &account, global, failure)
+    against(checked, client, account, global, failure)
 }
 
 /// The policy's findings, when it has errors (no deployment): exit 1.
@@ -180,7 +196,7 @@ fn findings(checked: &Checked, global: Global, failure: &Report) -> u8 {
 pub fn against(
     checked: Checked,
     client: Client,
-    account: &Account,
+    account: Account,
     global: Global,
     failure: &Report,
 ) -> Result<Planned, u8> {
@@ -188,7 +204,7 @@ pub fn against(
         return Err(findings(&checked, global, failure));
     };
     let allows = Allows::from_model(&checked.analysis.model);
-    let reconciled = ahead::reconcile(&client, deployment, account, &allows)
+    let reconciled = ahead::reconcile(&client, deployment, &account, &allows)
         .map_err(|e| failure.fail(global, format!("{e}\nhint: {}", e.help())))?;
     let mut diagnostics = checked.diagnostics.clone();
     diagnostics.extend(reconciled.diagnostics);
@@ -198,6 +214,7 @@ pub fn against(
         plan: reconciled.plan,
         diagnostics,
         client,
+        account,
     })
 }
 
@@ -205,6 +222,7 @@ pub fn against(
 /// on stdout unless stdout carries the saved plan (`-o -`).
 fn report(
     planned: &Planned,
+    access: Option<&PlanAccess>,
     global: Global,
     io_errors: &[IoError],
     written: Option<&str>,
@@ -225,7 +243,7 @@ fn report(
             );
         }
         _ => {
-            let text = human(planned, global);
+            let text = human(planned, access, global);
             match stream {
                 Stream::Stdout => crate::cli::out_human(text),
                 Stream::Stderr => eprint!("{}", escape::for_humans(&text)),
@@ -250,8 +268,12 @@ fn report(
 
 /// The plan for people; when findings refuse it (Q301, Q302, Q601, ...),
 /// its last line says so instead of "No changes" or "Plan: ...".
-fn human(planned: &Planned, global: Global) -> String {
-    let text = render::human(&planned.plan);
+fn human(planned: &Planned, access: Option<&PlanAccess>, global: Global) -> String {
+    let plan = &planned.plan;
+    let section = access
+        .filter(|a| !plan.actions.is_empty() || a.changed())
+        .map(render_access::human);
+    let text = render::human_with(plan, section.as_deref());
     if output::exit_code(&planned.diagnostics, global) == 0 {
         return text;
     }

@@ -5,7 +5,7 @@
 //! and the text with each statement's range.
 
 use super::escape::{ascii_json, ascii_only, is_ident, quote, shown, why_not_ident};
-use super::{Key, Overrides, Rendered};
+use super::{Key, Names, Overrides, Rendered};
 use crate::backends::names::Namespace;
 use crate::live::account::{Account, Instance};
 use serde::Serialize;
@@ -78,6 +78,7 @@ pub struct IdpInfo {
 pub struct Ctx<'a> {
     pub account: &'a Account,
     pub overrides: &'a Overrides,
+    pub names: &'a Names,
     pub draft: Draft,
     /// Resource group id -> how it is named.
     pub rgs: BTreeMap<&'a str, RgRef>,
@@ -105,10 +106,11 @@ pub struct Ctx<'a> {
 }
 
 /// Build a draft of the policy for `account`, leaving out what `overrides` says.
-pub fn build(account: &Account, overrides: &Overrides) -> Draft {
+pub fn build(account: &Account, overrides: &Overrides, names: &Names) -> Draft {
     let mut cx = Ctx {
         account,
         overrides,
+        names,
         draft: Draft::default(),
         rgs: BTreeMap::new(),
         used_rgs: BTreeSet::new(),
@@ -128,6 +130,9 @@ pub fn build(account: &Account, overrides: &Overrides) -> Draft {
         idp_rules: BTreeMap::new(),
         policies: 0,
     };
+    for name in &names.taken {
+        cx.user_names.reserve(name);
+    }
     cx.resource_group_refs();
     cx.instances();
     cx.roles();

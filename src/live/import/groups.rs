@@ -306,10 +306,19 @@ impl<'a> Ctx<'a> {
     }
 
     /// The declared user of an IAM id (by email when the account's users
-    /// give one), declared on first use.
+    /// give one), declared on first use; as [`super::Names`] says when it
+    /// names the id or email.
     fn user_ref(&mut self, iam_id: &str) -> Result<String, String> {
         if let Some(name) = self.users.get(iam_id) {
             return Ok(name.clone());
+        }
+        let email = self.emails.get(iam_id).copied();
+        for id in [Some(iam_id), email].into_iter().flatten() {
+            if self.names.literal.contains(id) {
+                let written = quote(id);
+                self.users.insert(iam_id.to_string(), written.clone());
+                return Ok(written);
+            }
         }
         let key = Key::User(iam_id.to_string());
         if let Some(why) = self.demoted(&key) {

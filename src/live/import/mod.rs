@@ -66,15 +66,38 @@ pub struct Imported {
     /// What was not imported, or imported with a change, one line each, in
     /// printable ASCII (live names are quoted as JSON strings).
     pub notes: Vec<String>,
+    /// How many live objects are kept as comments (not imported).
+    pub commented: usize,
+    /// Errors `qpol check` still finds in the text.
+    pub errors: usize,
+}
+
+/// How a policy names the account's users, so that an import made to be
+/// compared with it (`live::access`, what a plan changes for whom) speaks
+/// its language: a static member the policy knows by email or IAM id is
+/// written as that literal (`user "ID"`, which the policy's own `user`
+/// statements, added by the caller, resolve), and no imported user takes
+/// a name the policy gives another.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Emails and IAM ids written as literals.
+    pub literal: BTreeSet<String>,
+    /// User names an imported user must not be given.
+    pub taken: BTreeSet<String>,
 }
 
 /// Write a live account as a `.qpol` policy (see the module documentation).
 pub fn policy(account: &Account) -> Imported {
+    policy_named(account, &Names::default())
+}
+
+/// [`policy`], with the users named as `names` says.
+pub fn policy_named(account: &Account, names: &Names) -> Imported {
     let mut overrides = Overrides::default();
     let mut round = 0;
     loop {
         round += 1;
-        let draft = draft::build(account, &overrides);
+        let draft = draft::build(account, &overrides, names);
         let rendered = draft.render();
         let analysis = Analysis::new(Policy::from_texts([(FILE, rendered.text.as_str())]));
         let errors = analysis.errors();
@@ -85,7 +108,10 @@ pub fn policy(account: &Account) -> Imported {
                     "the imported policy still has {errors} error(s) under `qpol check`; review it before use"
                 ));
             }
-            return finish(rendered.text, notes);
+            let mut imported = finish(rendered.text, notes);
+            imported.commented = draft.comments.len();
+            imported.errors = errors;
+            return imported;
         }
     }
 }
@@ -100,7 +126,12 @@ fn finish(text: String, notes: Vec<String>) -> Imported {
             text
         }
     };
-    Imported { text, notes }
+    Imported {
+        text,
+        notes,
+        commented: 0,
+        errors: 0,
+    }
 }
 
 /// A live object that becomes one statement of the policy.

@@ -223,6 +223,7 @@ pub fn reconcile(
             known: r.known,
             actions,
             unmanaged,
+            access: None,
         },
         diagnostics: r.diagnostics,
     })
