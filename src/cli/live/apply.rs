@@ -12,7 +12,7 @@
 
 use super::plan::{compute, Planned};
 use super::saved::{self, Refusal};
-use super::{ConnectArgs, Report};
+use super::{ConnectArgs, ParallelismArg, Report};
 use crate::cli::output::{self, IoError, Stream};
 use crate::cli::{note, out_human, Global, OutputFormat, PathArg, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::{escape, SourceMap, Span};
@@ -29,9 +29,8 @@ use std::io::IsTerminal;
 pub struct ApplyArgs {
     /// A policy (file or folder of *.qpol files), or a plan saved by `qpol plan -o FILE`
     pub path: PathArg,
-    /// Requests in flight at most, 1 to 64
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
+    #[command(flatten)]
+    pub parallelism: ParallelismArg,
     /// Apply without asking (required when standard input is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -77,7 +76,7 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
         keys: keys(None, None, None),
         stream: Stream::Stdout,
     };
-    let parallelism = usize::from(args.parallelism);
+    let parallelism = args.parallelism.get();
     let ready = match saved::read_file(&args.path) {
         Err(e) => return failure.fail(global, e),
         Ok(Some(file)) => match saved::check(&file, &args.connect, parallelism, global, &failure) {
@@ -177,7 +176,7 @@ fn send(ready: Ready, args: &ApplyArgs, global: Global) -> u8 {
         account_id: plan.account_id.clone(),
     };
     let options = Options {
-        parallelism: usize::from(args.parallelism),
+        parallelism: args.parallelism.get(),
         ..Options::default()
     };
     let bar = progress::for_stderr();

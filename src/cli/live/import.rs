@@ -8,7 +8,7 @@
 //! (the notes), beside the usual keys. Exit 0 written, 2 usage, I/O,
 //! network or API errors.
 
-use super::{ConnectArgs, Report};
+use super::{ConnectArgs, ParallelismArg, Report};
 use crate::cli::output::{self, Stream};
 use crate::cli::{files, note, Global, OutputFormat};
 use crate::diag::escape;
@@ -26,6 +26,8 @@ pub struct ImportArgs {
     /// Replace an existing DIR/main.qpol
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub parallelism: ParallelismArg,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -53,7 +55,7 @@ pub fn run(args: &ImportArgs, global: Global) -> u8 {
         Ok(id) => id,
         Err(e) => return fail(e),
     };
-    let client = match args.connect.client(super::plan::DEFAULT_PARALLELISM) {
+    let client = match args.connect.client(args.parallelism.get()) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };

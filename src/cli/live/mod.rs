@@ -41,6 +41,20 @@ impl Report {
     }
 }
 
+/// How many requests may be in flight at once (reads and writes alike).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ParallelismArg {
+    /// Requests in flight at most, 1 to 64
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+impl ParallelismArg {
+    pub fn get(self) -> usize {
+        usize::from(self.parallelism)
+    }
+}
+
 /// How to reach the account.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectArgs {

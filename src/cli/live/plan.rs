@@ -7,7 +7,7 @@
 //! report then goes to stderr). `-o` never names one of the policy's own
 //! files nor a `*.qpol` file (see `files::guard_output`).
 
-use super::{check, Checked, ConnectArgs, Report};
+use super::{check, Checked, ConnectArgs, ParallelismArg, Report};
 use crate::cli::output::{self, IoError, Stream};
 use crate::cli::{files, Global, OutputFormat, PathArg, EXIT_FINDINGS, EXIT_USAGE};
 use crate::diag::{escape, Diagnostic, SourceMap};
@@ -22,9 +22,6 @@ use std::path::{Path, PathBuf};
 /// Exit code of a plan with changes (and of `diff` when access changed).
 pub const EXIT_CHANGES: u8 = 3;
 
-/// Requests in flight at most, unless `apply --parallelism` says otherwise.
-pub const DEFAULT_PARALLELISM: usize = 8;
-
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     /// A policy file, or a folder of *.qpol files read as one policy
@@ -33,6 +30,8 @@ pub struct PlanArgs {
     /// sources) for `qpol apply FILE`; `-` writes it to stdout
     #[arg(long = "output", short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub parallelism: ParallelismArg,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -74,7 +73,7 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
         &args.path,
         &args.connect,
         global,
-        DEFAULT_PARALLELISM,
+        args.parallelism.get(),
         &failure,
     ) {
         Ok(p) => p,
