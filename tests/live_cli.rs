@@ -373,3 +373,73 @@ fn live_help_lists_each_exit_code_once_in_order_and_the_parallelism_range() {
 fn all(o: &Output) -> String {
     format!("{}\n{}", stdout(o), stderr(o))
 }
+
+/// `PUT`/`PATCH` `path` with `change` merged into the object it holds,
+/// with its ETag.
+fn edit_by_hand(c: &em::Client, method: &str, path: &str, change: Value) {
+    let now = c.get(path);
+    let etag = now.header("etag").unwrap().to_string();
+    let mut body = now.body.clone();
+    for (k, v) in change.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    if method == "PATCH" {
+        body = change;
+    }
+    let answer = c.send(method, path, &body, &[("If-Match", &etag)]);
+    assert_eq!(answer.status, 200, "{method} {path}: {}", answer.body);
+}
+
+#[test]
+fn an_account_made_by_hand_with_its_own_descriptions_imports_then_plans_no_change() {
+    let e = start(Config {
+        api_keys: vec![KEY.to_string(), qpol::emulator::DEFAULT_API_KEY.to_string()],
+        ..Config::default()
+    });
+    assert_eq!(code(&qpol(&e, &["apply", ORG, "--yes"])), 0);
+    // Every description rewritten by hand: nothing carries qpol's marker.
+    let c = em::Client::login(&e);
+    let account = qpol::emulator::DEFAULT_ACCOUNT;
+    let groups = c.ok(&format!("/v2/groups?account_id={account}&limit=100"));
+    for g in groups["groups"].as_array().unwrap() {
+        let path = format!("/v2/groups/{}", g["id"].as_str().unwrap());
+        let text = format!("Team {} (set up by hand)", g["name"].as_str().unwrap());
+        edit_by_hand(
+            &c,
+            "PATCH",
+            &path,
+            serde_json::json!({ "description": text }),
+        );
+    }
+    let roles = c.ok(&format!("/v2/roles?account_id={account}"));
+    for r in roles["custom_roles"].as_array().unwrap() {
+        let path = format!("/v2/roles/{}", r["id"].as_str().unwrap());
+        let change = serde_json::json!({"description": "Runs jobs (by hand)"});
+        edit_by_hand(&c, "PUT", &path, change);
+    }
+    let policies = c.ok(&format!("/v1/policies?account_id={account}&type=access"));
+    let policies = policies["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 4);
+    for p in policies {
+        let path = format!("/v1/policies/{}", p["id"].as_str().unwrap());
+        edit_by_hand(&c, "PUT", &path, serde_json::json!({"description": "x"}));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imported");
+    let import = qpol(
+        &e,
+        &["import", "--account", account, "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(code(&import), 0, "{}", stderr(&import));
+    let file = out.join("main.qpol");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("(set up by hand)"), "{text}");
+    assert!(text.contains("Runs jobs (by hand)"), "{text}");
+    let check = command(&["check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(code(&check), 0, "{}", stdout(&check));
+    let plan = qpol(&e, &["plan", file.to_str().unwrap()]);
+    assert_eq!(code(&plan), 0, "{}\n{}", stdout(&plan), stderr(&plan));
+    assert!(stdout(&plan).contains("No changes."), "{}", stdout(&plan));
+}

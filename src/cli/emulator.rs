@@ -58,6 +58,19 @@ fn config(args: &EmulatorArgs) -> Result<Config, String> {
             args.account
         ));
     }
+    if args.token_ttl == 0 {
+        return Err(
+            "--token-ttl 0 would give tokens that are expired when given; give at least 1 (seconds)"
+                .into(),
+        );
+    }
+    if let Some(n) = args.api_keys.iter().position(|k| k.trim().is_empty()) {
+        return Err(format!(
+            "--api-key number {} is empty: the token endpoint would accept an empty key; give a key, or leave --api-key out for `{}`",
+            n + 1,
+            emulator::DEFAULT_API_KEY
+        ));
+    }
     if args.page_size == 0 {
         return Err("--page-size must be at least 1".into());
     }
@@ -106,7 +119,14 @@ pub fn run(args: &EmulatorArgs, _global: Global) -> u8 {
             ))
         }
     };
+    if listener.local_addr().is_ok_and(|a| !a.ip().is_loopback()) {
+        super::note(format_args!(
+            "warning: listening on `{}`, beyond this machine: the admin routes (/_emulator/state, /_emulator/faults, ...) have no authentication, so whoever reaches the port can read and change the emulated account; listen on 127.0.0.1 unless that is intended (qpol accepts plain http only on 127.0.0.1, localhost and [::1])",
+            args.listen
+        ));
+    }
     let account = config.account_id.clone();
+    let transcript = config.transcript.clone();
     let handle = match emulator::serve(listener, config) {
         Ok(handle) => handle,
         Err(e) => return super::usage_error(format!("cannot start the emulator: {e}")),
@@ -119,7 +139,34 @@ pub fn run(args: &EmulatorArgs, _global: Global) -> u8 {
     );
     let _ = stdout.flush();
     drop(stdout);
-    // Runs until killed; SIGINT and SIGTERM end the process (130, 143).
+    // Runs until killed; SIGINT and SIGTERM end the process (130, 143),
+    // saying what became of the transcript.
+    let status = handle.transcript_status();
+    super::files::on_interrupt(Box::new(move || {
+        stopped_message(transcript.as_deref(), &status)
+    }));
     handle.wait();
     0
+}
+
+/// What the emulator says when a signal stops it.
+fn stopped_message(
+    transcript: Option<&std::path::Path>,
+    status: &emulator::transcript::Status,
+) -> String {
+    let Some(path) = transcript else {
+        return "emulator stopped".to_string();
+    };
+    let shown = crate::diag::escape::path(path);
+    match status.failure() {
+        Some(e) => format!(
+            "emulator stopped; error: the transcript `{shown}` is incomplete: writing it failed ({e}), {} line(s) written, {} lost",
+            status.lines(),
+            status.lost()
+        ),
+        None => format!(
+            "emulator stopped; the transcript `{shown}` holds {} line(s), each written in full",
+            status.lines()
+        ),
+    }
 }

@@ -29,10 +29,17 @@ impl FaultSpec {
         if spec.is_empty() || spec == "none" {
             return Ok(faults);
         }
+        let mut seen = Vec::new();
         for item in spec.split(',').map(str::trim) {
             let (kind, value) = item.split_once(':').ok_or_else(|| {
                 format!("fault `{item}` has no value; write KIND:VALUE, e.g. `429:0.1` or `latency:20ms`")
             })?;
+            if seen.contains(&kind) {
+                return Err(format!(
+                    "fault `{kind}` is given twice; give each kind once (e.g. `{kind}:{value}`)"
+                ));
+            }
+            seen.push(kind);
             if kind == "latency" {
                 faults.latency = parse_duration(value)?;
                 continue;

@@ -108,6 +108,14 @@ impl Handle {
         format!("http://{}", self.addr)
     }
 
+    /// Lines of the transcript written and lost (all zero without one).
+    pub fn transcript_status(&self) -> Arc<transcript::Status> {
+        self.shared
+            .transcript
+            .as_ref()
+            .map_or_else(Arc::default, |t| t.status())
+    }
+
     /// Block until the server stops (never, unless [`Handle::shutdown`] is
     /// called from elsewhere).
     pub fn wait(mut self) {

@@ -206,11 +206,26 @@ impl Auth {
         let form = [("grant_type", GRANT_TYPE), ("apikey", self.key.expose())];
         let answer = match transport.post_form(&url, &form) {
             Ok(answer) => answer,
-            Err(Error::Api(e)) if matches!(e.status, 400 | 401 | 403) => {
+            Err(Error::Api(e)) if key_refusal(&e) => {
                 return Err(Error::KeyRefused {
                     code: e.code.unwrap_or_else(|| e.status.to_string()),
                     message: e.message,
                 })
+            }
+            // Not what a token endpoint answers: the endpoint is wrong
+            // (a path prefix the server does not serve, another service).
+            Err(Error::Api(e)) if e.status < 500 && e.status != 429 => {
+                let actual = transport.actual(&url);
+                let base = actual.strip_suffix("/identity/token").unwrap_or(&actual);
+                return Err(Error::Endpoint {
+                    source_name: "the IAM endpoint (QPOL_IAM_URL, --endpoint)".into(),
+                    value: base.to_string(),
+                    reason: format!(
+                        "POST {actual} answered {}{}, which is not how an IAM token endpoint answers an API key; a base URL's path is kept (requests go to BASE/identity/token): give the URL the IAM API answers on (the emulator's has no path, e.g. http://127.0.0.1:8787)",
+                        e.status,
+                        e.code.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
+                    ),
+                });
             }
             Err(e) => return Err(e),
         };
@@ -230,6 +245,18 @@ impl Auth {
             obtained: Instant::now(),
             lifetime: lifetime(&answer.body),
         })
+    }
+}
+
+/// IAM refusing the key itself: a 400 (`BXNIM0415E`: no such key), or a
+/// 401/403 that is not about a bearer token (a token endpoint never asks
+/// for one: such an answer comes from some other API at that URL).
+fn key_refusal(e: &super::error::ApiError) -> bool {
+    const BEARER: [&str; 3] = ["BXNIM0303E", "BXNIM0308E", "BXNIM0408E"];
+    match e.status {
+        400 => true,
+        401 | 403 => !e.code.as_deref().is_some_and(|c| BEARER.contains(&c)),
+        _ => false,
     }
 }
 

@@ -2,10 +2,29 @@
 //! answers that do not parse and plans that cannot run. Every message
 //! names where the problem is (a variable, a file, a request) and ends
 //! with what to do; none holds an API key or a token (the client scrubs
-//! every text an answer brings before it is put in an error).
+//! every text an answer brings before it is put in an error). A value an
+//! error quotes is bounded ([`shown`]): a 10,000-character URL or
+//! placeholder prints its first [`SHOWN_CHARS`] characters and a count.
 
 use serde_json::Value;
 use std::fmt;
+
+/// The most characters of one value an error quotes.
+pub const SHOWN_CHARS: usize = 200;
+
+/// `text` as an error quotes it: control and hidden characters escaped,
+/// at most [`SHOWN_CHARS`] characters, then `... (N more characters)`.
+pub fn shown(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    let more = chars.count();
+    let head = crate::diag::escape::inline(&head);
+    if more == 0 {
+        head.to_string()
+    } else {
+        format!("{head}... ({more} more characters)")
+    }
+}
 
 /// An error of IBM Cloud's: its status and the parts of its error body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +65,7 @@ impl fmt::Display for ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// An endpoint variable or flag holds a URL qpol refuses.
-    #[error("`{source_name}` is `{value}`: {reason}")]
+    #[error("`{source_name}` is `{}`: {reason}", shown(.value))]
     Endpoint {
         /// `QPOL_IAM_URL`, `--endpoint`, ...
         source_name: String,
@@ -55,7 +74,7 @@ pub enum Error {
         reason: String,
     },
     /// A canonical URL of a plan that names no IBM Cloud service qpol knows.
-    #[error("`{url}` is not on an IBM Cloud service qpol knows; a plan's URLs start with https://iam.cloud.ibm.com, https://resource-controller.cloud.ibm.com, https://globalcatalog.cloud.ibm.com or https://user-management.cloud.ibm.com")]
+    #[error("`{}` is not on an IBM Cloud service qpol knows; a plan's URLs start with https://iam.cloud.ibm.com, https://resource-controller.cloud.ibm.com, https://globalcatalog.cloud.ibm.com or https://user-management.cloud.ibm.com", shown(.url))]
     UnknownService { url: String },
     /// No API key, or a key file that cannot be used.
     #[error("{0}")]
@@ -67,10 +86,13 @@ pub enum Error {
     #[error("{}; {}", .0, api_help(.0))]
     Api(Box<ApiError>),
     /// The connection failed, every attempt.
-    #[error("{method} {url} failed: {reason} after {attempts} attempts; check the network and the endpoint (QPOL_*_URL, --endpoint)")]
+    #[error("{method} {}{} failed: {reason} after {attempts} attempts; check the network and the endpoint (QPOL_*_URL, --endpoint)", shown(.url), via(.url, .sent_to))]
     Transport {
         method: String,
+        /// Canonical.
         url: String,
+        /// The URL actually used (the configured endpoint's).
+        sent_to: String,
         reason: String,
         attempts: u32,
     },
@@ -90,14 +112,23 @@ pub enum Error {
         detail: String,
     },
     /// A plan that cannot be executed as written (nothing was sent).
-    #[error("request `{request}`: {reason}")]
+    #[error("request `{}`: {reason}", shown(.request))]
     Plan { request: String, reason: String },
+}
+
+/// ` (sent to URL)` when the configured endpoint is not IBM's own.
+fn via(url: &str, actual: &str) -> String {
+    if actual.is_empty() || actual == url {
+        String::new()
+    } else {
+        format!(" (sent to {})", shown(actual))
+    }
 }
 
 /// What to do about an IBM Cloud error, by status.
 fn api_help(e: &ApiError) -> &'static str {
     match e.status {
-        401 => "the token was refused: check that the API key is valid and belongs to this account",
+        401 => "the IAM token was refused although IAM gave it for the API key: it expired or was revoked before use; run again, and if it persists check that the endpoints (QPOL_*_URL, --endpoint) are one IBM Cloud and the key belongs to this account",
         403 => "the API key's identity lacks the access this needs: ask an account administrator for it",
         404 => "the object is not there: it may have been deleted by hand; run `qpol plan` again",
         409 => "it conflicts with what the account holds: run `qpol plan` again",
@@ -199,6 +230,22 @@ pub fn parse_error_body(text: &str) -> ErrorBody {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_are_bounded() {
+        assert_eq!(shown("QR-ml"), "QR-ml");
+        let long = "${".repeat(10_000);
+        let s = shown(&long);
+        assert!(s.starts_with("${${"), "{s}");
+        assert!(s.ends_with("... (19800 more characters)"), "{s}");
+        assert!(s.len() < 260, "{}", s.len());
+        assert_eq!(shown("a\u{1b}b"), "a\\u{1B}b");
+        let err = Error::Plan {
+            request: "x".repeat(5000),
+            reason: "r".into(),
+        };
+        assert!(err.to_string().len() < 300);
+    }
 
     #[test]
     fn error_bodies_of_each_api() {

@@ -40,7 +40,27 @@ pub trait Find: Sync {
     /// `request` as it was sent (placeholders filled): `Some(values)` when
     /// its effect is in the account (for a create, the fields the request
     /// yields, e.g. `id`), `None` when it is not (it is then sent again).
+    /// Also asked after a create answered 409 (another apply made the
+    /// object first): found, it is used instead.
     fn find(&self, request: &http::Request) -> Result<Option<BTreeMap<String, String>>>;
+
+    /// Just before a create of an object whose name IBM does not keep
+    /// unique (an instance, a rule): the values of one already there
+    /// (made by another apply meanwhile), used instead of creating it.
+    fn existing(&self, _request: &http::Request) -> Result<Option<BTreeMap<String, String>>> {
+        Ok(None)
+    }
+
+    /// Just after such a create answered `body`: when an earlier twin made
+    /// by another apply is there, the object just made is deleted and the
+    /// twin's values returned; `None` keeps the object just made.
+    fn settle(
+        &self,
+        _request: &http::Request,
+        _body: &Value,
+    ) -> Result<Option<BTreeMap<String, String>>> {
+        Ok(None)
+    }
 }
 
 /// How to run.
@@ -409,10 +429,24 @@ impl Worker<'_> {
             method: &resolved.method,
             url: &resolved.url,
         });
+        if let Some(values) = self.existing(&resolved) {
+            return (
+                resolved,
+                values.and_then(|v| found(r, v)).map(|v| (v, true)),
+            );
+        }
         let mut rounds = 0;
         let result = loop {
             match self.client.send(&resolved) {
-                Ok(answer) => break yielded(r, &answer.body).map(|v| (v, false)),
+                Ok(answer) => break self.settled(r, &resolved, &answer.body),
+                // Another apply made it first (a name IBM keeps unique).
+                Err(Error::Api(e)) if e.status == 409 && resolved.method == "POST" => {
+                    break match self.find.map(|f| f.find(&resolved)) {
+                        Some(Ok(Some(values))) => found(r, values).map(|v| (v, true)),
+                        Some(Err(lookup)) => Err(lookup),
+                        _ => Err(Error::Api(e)),
+                    };
+                }
                 Err(Error::Ambiguous { .. })
                     if self.find.is_some() && rounds < self.options.ambiguous_rounds =>
                 {
@@ -428,6 +462,27 @@ impl Worker<'_> {
             }
         };
         (resolved, result)
+    }
+
+    /// A create's twin already in the account (see [`Find::existing`]).
+    fn existing(&self, resolved: &http::Request) -> Option<Result<BTreeMap<String, String>>> {
+        if resolved.method != "POST" {
+            return None;
+        }
+        self.find?.existing(resolved).transpose()
+    }
+
+    /// The yields of a request done, or of the earlier twin of the object
+    /// it created (see [`Find::settle`]).
+    fn settled(&self, r: &Request, resolved: &http::Request, body: &Value) -> Ran {
+        let twin = match self.find {
+            Some(find) if resolved.method == "POST" => find.settle(resolved, body)?,
+            _ => None,
+        };
+        match twin {
+            Some(values) => found(r, values).map(|v| (v, true)),
+            None => yielded(r, body).map(|v| (v, false)),
+        }
     }
 
     fn record(

@@ -3,7 +3,10 @@
 //! again and looks the object up by the natural key `reconcile` matches
 //! on (an access group by name, a rule by group and name, a policy by
 //! subject and resource, ...). The executor calls it before sending a
-//! create again, so an interrupted apply never makes an object twice.
+//! create again, so an interrupted apply never makes an object twice, and
+//! after a create answered 409 (another apply made it first). Instances
+//! and rules, whose names IBM does not keep unique, are also looked up
+//! just before and after their create ([`super::twins`]).
 
 use super::account::Account;
 use super::error::Result;
@@ -23,6 +26,14 @@ impl Find for AccountFinder<'_> {
     fn find(&self, request: &Request) -> Result<Option<BTreeMap<String, String>>> {
         let account = read_account(self.client, &self.account_id)?;
         Ok(lookup(&account, request))
+    }
+
+    fn existing(&self, request: &Request) -> Result<Option<BTreeMap<String, String>>> {
+        super::twins::existing(self.client, request)
+    }
+
+    fn settle(&self, request: &Request, body: &Value) -> Result<Option<BTreeMap<String, String>>> {
+        super::twins::settle(self.client, request, body)
     }
 }
 

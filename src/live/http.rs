@@ -159,6 +159,13 @@ impl Transport {
         &self.scrubber
     }
 
+    /// The URL a canonical one is sent to (itself when it maps nowhere).
+    pub(crate) fn actual(&self, canonical_url: &str) -> String {
+        self.endpoints
+            .map(canonical_url)
+            .unwrap_or_else(|_| canonical_url.to_string())
+    }
+
     /// The IAM token exchange: a form POST, safe to send again (it
     /// creates nothing).
     pub(crate) fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<Response> {
@@ -229,6 +236,7 @@ impl Transport {
                 return Err(Error::Transport {
                     method: request.method.clone(),
                     url: request.url.clone(),
+                    sent_to: actual.clone(),
                     reason,
                     attempts: attempt,
                 });
@@ -440,6 +448,7 @@ impl Client {
         let http = builder.build().map_err(|e| Error::Transport {
             method: "-".into(),
             url: "-".into(),
+            sent_to: String::new(),
             reason: format!("cannot set up the HTTP client ({e})"),
             attempts: 0,
         })?;

@@ -42,7 +42,10 @@ pub fn select<'v>(value: &'v Value, path: &str) -> Result<Vec<&'v Value>, String
 pub fn first_scalar(value: &Value, path: &str) -> Result<String, String> {
     let nodes = select(value, path)?;
     match nodes.first() {
-        None => Err(format!("`{path}` matches nothing in the answer")),
+        None => Err(format!(
+            "`{}` matches nothing in the answer",
+            super::error::shown(path)
+        )),
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
         Some(Value::Bool(b)) => Ok(b.to_string()),
@@ -108,7 +111,7 @@ impl<'a> Parser<'a> {
         let at = self.chars.peek().map_or(self.text.len(), |(i, _)| *i);
         format!(
             "the JSONPath `{}` is not understood at character {}: {what}",
-            self.text,
+            super::error::shown(self.text),
             at + 1
         )
     }

@@ -60,6 +60,7 @@ pub mod reconcile;
 pub mod render;
 pub mod render_access;
 pub mod template;
+pub mod twins;
 
 /// Ends the description of every access group, custom role, access policy
 /// and service id that qpol creates: what `plan` recognises as its own.

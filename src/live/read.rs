@@ -80,6 +80,7 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
         Err(Error::Transport {
             method: "GET".into(),
             url: "-".into(),
+            sent_to: String::new(),
             reason: "a reader thread stopped".into(),
             attempts: 0,
         })

@@ -4,6 +4,7 @@
 //! (as `backends::ibm_api::text::escape` writes it). [`refs`] lists the
 //! placeholders of a string, [`fill`] substitutes them.
 
+use super::error::shown;
 use crate::backends::ibm_api::text::url_value;
 
 /// A placeholder: the request (or known object) id and the field.
@@ -30,18 +31,23 @@ fn scan(
         } else if let Some(after) = from.strip_prefix("${") {
             let Some(end) = after.find('}') else {
                 return Err(format!(
-                    "`{text}` opens a placeholder `${{` that is never closed; write a literal `${{` as `$${{`"
+                    "`{}` opens a placeholder `${{` that is never closed; write a literal `${{` as `$${{`",
+                    shown(text)
                 ));
             };
             let inner = after.get(..end).unwrap_or_default();
             let Some((id, field)) = inner.rsplit_once('.') else {
                 return Err(format!(
-                    "`${{{inner}}}` in `{text}` is not a placeholder `${{ID.FIELD}}`; write a literal `${{` as `$${{`"
+                    "`${{{}}}` in `{}` is not a placeholder `${{ID.FIELD}}`; write a literal `${{` as `$${{`",
+                    shown(inner),
+                    shown(text)
                 ));
             };
             if id.is_empty() || field.is_empty() {
                 return Err(format!(
-                    "`${{{inner}}}` in `{text}` is not a placeholder `${{ID.FIELD}}`"
+                    "`${{{}}}` in `{}` is not a placeholder `${{ID.FIELD}}`",
+                    shown(inner),
+                    shown(text)
                 ));
             }
             out.push_str(&value(Ref {

@@ -128,7 +128,10 @@ fn a_401_gets_a_new_token_once() {
         .get("https://iam.cloud.ibm.com/v2/groups?account_id=x")
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
-    assert!(err.to_string().contains("the token was refused"), "{err}");
+    assert!(
+        err.to_string().contains("the IAM token was refused"),
+        "{err}"
+    );
     assert_eq!(stub.count("POST", "/identity/token"), 3);
     assert_eq!(stub.seen().len(), 7);
 }

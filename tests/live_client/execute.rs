@@ -205,6 +205,27 @@ fn a_plan_that_cannot_run_sends_nothing() {
 }
 
 #[test]
+fn a_huge_offending_value_is_quoted_in_part() {
+    let stub = Stub::start(echo);
+    let c = client(&stub, config());
+    let huge = format!("/v2/{}", "${".repeat(10_000));
+    let err = execute(
+        &c,
+        &[request(&"r".repeat(3000), "GET", &huge)],
+        &Values::new(),
+        None,
+        &Silent,
+        &Options::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("never closed"), "{err}");
+    assert!(err.contains("more characters)"), "{err}");
+    assert!(err.len() < 1000, "{} characters: {err}", err.len());
+    assert!(stub.seen().is_empty());
+}
+
+#[test]
 fn if_match_goes_with_an_etag_and_a_412_is_changed_by_hand() {
     let stub = Stub::start(|r| match (r.method.as_str(), r.path()) {
         (_, "/identity/token") => ok(token(TOKEN, 3600)),

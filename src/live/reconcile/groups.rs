@@ -255,6 +255,19 @@ impl Reconciler<'_> {
         };
         self.seen.policies.insert(have.id.clone());
         self.know(id, &[("id", &have.id)]);
+        // Adopted (made by hand, no marker): its description is its own.
+        // qpol's is generated, not the policy's words: it is neither
+        // compared nor sent (an update keeps the live one), so the policy
+        // stays unmarked and unmanaged if qpol later drops it.
+        let mut body = body;
+        if !is_marked(have.description.as_deref()) {
+            if let Some(fields) = body.as_object_mut() {
+                match &have.description {
+                    Some(d) => fields.insert("description".into(), Value::from(d.as_str())),
+                    None => fields.remove("description"),
+                };
+            }
+        }
         let want_roles: BTreeSet<&str> = body
             .get("roles")
             .and_then(Value::as_array)

@@ -38,16 +38,22 @@ impl Reconciler<'_> {
             let id = format!("instance.{}", x.key);
             let object = format!("instance {}", code(&x.name));
             let service = self.value(&format!("catalog.{}", x.service), "id");
-            let live = self
+            let all: Vec<_> = self
                 .account
                 .instances
                 .iter()
-                .find(|i| {
+                .filter(|i| {
                     i.name == x.name
                         && Some(&i.resource_id) == service.as_ref()
                         && i.state != "removed"
                 })
-                .cloned();
+                .cloned()
+                .collect();
+            if all.len() > 1 {
+                self.twins(&id, &x.name, &all);
+                continue;
+            }
+            let live = all.into_iter().next();
             let Some(live) = live else {
                 self.create(&id, object, None);
                 continue;
@@ -95,6 +101,67 @@ impl Reconciler<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Two or more live instances with the name of one declared instance
+    /// (two applies that ran at once, or a twin made by hand): which one
+    /// the policy means cannot be told, so nothing is planned for it and
+    /// the plan is refused (Q303) until the extra ones are gone. None of
+    /// them is listed as unmanaged or as no longer declared.
+    fn twins(&mut self, id: &str, name: &str, all: &[crate::live::account::Instance]) {
+        for i in all {
+            self.seen.instances.insert(i.id.clone());
+        }
+        let used = |i: &&crate::live::account::Instance| {
+            self.account
+                .policies
+                .iter()
+                .any(|p| p.resource.get("serviceInstance") == Some(&i.guid))
+        };
+        if let Some(first) = all.iter().find(used).or(all.first()) {
+            // Values for the rest of the plan (refused anyway): the one
+            // policies use, so that they are not planned again.
+            self.know(
+                id,
+                &[
+                    ("id", &first.id),
+                    ("crn", &first.crn),
+                    ("guid", &first.guid),
+                ],
+            );
+        }
+        let list: Vec<String> = all
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} (region {}, resource group {})",
+                    code(&i.crn),
+                    code(&i.region_id),
+                    code(&i.resource_group_id)
+                )
+            })
+            .collect();
+        let span = self
+            .allows
+            .instances
+            .get(name)
+            .copied()
+            .unwrap_or(self.allows.fallback);
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::InstanceTwins,
+                format!(
+                    "the account holds {} instances named {}: {}",
+                    all.len(),
+                    code(name),
+                    list.join(", ")
+                ),
+                Label::new(span, "declared once here"),
+            )
+            .with_help(
+                "keep one: delete the extra ones by hand (`ibmcloud resource service-instance-delete CRN`; their jobs go with them) or rename them (`ibmcloud resource service-instance-update CRN --name NEW`), then plan again; two `qpol apply` runs at once can make such twins: run one at a time per account"
+            ),
+        );
     }
 
     /// An instance in another region or resource group: deleted and created
