@@ -325,9 +325,10 @@ fn a_hand_made_seed_account_plans_only_its_adoption() {
         .flat_map(|g| &g.rules)
         .map(|r| serde_json::json!([r.expiration, r.conditions]))
         .collect();
-    assert_eq!(out.plan.actions.len(), 5, "{:#?}", out.plan.actions);
+    assert_eq!(out.plan.actions.len(), 1, "{:#?}", out.plan.actions);
     // The hand-made rules are adopted (same content, other names): no
-    // rule is created twice; only descriptions are left.
+    // rule is created twice; adopted policies keep their descriptions;
+    // only the group that has none gets qpol's `Project NAME`.
     for a in &out.plan.actions {
         assert_eq!(a.op, Op::Update, "{a:#?}");
         assert!(
