@@ -7,87 +7,32 @@
 
 #[path = "support/emulator.rs"]
 mod emulator_support;
+#[path = "support/live_bin.rs"]
+#[allow(dead_code)]
+mod live_bin;
 #[path = "support/run.rs"]
 #[allow(dead_code)]
 mod run;
 
 use emulator_support as em;
-use qpol::emulator::{Config, FaultSpec, Handle};
-use run::{command, stderr, stdout};
+use live_bin::{admin, all, code, duplicates, ORG};
+use qpol::emulator::Handle;
+use run::{stderr, stdout};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::process::{Output, Stdio};
 
-const ORG: &str = "policies/org.qpol";
 const KEY: &str = "QPOLSECRET-race-key-0123456789";
 
 fn emulator(faults: &str, seed: u64) -> Handle {
-    em::start(Config {
-        api_keys: vec![KEY.to_string(), qpol::emulator::DEFAULT_API_KEY.to_string()],
-        faults: FaultSpec::parse(faults).unwrap(),
-        seed,
-        ..Config::default()
-    })
+    live_bin::emulator(KEY, faults, seed, None)
 }
 
 fn cmd(e: &Handle, args: &[&str]) -> std::process::Command {
-    let mut c = command(args);
-    c.env("IBMCLOUD_API_KEY", KEY)
-        .env("QPOL_ENDPOINT", e.url())
-        .env_remove("QPOL_IAM_URL")
-        .env_remove("QPOL_RESOURCE_CONTROLLER_URL")
-        .env_remove("QPOL_GLOBAL_CATALOG_URL")
-        .env_remove("QPOL_USER_MANAGEMENT_URL")
-        .stdin(Stdio::null());
-    c
+    live_bin::cmd(e, KEY, args)
 }
 
 fn qpol(e: &Handle, args: &[&str]) -> Output {
     cmd(e, args).output().unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn all(o: &Output) -> String {
-    format!("{}\n{}", stdout(o), stderr(o))
-}
-
-fn admin(e: &Handle, method: &str, path: &str) -> Value {
-    em::Client::new(e)
-        .send(method, path, &Value::Null, &[])
-        .body
-}
-
-/// Objects that share their natural key; empty when nothing was made twice.
-fn duplicates(s: &Value) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let objects = |key: &str| s[key].as_object().cloned().unwrap_or_default();
-    for kind in [
-        "resource_instances",
-        "access_groups",
-        "custom_roles",
-        "resource_groups",
-    ] {
-        for o in objects(kind).values() {
-            *seen.entry(format!("{kind} {}", o["name"])).or_default() += 1;
-        }
-    }
-    for r in objects("access_group_rules").values() {
-        *seen
-            .entry(format!("rule {} {}", r["access_group_id"], r["name"]))
-            .or_default() += 1;
-    }
-    for p in objects("policies").values() {
-        *seen
-            .entry(format!("policy {} {}", p["subjects"], p["resources"]))
-            .or_default() += 1;
-    }
-    seen.into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(k, n)| format!("{k} x{n}"))
-        .collect()
 }
 
 /// Two applies of `policy` started together; both outputs.

@@ -7,42 +7,30 @@
 
 #[path = "support/emulator.rs"]
 mod emulator_support;
+#[path = "support/live_bin.rs"]
+#[allow(dead_code)]
+mod live_bin;
 #[path = "support/run.rs"]
 #[allow(dead_code)]
 mod run;
 
 use em::start;
 use emulator_support as em;
+use live_bin::{all, code, duplicates, reset_stats, set_faults, state, stats, ORG};
 use qpol::emulator::{Config, FaultSpec, Handle};
-use run::{command, stderr, stdout};
+use run::{stderr, stdout};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const ORG: &str = "policies/org.qpol";
 const KEY: &str = "QPOLSECRET-recovery-key-0123456789";
 
 fn emulator(faults: &str, seed: u64) -> Handle {
-    start(Config {
-        api_keys: vec![KEY.to_string(), qpol::emulator::DEFAULT_API_KEY.to_string()],
-        faults: FaultSpec::parse(faults).unwrap(),
-        seed,
-        page_size: 3,
-        ..Config::default()
-    })
+    live_bin::emulator(KEY, faults, seed, Some(3))
 }
 
 fn cmd(e: &Handle, args: &[&str]) -> std::process::Command {
-    let mut c = command(args);
-    c.env("IBMCLOUD_API_KEY", KEY)
-        .env("QPOL_ENDPOINT", e.url())
-        .env_remove("QPOL_IAM_URL")
-        .env_remove("QPOL_RESOURCE_CONTROLLER_URL")
-        .env_remove("QPOL_GLOBAL_CATALOG_URL")
-        .env_remove("QPOL_USER_MANAGEMENT_URL")
-        .stdin(Stdio::null());
-    c
+    live_bin::cmd(e, KEY, args)
 }
 
 fn qpol(e: &Handle, args: &[&str]) -> Output {
@@ -55,68 +43,6 @@ fn spawn(e: &Handle, args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn admin(e: &Handle, method: &str, path: &str) -> Value {
-    em::Client::new(e)
-        .send(method, path, &Value::Null, &[])
-        .body
-}
-
-fn stats(e: &Handle) -> Value {
-    admin(e, "GET", "/_emulator/stats")
-}
-
-fn state(e: &Handle) -> Value {
-    admin(e, "GET", "/_emulator/state")
-}
-
-fn reset_stats(e: &Handle) {
-    admin(e, "POST", "/_emulator/stats/reset");
-}
-
-fn set_faults(e: &Handle, spec: &str) {
-    em::Client::new(e).send_raw("POST", "/_emulator/faults", &[], spec.as_bytes());
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn all(o: &Output) -> String {
-    format!("{}\n{}", stdout(o), stderr(o))
-}
-
-/// Objects that share their natural key: instances, groups, roles and
-/// resource groups by name, rules by (group, name), policies by (group,
-/// resource). Empty when nothing was made twice.
-fn duplicates(s: &Value) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let objects = |key: &str| s[key].as_object().cloned().unwrap_or_default();
-    for (kind, field) in [
-        ("resource_instances", "name"),
-        ("access_groups", "name"),
-        ("custom_roles", "name"),
-        ("resource_groups", "name"),
-    ] {
-        for o in objects(kind).values() {
-            *seen.entry(format!("{kind} {}", o[field])).or_default() += 1;
-        }
-    }
-    for r in objects("access_group_rules").values() {
-        *seen
-            .entry(format!("rule {} {}", r["access_group_id"], r["name"]))
-            .or_default() += 1;
-    }
-    for p in objects("policies").values() {
-        *seen
-            .entry(format!("policy {} {}", p["subjects"], p["resources"]))
-            .or_default() += 1;
-    }
-    seen.into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(k, n)| format!("{k} x{n}"))
-        .collect()
 }
 
 /// Apply until it exits 0 (at most `max` rounds); the rounds it took.

@@ -9,75 +9,33 @@
 
 #[path = "support/emulator.rs"]
 mod emulator_support;
+#[path = "support/live_bin.rs"]
+#[allow(dead_code)]
+mod live_bin;
 #[path = "support/run.rs"]
 #[allow(dead_code)]
 mod run;
 
-use em::start;
 use emulator_support as em;
-use qpol::emulator::{Config, FaultSpec, Handle};
-use run::{command, stderr, stdout};
+use live_bin::{all, code, reset_stats, set_faults, state, stats, ORG};
+use qpol::emulator::Handle;
+use run::{stderr, stdout};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-const ORG: &str = "policies/org.qpol";
 const KEY: &str = "QPOLSECRET-saved-key-0123456789";
 
 fn emulator(faults: &str, seed: u64) -> Handle {
-    start(Config {
-        api_keys: vec![KEY.to_string(), qpol::emulator::DEFAULT_API_KEY.to_string()],
-        faults: FaultSpec::parse(faults).unwrap(),
-        seed,
-        page_size: 3,
-        ..Config::default()
-    })
+    live_bin::emulator(KEY, faults, seed, Some(3))
 }
 
-fn cmd(e: &Handle, args: &[&str]) -> Command {
-    let mut c = command(args);
-    c.env("IBMCLOUD_API_KEY", KEY)
-        .env("QPOL_ENDPOINT", e.url())
-        .env_remove("QPOL_IAM_URL")
-        .env_remove("QPOL_RESOURCE_CONTROLLER_URL")
-        .env_remove("QPOL_GLOBAL_CATALOG_URL")
-        .env_remove("QPOL_USER_MANAGEMENT_URL")
-        .stdin(Stdio::null());
-    c
+fn cmd(e: &Handle, args: &[&str]) -> std::process::Command {
+    live_bin::cmd(e, KEY, args)
 }
 
 fn qpol(e: &Handle, args: &[&str]) -> Output {
     cmd(e, args).output().unwrap()
-}
-
-fn admin(e: &Handle, method: &str, path: &str) -> Value {
-    em::Client::new(e)
-        .send(method, path, &Value::Null, &[])
-        .body
-}
-
-fn stats(e: &Handle) -> Value {
-    admin(e, "GET", "/_emulator/stats")
-}
-
-fn state(e: &Handle) -> Value {
-    admin(e, "GET", "/_emulator/state")
-}
-
-fn reset_stats(e: &Handle) {
-    admin(e, "POST", "/_emulator/stats/reset");
-}
-
-fn set_faults(e: &Handle, spec: &str) {
-    em::Client::new(e).send_raw("POST", "/_emulator/faults", &[], spec.as_bytes());
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn all(o: &Output) -> String {
-    format!("{}\n{}", stdout(o), stderr(o))
 }
 
 fn group_names(e: &Handle) -> Vec<String> {
