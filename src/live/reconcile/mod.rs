@@ -86,6 +86,11 @@ pub struct Allows {
 }
 
 impl Allows {
+    /// Where instance `name` is declared (else the account block).
+    pub fn instance_span(&self, name: &str) -> Span {
+        self.instances.get(name).copied().unwrap_or(self.fallback)
+    }
+
     /// The `allow delete/move` statements, declarations and limits of a model.
     pub fn from_model(model: &Model) -> Allows {
         let mut out = Allows::default();

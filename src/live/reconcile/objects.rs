@@ -141,12 +141,7 @@ impl Reconciler<'_> {
                 )
             })
             .collect();
-        let span = self
-            .allows
-            .instances
-            .get(name)
-            .copied()
-            .unwrap_or(self.allows.fallback);
+        let span = self.allows.instance_span(name);
         self.diagnostics.push(
             Diagnostic::new(
                 Code::InstanceTwins,
@@ -191,12 +186,7 @@ impl Reconciler<'_> {
                     )
                 })
                 .collect();
-            let span = self
-                .allows
-                .instances
-                .get(name)
-                .copied()
-                .unwrap_or(self.allows.fallback);
+            let span = self.allows.instance_span(name);
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::InstanceMoved,
