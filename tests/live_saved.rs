@@ -513,3 +513,43 @@ fn declining_the_prompt_exits_1_and_sends_nothing() {
     );
     assert_eq!(stats(&e)["writes"], 0);
 }
+
+#[test]
+fn plan_and_import_keep_to_their_parallelism() {
+    let e = emulator("latency:10ms", 41);
+    assert_eq!(code(&qpol(&e, &["apply", ORG, "--yes"])), 0);
+    for parallelism in ["1", "3"] {
+        reset_stats(&e);
+        let plan = qpol(&e, &["plan", ORG, "--parallelism", parallelism]);
+        assert_eq!(code(&plan), 0, "{}", all(&plan));
+        let max = stats(&e)["max_in_flight"].as_u64().unwrap();
+        assert!(
+            max >= 1 && max <= parallelism.parse().unwrap(),
+            "plan --parallelism {parallelism}: {max} in flight"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        reset_stats(&e);
+        let out = dir.path().to_str().unwrap();
+        let account = qpol::emulator::DEFAULT_ACCOUNT;
+        let import = qpol(
+            &e,
+            &[
+                "import",
+                "--account",
+                account,
+                "-o",
+                out,
+                "--parallelism",
+                parallelism,
+            ],
+        );
+        assert_eq!(code(&import), 0, "{}", all(&import));
+        let max = stats(&e)["max_in_flight"].as_u64().unwrap();
+        assert!(
+            max >= 1 && max <= parallelism.parse().unwrap(),
+            "import --parallelism {parallelism}: {max} in flight"
+        );
+    }
+    let refused = qpol(&e, &["plan", ORG, "--parallelism", "0"]);
+    assert_eq!(code(&refused), 2, "{}", all(&refused));
+}
