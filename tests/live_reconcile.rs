@@ -539,3 +539,36 @@ fn a_rule_named_by_hand_is_adopted_and_a_changed_one_updated_never_doubled() {
         request.url
     );
 }
+
+#[test]
+fn an_adopted_group_is_never_marked_so_its_hand_made_rules_stay_untouched() {
+    let mut account = converged(ORG);
+    let ml = account
+        .access_groups
+        .iter()
+        .position(|g| g.name == "ml")
+        .unwrap();
+    let group = &mut account.access_groups[ml];
+    group.description = Some("made by hand".into());
+    let mut other = group.rules[0].clone();
+    other.id = "ClaimRule-hand-b".into();
+    other.name = "hand-b".into();
+    other.conditions[0].value = "\"quant\"".into();
+    group.rules.push(other);
+    let out = reconcile_text(ORG, &account);
+    assert_eq!(
+        summary(&out.plan),
+        vec![("access_group.ml".to_string(), Op::Update)]
+    );
+    let sent = out.plan.actions[0].requests[0].body.clone().unwrap();
+    assert_eq!(sent["description"], "Project ml", "no marker on an adopted group");
+    let unmanaged: Vec<&str> = out.plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(unmanaged, ["ml / hand-b"]);
+    // Applied: the group holds the new description, still unmarked; the
+    // hand-made rule is still never touched.
+    account.access_groups[ml].description = Some("Project ml".into());
+    let out = reconcile_text(ORG, &account);
+    assert_eq!(summary(&out.plan), vec![]);
+    let unmanaged: Vec<&str> = out.plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(unmanaged, ["ml / hand-b"]);
+}

@@ -49,12 +49,15 @@ impl Reconciler<'_> {
             self.seen.groups.insert(live.id.clone());
             self.know(&id, &[("id", &live.id)]);
             if !super::same_description(Some(&g.description), live.description.as_deref()) {
+                let description =
+                    super::for_existing(Some(&g.description), live.description.as_deref());
                 let changes = vec![change(
                     "description",
                     live.description.clone().map_or(Value::Null, Value::String),
-                    g.description.as_str(),
+                    description.clone().map_or(Value::Null, Value::String),
                 )];
-                let body = json!({ "description": g.description, "name": g.name });
+                let body =
+                    json!({ "description": description.unwrap_or_default(), "name": g.name });
                 let url = format!("{IAM}/v2/groups/{}", live.id);
                 let request = self.update_request(id.clone(), "PATCH", url, body)?;
                 let object = format!("access group {}", code(&g.name));

@@ -50,7 +50,7 @@ mod lookups;
 mod objects;
 mod text;
 
-pub use text::{is_marked, resolve, resolve_value, same_description};
+pub use text::{for_existing, is_marked, resolve, resolve_value, same_description};
 
 use super::account::Account;
 use super::plan::{Action, Change, LivePlan, Op, Request, Unmanaged, FORMAT};

@@ -263,11 +263,13 @@ impl Reconciler<'_> {
                     role.display_name.as_str(),
                 ));
             }
+            let description =
+                super::for_existing(role.description.as_deref(), live.description.as_deref());
             if !super::same_description(role.description.as_deref(), live.description.as_deref()) {
                 changes.push(change(
                     "description",
                     live.description.clone().map_or(Value::Null, Value::String),
-                    role.description.clone().map_or(Value::Null, Value::String),
+                    description.clone().map_or(Value::Null, Value::String),
                 ));
             }
             let want: BTreeSet<&str> = role.actions.iter().map(String::as_str).collect();
@@ -280,7 +282,7 @@ impl Reconciler<'_> {
             }
             let body = json!({
                 "actions": role.actions,
-                "description": role.description,
+                "description": description,
                 "display_name": role.display_name,
             });
             let request = self.update_request(
@@ -314,12 +316,14 @@ impl Reconciler<'_> {
             if super::same_description(s.description.as_deref(), live.description.as_deref()) {
                 continue;
             }
+            let description =
+                super::for_existing(s.description.as_deref(), live.description.as_deref());
             let changes = vec![change(
                 "description",
                 live.description.clone().map_or(Value::Null, Value::String),
-                s.description.clone().map_or(Value::Null, Value::String),
+                description.clone().map_or(Value::Null, Value::String),
             )];
-            let body = json!({ "description": s.description, "name": s.name });
+            let body = json!({ "description": description, "name": s.name });
             let url = format!("{IAM}/v1/serviceids/{}", live.id);
             let request = self.update_request(id.clone(), "PUT", url, body)?;
             self.push_update(&id, object, None, changes, vec![request]);

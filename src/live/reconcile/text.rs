@@ -61,6 +61,19 @@ fn unmarked(description: &str) -> &str {
     d.strip_suffix(MARKER).unwrap_or(d).trim_end()
 }
 
+/// The description to send to an existing object: with the marker only
+/// when the object has it already. An adopted object (made by hand) is
+/// never marked by an update: what it holds that the policy does not
+/// declare (a hand-made group's other rules and members) stays unmanaged.
+pub fn for_existing(desired: Option<&str>, live: Option<&str>) -> Option<String> {
+    let desired = desired?;
+    if is_marked(live) {
+        Some(desired.to_string())
+    } else {
+        Some(unmarked(desired).to_string()).filter(|d| !d.is_empty())
+    }
+}
+
 /// Are two descriptions the same, whether or not either has the marker?
 /// (An adopted object made by hand has none: that is no change.)
 pub fn same_description(desired: Option<&str>, live: Option<&str>) -> bool {
