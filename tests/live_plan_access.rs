@@ -236,6 +236,27 @@ fn a_hand_made_group_qpol_does_not_manage_is_no_access_lost() {
     insta::assert_snapshot!("handmade_json", em::pretty(&access));
     assert!(text.contains("access group `handmade`"), "{text}");
     assert_eq!(access["summary"], "no change in access", "{text}");
+    assert!(!text.contains("may still grant"), "{text}");
+
+    // Project finance goes: its users lose QR-finance through qpol's
+    // group, and the plan says the hand-made objects are not counted (the
+    // hand-made group still grants ml's users QR-finance).
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(ORG)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("project finance"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let (text, _) = plan(&e, path.to_str().unwrap(), 3);
+    assert!(text.contains("loses"), "{text}");
+    assert!(
+        text.contains("(The objects not managed by qpol, listed below, are left out: they may still grant some of this access.)"),
+        "{text}"
+    );
 }
 
 /// What the plan of `text` against `account` changes for whom.

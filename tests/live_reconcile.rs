@@ -561,7 +561,10 @@ fn an_adopted_group_is_never_marked_so_its_hand_made_rules_stay_untouched() {
         vec![("access_group.ml".to_string(), Op::Update)]
     );
     let sent = out.plan.actions[0].requests[0].body.clone().unwrap();
-    assert_eq!(sent["description"], "Project ml", "no marker on an adopted group");
+    assert_eq!(
+        sent["description"], "Project ml",
+        "no marker on an adopted group"
+    );
     let unmanaged: Vec<&str> = out.plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(unmanaged, ["ml / hand-b"]);
     // Applied: the group holds the new description, still unmarked; the

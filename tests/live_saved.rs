@@ -553,3 +553,29 @@ fn plan_and_import_keep_to_their_parallelism() {
     let refused = qpol(&e, &["plan", ORG, "--parallelism", "0"]);
     assert_eq!(code(&refused), 2, "{}", all(&refused));
 }
+
+#[test]
+fn apply_shows_what_changes_for_whom_computed_again_never_the_saved_claim() {
+    let e = emulator("", 42);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut plan) = save_plan(&e, dir.path(), ORG);
+    assert!(plan["access"].is_object(), "{}", plan["access"]);
+    // A forged claim: nobody gains anything.
+    plan["access"] = json!({"users": [], "rules": [], "sets": []});
+    let forged = write_json(&dir.path().join("forged.json"), &plan);
+    let apply = qpol(&e, &["apply", &forged, "--yes"]);
+    assert_eq!(code(&apply), 0, "{}", all(&apply));
+    let text = stdout(&apply);
+    assert!(
+        text.contains("Access changes: 3 users gain access"),
+        "{text}"
+    );
+    // And `apply POLICY` shows it too (nothing left to do: no section).
+    let again = qpol(&e, &["apply", ORG, "--yes"]);
+    assert_eq!(code(&again), 0, "{}", all(&again));
+    assert!(
+        !stdout(&again).contains("Access changes"),
+        "{}",
+        all(&again)
+    );
+}

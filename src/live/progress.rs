@@ -128,7 +128,7 @@ pub fn describe(event: &Event<'_>) -> Option<String> {
             blocked_by,
             unreachable: true,
         } => Some(format!(
-            "not run {}: not sent, the endpoint did not answer {}",
+            "not run {}: not sent: the endpoint stopped answering, at {}",
             e(id),
             e(blocked_by)
         )),

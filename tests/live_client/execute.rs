@@ -452,9 +452,11 @@ fn once_the_endpoint_does_not_answer_nothing_new_is_sent() {
             Reply::Drop
         }
     });
-    let requests: Vec<Request> = (0..6)
+    let mut requests: Vec<Request> = (0..6)
         .map(|i| request(&format!("r{i}"), "GET", &format!("/v2/r{i}")))
         .collect();
+    // A request that needs one never sent is not run for the same reason.
+    requests.push(after(request("d", "GET", "/v2/d"), &["r5"]));
     let outcome = run(&stub, &requests, &Values::new(), 1);
     assert_eq!(
         outcome
@@ -475,7 +477,8 @@ fn once_the_endpoint_does_not_answer_nothing_new_is_sent() {
             ("r2", "r0", true),
             ("r3", "r0", true),
             ("r4", "r0", true),
-            ("r5", "r0", true)
+            ("r5", "r0", true),
+            ("d", "r0", true)
         ]
     );
     // Only r0's attempts went out (config(): 4 attempts).

@@ -127,7 +127,8 @@ fn refuse(global: Global, ready: Option<&Ready>, message: &str, code: u8) -> u8 
 }
 
 /// Findings, the plan, the prompt, then the requests; the report.
-fn send(ready: Ready, args: &ApplyArgs, global: Global) -> u8 {
+fn send(mut ready: Ready, args: &ApplyArgs, global: Global) -> u8 {
+    let access = super::plan::access(&mut ready.planned);
     let planned = &ready.planned;
     let plan = &planned.plan;
     let json = global.format == OutputFormat::Json;
@@ -159,7 +160,7 @@ fn send(ready: Ready, args: &ApplyArgs, global: Global) -> u8 {
         return code;
     }
     if !json {
-        out_human(render::human(plan));
+        out_human(super::plan::human(planned, access.as_ref(), global));
     }
     if !args.yes {
         if let Err((message, code)) = confirm(plan) {
@@ -316,7 +317,7 @@ fn summarize(ready: &Ready, outcome: &Outcome, global: Global) -> u8 {
         let (id, by) = (e(&n.id), e(&n.blocked_by));
         if n.unreachable {
             text.push_str(&format!(
-                "not run: {id} (not sent: the endpoint did not answer {by})\n"
+                "not run: {id} (not sent: the endpoint stopped answering, at {by})\n"
             ));
         } else {
             text.push_str(&format!("not run: {id} (it needs {by}, which failed)\n"));

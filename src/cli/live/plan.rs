@@ -79,16 +79,7 @@ pub fn run(args: &PlanArgs, global: Global) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let access = planned.checked.deployment.as_ref().map(|deployment| {
-        let access = live_access::compute(
-            &planned.checked.analysis,
-            deployment,
-            &planned.account,
-            &planned.plan,
-        );
-        planned.plan.access = serde_json::to_value(&access).ok();
-        access
-    });
+    let access = access(&mut planned);
     let mut code = output::exit_code(&planned.diagnostics, global);
     let mut written = None;
     if code == 0 {
@@ -265,13 +256,37 @@ fn report(
     }
 }
 
-/// The plan for people; when findings refuse it (Q301, Q302, Q601, ...),
-/// its last line says so instead of "No changes" or "Plan: ...".
-fn human(planned: &Planned, access: Option<&PlanAccess>, global: Global) -> String {
+/// What the plan changes for whom ([`live_access`]), also kept in the
+/// plan document (`access`). `apply` computes it again for what it shows:
+/// a saved plan's `access` is never trusted.
+pub fn access(planned: &mut Planned) -> Option<PlanAccess> {
+    let deployment = planned.checked.deployment.as_ref()?;
+    let access = live_access::compute(
+        &planned.checked.analysis,
+        deployment,
+        &planned.account,
+        &planned.plan,
+    );
+    planned.plan.access = serde_json::to_value(&access).ok();
+    Some(access)
+}
+
+/// The plan for people, with what it changes for whom; when findings
+/// refuse it (Q301, Q302, Q601, ...), its last line says so instead of
+/// "No changes" or "Plan: ...".
+pub fn human(planned: &Planned, access: Option<&PlanAccess>, global: Global) -> String {
     let plan = &planned.plan;
     let section = access
         .filter(|a| !plan.actions.is_empty() || a.changed())
-        .map(render_access::human);
+        .map(|a| {
+            let mut text = render_access::human(a);
+            if a.changed() && !plan.unmanaged.is_empty() {
+                text.push_str(
+                    "(The objects not managed by qpol, listed below, are left out: they may still grant some of this access.)\n",
+                );
+            }
+            text
+        });
     let text = render::human_with(plan, section.as_deref());
     if output::exit_code(&planned.diagnostics, global) == 0 {
         return text;

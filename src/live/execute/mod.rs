@@ -397,7 +397,7 @@ impl Worker<'_> {
                         error,
                     },
                 ));
-                self.block_dependants(state, i, &r.id);
+                self.block_dependants(state, i, &r.id, false);
             }
         }
     }
@@ -421,11 +421,11 @@ impl Worker<'_> {
                 unreachable,
             },
         ));
-        self.block_dependants(state, i, blocked_by);
+        self.block_dependants(state, i, blocked_by, unreachable);
     }
 
     /// Everything that needs request `i` (directly or not) is not run.
-    fn block_dependants(&self, state: &mut State, i: usize, failed_id: &str) {
+    fn block_dependants(&self, state: &mut State, i: usize, failed_id: &str, unreachable: bool) {
         let mut todo: Vec<usize> = self.prepared.dependants.get(i).cloned().unwrap_or_default();
         let mut blocked = BTreeSet::new();
         while let Some(d) = todo.pop() {
@@ -446,14 +446,14 @@ impl Worker<'_> {
             self.progress.event(&Event::NotRun {
                 id: &r.id,
                 blocked_by: failed_id,
-                unreachable: false,
+                unreachable,
             });
             state.not_run.push((
                 d,
                 NotRun {
                     id: r.id.clone(),
                     blocked_by: failed_id.to_string(),
-                    unreachable: false,
+                    unreachable,
                 },
             ));
         }
