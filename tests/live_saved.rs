@@ -579,3 +579,20 @@ fn apply_shows_what_changes_for_whom_computed_again_never_the_saved_claim() {
         all(&again)
     );
 }
+
+#[test]
+fn import_beside_other_policies_says_check_reads_them_together() {
+    let e = emulator("", 43);
+    assert_eq!(code(&qpol(&e, &["apply", ORG, "--yes"])), 0);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.qpol"), "resource_group quantum;\n").unwrap();
+    let out = dir.path().to_str().unwrap();
+    let account = qpol::emulator::DEFAULT_ACCOUNT;
+    let import = qpol(&e, &["import", "--account", account, "-o", out]);
+    assert_eq!(code(&import), 0, "{}", all(&import));
+    assert!(
+        stderr(&import).contains("holds other *.qpol files (`old.qpol`)"),
+        "{}",
+        all(&import)
+    );
+}

@@ -285,7 +285,7 @@ fn summarize(ready: &Ready, outcome: &Outcome, global: Global) -> u8 {
     );
     if found > 0 {
         text.push_str(&format!(
-            " ({found} found done after a lost connection, not sent again)"
+            " ({found} found done already: by an earlier run, a lost connection or a run at the same time; not sent again)"
         ));
     }
     text.push_str(".\n");

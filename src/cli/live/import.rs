@@ -63,7 +63,13 @@ pub fn run(args: &ImportArgs, global: Global) -> u8 {
         Ok(a) => a,
         Err(e) => return fail(e.to_string()),
     };
-    let imported = import::policy(&account);
+    let mut imported = import::policy(&account);
+    if let Some(others) = other_policies(&args.output) {
+        imported.notes.push(format!(
+            "{} holds other *.qpol files ({others}): `qpol check` of the folder reads them with {FILE} as one policy; import into an empty folder to review it alone",
+            escape::path(&args.output)
+        ));
+    }
     if let Err(e) = std::fs::create_dir_all(&args.output) {
         return fail(format!("cannot make `{}`: {e}", escape::path(&args.output)));
     }
@@ -109,4 +115,25 @@ fn folder(dir: &std::path::Path) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The other `*.qpol` files in `dir` (named, at most three), if any.
+fn other_policies(dir: &std::path::Path) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".qpol") && n != FILE)
+        .collect();
+    names.sort();
+    let more = names.len().saturating_sub(3);
+    names.truncate(3);
+    let mut shown: Vec<String> = names
+        .iter()
+        .map(|n| format!("`{}`", escape::inline(n)))
+        .collect();
+    if more > 0 {
+        shown.push(format!("and {more} more"));
+    }
+    (!shown.is_empty()).then(|| shown.join(", "))
 }
