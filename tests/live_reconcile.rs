@@ -99,8 +99,13 @@ fn a_hand_made_account_without_the_marker_is_adopted_unchanged() {
         .for_each(|p| strip(&mut p.description));
     let out = reconcile_text(ORG, &account);
     assert_eq!(summary(&out.plan), vec![]);
-    // ...but a real difference in the text is one.
+    // An adopted group keeps its own words unless the policy has some...
     account.access_groups[0].description = Some("Project ML".into());
+    let out = reconcile_text(ORG, &account);
+    assert_eq!(summary(&out.plan), vec![]);
+    // ...but qpol's own group is set back to what the policy says.
+    let mut account = converged(ORG);
+    account.access_groups[0].description = Some("Project ML [qpol]".into());
     let out = reconcile_text(ORG, &account);
     assert_eq!(
         summary(&out.plan),
@@ -555,22 +560,27 @@ fn an_adopted_group_is_never_marked_so_its_hand_made_rules_stay_untouched() {
     other.name = "hand-b".into();
     other.conditions[0].value = "\"quant\"".into();
     group.rules.push(other);
+    // Its own words are kept (the policy has none for ml)...
     let out = reconcile_text(ORG, &account);
+    assert_eq!(summary(&out.plan), vec![]);
+    // ...and when the policy words one, the update carries no marker.
+    let worded = ORG.replace("project ml <", "project ml < description \"ML team\";");
+    let out = reconcile_text(&worded, &account);
     assert_eq!(
         summary(&out.plan),
         vec![("access_group.ml".to_string(), Op::Update)]
     );
     let sent = out.plan.actions[0].requests[0].body.clone().unwrap();
     assert_eq!(
-        sent["description"], "Project ml",
+        sent["description"], "ML team",
         "no marker on an adopted group"
     );
     let unmanaged: Vec<&str> = out.plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(unmanaged, ["ml / hand-b"]);
     // Applied: the group holds the new description, still unmarked; the
     // hand-made rule is still never touched.
-    account.access_groups[ml].description = Some("Project ml".into());
-    let out = reconcile_text(ORG, &account);
+    account.access_groups[ml].description = Some("ML team".into());
+    let out = reconcile_text(&worded, &account);
     assert_eq!(summary(&out.plan), vec![]);
     let unmanaged: Vec<&str> = out.plan.unmanaged.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(unmanaged, ["ml / hand-b"]);

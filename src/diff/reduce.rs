@@ -195,6 +195,7 @@ pub(super) fn reduce(d: &mut Deployment, keep: &FxHashSet<String>) {
         project: EMAILS.into(),
         key: EMAILS.into(),
         description: String::new(),
+        description_declared: false,
         rules: Vec::new(),
         users: emails,
         service_ids: Vec::new(),

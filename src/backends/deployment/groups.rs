@@ -138,6 +138,7 @@ impl Builder<'_> {
             project: unit.map_or_else(String::new, |u| u.name.value.to_string()),
             name,
             description: super::marked(Some(&description)),
+            description_declared: unit.is_some_and(|u| u.description.is_some()),
             rules: Vec::new(),
             users: Vec::new(),
             service_ids: Vec::new(),

@@ -130,6 +130,9 @@ pub struct AccessGroup {
     pub project: String,
     pub key: String,
     pub description: String,
+    /// The policy's own words (`description "..."`), not qpol's default
+    /// (`Project NAME`): only then is an adopted group's text replaced.
+    pub description_declared: bool,
     pub rules: Vec<Rule>,
     /// IAM users by email or IAM id.
     pub users: Vec<String>,

@@ -48,7 +48,11 @@ impl Reconciler<'_> {
             };
             self.seen.groups.insert(live.id.clone());
             self.know(&id, &[("id", &live.id)]);
-            if !super::same_description(Some(&g.description), live.description.as_deref()) {
+            // An adopted group keeps its own text unless the policy words one.
+            let adopted = !is_marked(live.description.as_deref());
+            if (g.description_declared || !adopted)
+                && !super::same_description(Some(&g.description), live.description.as_deref())
+            {
                 let description =
                     super::for_existing(Some(&g.description), live.description.as_deref());
                 let changes = vec![change(
