@@ -32,6 +32,7 @@ pub mod memory;
 pub mod model;
 pub mod pipeline;
 pub mod policy;
+pub mod scaffold;
 pub mod syntax;
 pub mod synth;
 pub mod text;

@@ -15,6 +15,7 @@ mod git;
 pub mod github;
 mod graph;
 mod help;
+mod init;
 mod live;
 mod lsp;
 mod output;
@@ -83,6 +84,8 @@ enum Command {
     Apply(live::apply::ApplyArgs),
     /// Write a policy (DIR/main.qpol) from an IBM Cloud account set up by hand
     Import(live::import::ImportArgs),
+    /// Make a policy repository for a new organization: a commented policy, CI workflow, pre-commit hooks
+    Init(init::InitArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -169,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => live::plan::run(args, global),
         Command::Apply(args) => live::apply::run(args, global),
         Command::Import(args) => live::import::run(args, global),
+        Command::Init(args) => init::run(args, global),
     };
     let code = finish_stdout(code);
     // A signal handler already running ends the process (130/143) first.

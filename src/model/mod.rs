@@ -25,6 +25,7 @@ pub use lower_allow::{concerns, looks_like_code};
 
 pub use lower::{lower, lower_owned, MAX_NAME_LEN};
 pub use lower_users::UserReader;
+pub use values::REGIONS;
 
 use crate::diag::Span;
 pub use crate::text::Text;
