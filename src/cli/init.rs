@@ -395,6 +395,7 @@ fn report(dir: &Path, answers: &Answers, states: &[(&File, State)], others: &[St
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
