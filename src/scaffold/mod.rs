@@ -292,8 +292,8 @@ fn account(id: Option<&str>) -> String {
     };
     format!(
         "\
-# IAM settings of the account. Its id (`ibmcloud account show`) names it in
-# API requests and CRNs; without it Terraform asks for `account_id`.
+# IAM settings of the account. Its id (`ibmcloud account show`) is the
+# account `qpol plan` and `qpol apply` work on (else give --account).
 account {{
 {id_line}\
   # Users cannot list each other.
