@@ -313,3 +313,25 @@ fn json_lists_what_was_written_and_kept() {
     assert_eq!(doc["written"], serde_json::json!([]));
     assert!(doc["io_errors"].to_string().contains("other content"));
 }
+
+#[test]
+fn questions_are_asked_on_a_terminal_only() {
+    // `script` gives qpol a pseudo-terminal; the answers are typed into it.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("org");
+    let command = format!("{} init {}", env!("CARGO_BIN_EXE_qpol"), dir.display());
+    let typed = "ml finance\nsaml\neu-de\n\n";
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &command, "/dev/null"]);
+    let asked = support::run::run_with_input(&mut script, typed);
+    assert_eq!(asked.status.code(), Some(0), "{}", stdout(&asked));
+    let shown = stdout(&asked);
+    assert!(
+        shown.contains("Projects, separated by spaces or commas [example]: "),
+        "{shown}"
+    );
+    assert!(shown.contains("IBM Cloud account id (`ibmcloud account show`; Enter: none): "));
+    let policy = std::fs::read_to_string(dir.join("policies/main.qpol")).unwrap();
+    assert!(policy.contains("project finance {") && policy.contains("kind saml;"));
+    assert!(policy.contains("region eu-de;"));
+}

@@ -224,7 +224,7 @@ fn ask(
         answers.account = question(
             input,
             output,
-            "IBM Cloud account id (`ibmcloud account show`; Enter leaves it out)",
+            "IBM Cloud account id (`ibmcloud account show`; Enter: none)",
             "",
             |text| match text {
                 "" => Ok(None),
@@ -245,7 +245,10 @@ fn question<T>(
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<T, String> {
     for _ in 0..3 {
-        let _ = write!(output, "{text} [{default}]: ");
+        let _ = match default {
+            "" => write!(output, "{text}: "),
+            _ => write!(output, "{text} [{default}]: "),
+        };
         let _ = output.flush();
         let mut line = String::new();
         let read = input

@@ -12,7 +12,12 @@ pub fn qpol<S: AsRef<OsStr>>(args: &[S]) -> Output {
 
 /// Run qpol with `args`, `input` on its standard input.
 pub fn qpol_in<S: AsRef<OsStr>>(args: &[S], input: &str) -> Output {
-    let mut child = command(args)
+    run_with_input(&mut command(args), input)
+}
+
+/// Run `command` with `input` on its standard input, capturing its output.
+pub fn run_with_input(command: &mut Command, input: &str) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
