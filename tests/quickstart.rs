@@ -12,10 +12,13 @@
 )]
 
 #[path = "support/emulator.rs"]
+#[allow(dead_code)]
 mod emulator_support;
 #[path = "support/live_bin.rs"]
+#[allow(dead_code)]
 mod live_bin;
 #[path = "support/run.rs"]
+#[allow(dead_code)]
 mod run;
 use run::{qpol_at, stdout};
 
