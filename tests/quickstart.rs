@@ -12,7 +12,6 @@
 )]
 
 #[path = "support/emulator.rs"]
-#[allow(dead_code)]
 mod emulator_support;
 #[path = "support/live_bin.rs"]
 #[allow(dead_code)]
