@@ -280,6 +280,14 @@ fn paths_that_are_not_folders_or_files_are_refused() {
 
     let devnull = init(Path::new("/dev/null"), &[]);
     assert_eq!(devnull.status.code(), Some(2));
+    let dash = qpol_at(tmp.path(), &["init", "-"]);
+    assert_eq!(dash.status.code(), Some(2));
+    assert!(
+        stderr(&dash).contains("`./-` for one named `-`"),
+        "{}",
+        stderr(&dash)
+    );
+    assert!(!tmp.path().join("-").exists());
 
     // A folder where a file goes: refused before anything is written.
     let dir = tmp.path().join("repo");

@@ -84,6 +84,11 @@ pub fn run(args: &InitArgs, global: Global) -> u8 {
         Err(e) => return fail(e),
     };
     let shown_dir = escape::path(&args.dir);
+    if args.dir.as_os_str() == "-" {
+        return fail(
+            "`-` is not a folder here: qpol init writes files, not standard output; name a folder (`./-` for one named `-`)".to_string(),
+        );
+    }
     let differing: Vec<&str> = states
         .iter()
         .filter(|(_, s)| *s == State::Differs)
@@ -304,7 +309,7 @@ fn verify(text: &str) -> Result<(), String> {
     findings.sort();
     findings.dedup();
     Err(format!(
-        "qpol init wrote nothing: the policy these answers make has findings:\n{}\nhint: choose other project names (none part of another: `ml` is part of `html`), or run qpol init with one project and add the others by hand",
+        "qpol init wrote nothing: the policy these answers make has findings:\n{}\nhint: choose project names none of which occurs inside another, or start with one of them and add the others by hand (`qpol explain Q201` shows how overlapping names can be kept apart)",
         findings.join("\n")
     ))
 }
@@ -362,6 +367,22 @@ fn write(dir: &Path, file: &File) -> Result<(), String> {
     files::write_with(&path, |w| w.write_all(file.contents.as_bytes()))
 }
 
+/// `word` as a shell reads it back: as it is when it is plain, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '@'));
+    if plain && word.starts_with('-') {
+        format!("./{word}")
+    } else if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// What was written, and what to run next.
 fn report(dir: &Path, answers: &Answers, states: &[(&File, State)], others: &[String]) {
     let shown = escape::path(dir);
@@ -390,7 +411,7 @@ fn report(dir: &Path, answers: &Answers, states: &[(&File, State)], others: &[St
     let cd = if dir == Path::new(".") {
         String::new()
     } else {
-        format!("  cd {shown}\n")
+        format!("  cd {}\n", shell_word(&shown))
     };
     out(format_args!(
         "\nNext:\n{cd}  qpol check policies       # edit policies/main.qpol until this is clean\n  qpol test policies        # its asserts: who may and may not do what\n  qpol compile policies     # out/main.tf.json, then: terraform -chdir=out init && terraform -chdir=out apply\n  git init && pre-commit install   # checks on every commit (the GitHub workflow runs them on pull requests)\n"
@@ -461,6 +482,14 @@ mod tests {
     fn three_wrong_answers_stop_the_run() {
         let (answers, _) = asked(&[], "-x\n-y\n-z\n");
         assert!(answers.is_err_and(|e| e.contains("after three tries")));
+    }
+
+    #[test]
+    fn folder_names_are_quoted_for_the_shell_when_needed() {
+        assert_eq!(shell_word("my-org/sub"), "my-org/sub");
+        assert_eq!(shell_word("my org"), "'my org'");
+        assert_eq!(shell_word("-x"), "./-x");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]
