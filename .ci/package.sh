@@ -12,10 +12,12 @@
 #   4. `cargo install --path .` (same target folder) and its `--version`;
 #   5. action.yml: its schema, then its steps run on a throw-away policy
 #      repository (.ci/package_action.py; pip finds the wheel of 1);
-#   6. .pre-commit-hooks.yaml: its schema and `pre-commit try-repo` of both
-#      hooks (CARGO_TARGET_DIR shared: pre-commit's wheel build reuses the
-#      compiled dependencies). try-repo of a tree with uncommitted changes
-#      builds qpol once per call: commit first;
+#   6. .pre-commit-hooks.yaml: its schema, `pre-commit try-repo . qpol-check`
+#      (CARGO_TARGET_DIR shared: pre-commit's wheel build reuses the
+#      compiled dependencies), then examples/ci/pre-commit-config.yaml
+#      pointed at this commit in a throw-away repository: qpol-fmt on a
+#      formatted and an unformatted file, qpol-check on a broken policy.
+#      The hooks are those of HEAD there: commit before running this;
 #   7. the sdist builds a wheel again (QPOL_CI_SDIST=0 skips it; its own
 #      target folder target/sdist-build, kept between runs);
 # then the place where `qpol init`'s repository checks go.
@@ -78,7 +80,8 @@ def expect(what, got, want):
         errors.append(f"{what}: {got!r}, expected {want!r}")
 expect("Version", meta["Version"], version)
 expect("Name", meta["Name"], "qpol")
-expect("License-Expression", meta["License-Expression"], "Apache-2.0")
+# PEP 639 (maturin >= 1.9 or so), else the older License field.
+expect("licence", meta["License-Expression"] or meta["License"], "Apache-2.0")
 expect("License-File", meta["License-File"], "LICENSE")
 expect("licence text", z.read(f"{dist}/licenses/LICENSE"), open("LICENSE", "rb").read())
 expect("Description-Content-Type", (meta["Description-Content-Type"] or "").split(";")[0], "text/markdown")
@@ -122,8 +125,8 @@ env -i HOME="$HOME" PATH="$venv/bin:/usr/bin:/bin" VENV="$venv" OUT="$work/out" 
   [ "$(command -v qpol)" = "$VENV/bin/qpol" ] || { echo "qpol is not the venv'\''s" >&2; exit 1; }
   line=$("$VENV/bin/qpol" --version)
   case "$line" in "$EXPECTED"*")") ;; *) echo "qpol --version: $line, expected $EXPECTED...)" >&2; exit 1 ;; esac
-  qpol check policies/org.qpol
-  qpol compile policies/org.qpol -o "$OUT"
+  qpol check policies/org.qpol >"$OUT.log" 2>&1 || { cat "$OUT.log" >&2; exit 1; }
+  qpol compile policies/org.qpol -o "$OUT" >"$OUT.log" 2>&1 || { cat "$OUT.log" >&2; exit 1; }
   grep -q "\"ibm_iam_access_group\"" "$OUT/main.tf.json" || { echo "no access group in main.tf.json" >&2; exit 1; }
   echo "package: the wheel'\''s qpol without Rust: $line; check and compile pass"
 ' || fail "the installed wheel does not work without Rust (above)"
@@ -194,8 +197,11 @@ rc=$(action push push)
 [ "$rc" = 0 ] && grep -q 'skipped: Access diff' "$work/push.log" || { cat "$work/push.log" >&2; fail "the Action on a push"; }
 echo "package: action.yml is valid; on a pull request it reports access-changed, fails when asked to, refuses a bad input; on a push it only checks"
 
-# 6. The pre-commit hooks: the manifest, then try-repo (pip builds the wheel
-#    from a clone of this repository, into the shared target folder).
+# 6. The pre-commit hooks: the manifest; try-repo of qpol-check here (pip
+#    builds the wheel from a clone of this repository, into the shared
+#    target folder); then, in a throw-away repository, the configuration of
+#    examples/ci/ pointed at this commit (one hook environment for all runs:
+#    try-repo would build it again for each).
 "$tools/venv/bin/pre-commit" validate-manifest .pre-commit-hooks.yaml
 export PRE_COMMIT_HOME=$work/pre-commit-home
 t=$SECONDS
@@ -206,26 +212,37 @@ grep -qE '^qpol check\.+Passed' "$work/try.log" || { cat "$work/try.log" >&2; fa
 hooks=$work/hooks-repo
 mkdir -p "$hooks/policies"
 cp policies/org.qpol "$hooks/policies/unformatted.qpol"
-"$venv/bin/qpol" fmt - <policies/org.qpol >"$hooks/policies/formatted.qpol"
-cp "$hooks/policies/formatted.qpol" "$work/formatted.qpol"
+"$venv/bin/qpol" fmt - <policies/org.qpol >"$work/formatted.qpol"
+cp "$work/formatted.qpol" "$hooks/policies/formatted.qpol"
 cmp -s "$hooks/policies/unformatted.qpol" "$work/formatted.qpol" && fail "policies/org.qpol is formatted already: no unformatted copy to try"
+rev=$(git rev-parse HEAD)
+grep -q "^    rev: v$version\$" examples/ci/pre-commit-config.yaml || fail "examples/ci/pre-commit-config.yaml does not pin v$version"
+sed -e "s|repo: https://github.com/qpol-dev/qpol\$|repo: $repo|" -e "s|rev: v$version\$|rev: $rev|" \
+  examples/ci/pre-commit-config.yaml >"$hooks/.pre-commit-config.yaml"
+grep -q "rev: $rev" "$hooks/.pre-commit-config.yaml" || fail "could not point the example configuration at $rev"
 git -C "$hooks" init --quiet
-git -C "$hooks" add policies
-try() { # hook, files...; exit code, log in $work/try.log
+git -C "$hooks" add .pre-commit-config.yaml policies/unformatted.qpol
+hook() { # hook, files...; exit code, log in $work/hook.log
   local rc=0
-  (cd "$hooks" && "$tools/venv/bin/pre-commit" try-repo "$repo" "$@") >"$work/try.log" 2>&1 || rc=$?
+  (cd "$hooks" && "$tools/venv/bin/pre-commit" run "$@") >"$work/hook.log" 2>&1 || rc=$?
   echo "$rc"
 }
-[ "$(try qpol-fmt --files policies/formatted.qpol)" = 0 ] || { cat "$work/try.log" >&2; fail "qpol-fmt failed on a formatted file"; }
+t=$SECONDS
+[ "$(hook qpol-fmt --files policies/formatted.qpol)" = 0 ] || { cat "$work/hook.log" >&2; fail "qpol-fmt failed on a formatted file"; }
+hook_s=$((SECONDS - t))
+grep -qE '^qpol fmt\.+Passed' "$work/hook.log" || { cat "$work/hook.log" >&2; fail "qpol-fmt did not run"; }
 cmp -s "$hooks/policies/formatted.qpol" "$work/formatted.qpol" || fail "qpol-fmt changed a formatted file"
-[ "$(try qpol-fmt --files policies/unformatted.qpol)" = 1 ] || { cat "$work/try.log" >&2; fail "qpol-fmt passed an unformatted file"; }
-grep -q 'files were modified by this hook' "$work/try.log" || { cat "$work/try.log" >&2; fail "qpol-fmt: no 'files were modified'"; }
+[ "$(hook qpol-fmt --files policies/unformatted.qpol)" = 1 ] || { cat "$work/hook.log" >&2; fail "qpol-fmt passed an unformatted file"; }
+grep -q 'files were modified by this hook' "$work/hook.log" || { cat "$work/hook.log" >&2; fail "qpol-fmt: no 'files were modified'"; }
 cmp -s "$hooks/policies/unformatted.qpol" "$work/formatted.qpol" || fail "qpol-fmt did not rewrite the unformatted file"
-# qpol-check fails on a policy with an error (a dangling name).
+# qpol-check reads the folder, not the files passed: a policy with an error
+# (a dangling name) fails it whichever .qpol file is committed.
+rm "$hooks/policies/unformatted.qpol"
 sed -i 's/resource_group quantum;/resource_group quantm;/' "$hooks/policies/formatted.qpol"
-[ "$(try qpol-check --files policies/formatted.qpol)" = 1 ] && grep -q 'Q101' "$work/try.log" ||
-  { cat "$work/try.log" >&2; fail "qpol-check passed a policy with an error"; }
-echo "package: .pre-commit-hooks.yaml is valid; try-repo (${try_s} s for the first): qpol-check passes org.qpol and fails an error, qpol-fmt passes a formatted file and rewrites an unformatted one"
+[ "$(hook qpol-check --files .pre-commit-config.yaml)" = 0 ] || { cat "$work/hook.log" >&2; fail "qpol-check ran for a file that is no .qpol"; }
+[ "$(hook qpol-check --files policies/formatted.qpol)" = 1 ] && grep -q 'Q101' "$work/hook.log" ||
+  { cat "$work/hook.log" >&2; fail "qpol-check passed a policy with an error"; }
+echo "package: .pre-commit-hooks.yaml is valid; try-repo qpol-check passes org.qpol (${try_s} s); with examples/ci/pre-commit-config.yaml at this commit (${hook_s} s for the first run): qpol-fmt passes a formatted file and rewrites an unformatted one, qpol-check fails a policy with an error"
 # pre-commit built qpol from its clone into target/: build from this checkout next time.
 touch build.rs src/lib.rs src/main.rs
 
