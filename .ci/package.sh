@@ -221,7 +221,9 @@ sed -e "s|repo: https://github.com/qpol-dev/qpol\$|repo: $repo|" -e "s|rev: v$ve
   examples/ci/pre-commit-config.yaml >"$hooks/.pre-commit-config.yaml"
 grep -q "rev: $rev" "$hooks/.pre-commit-config.yaml" || fail "could not point the example configuration at $rev"
 git -C "$hooks" init --quiet
-git -C "$hooks" add .pre-commit-config.yaml policies/unformatted.qpol
+# Only the configuration is tracked (pre-commit wants it staged): the
+# policies stay untracked, so pre-commit has no unstaged change to stash.
+git -C "$hooks" add .pre-commit-config.yaml
 hook() { # hook, files...; exit code, log in $work/hook.log
   local rc=0
   (cd "$hooks" && "$tools/venv/bin/pre-commit" run "$@") >"$work/hook.log" 2>&1 || rc=$?
@@ -238,7 +240,7 @@ cmp -s "$hooks/policies/unformatted.qpol" "$work/formatted.qpol" || fail "qpol-f
 # qpol-check reads the folder, not the files passed: a policy with an error
 # (a dangling name) fails it whichever .qpol file is committed.
 rm "$hooks/policies/unformatted.qpol"
-sed -i 's/resource_group quantum;/resource_group quantm;/' "$hooks/policies/formatted.qpol"
+sed -i 's/^  resource_group quantum;/  resource_group quantm;/' "$hooks/policies/formatted.qpol"
 [ "$(hook qpol-check --files .pre-commit-config.yaml)" = 0 ] || { cat "$work/hook.log" >&2; fail "qpol-check ran for a file that is no .qpol"; }
 [ "$(hook qpol-check --files policies/formatted.qpol)" = 1 ] && grep -q 'Q101' "$work/hook.log" ||
   { cat "$work/hook.log" >&2; fail "qpol-check passed a policy with an error"; }
