@@ -221,9 +221,11 @@ sed -e "s|repo: https://github.com/qpol-dev/qpol\$|repo: $repo|" -e "s|rev: v$ve
   examples/ci/pre-commit-config.yaml >"$hooks/.pre-commit-config.yaml"
 grep -q "rev: $rev" "$hooks/.pre-commit-config.yaml" || fail "could not point the example configuration at $rev"
 git -C "$hooks" init --quiet
-# Only the configuration is tracked (pre-commit wants it staged): the
-# policies stay untracked, so pre-commit has no unstaged change to stash.
-git -C "$hooks" add .pre-commit-config.yaml
+# pre-commit wants its configuration staged, and sees a hook's changes to
+# tracked files only: the unformatted file is staged. The formatted one is
+# not (its bytes are compared below), so that its edit further down is not
+# an unstaged change pre-commit would stash away while qpol-check runs.
+git -C "$hooks" add .pre-commit-config.yaml policies/unformatted.qpol
 hook() { # hook, files...; exit code, log in $work/hook.log
   local rc=0
   (cd "$hooks" && "$tools/venv/bin/pre-commit" run "$@") >"$work/hook.log" 2>&1 || rc=$?
@@ -239,7 +241,7 @@ grep -q 'files were modified by this hook' "$work/hook.log" || { cat "$work/hook
 cmp -s "$hooks/policies/unformatted.qpol" "$work/formatted.qpol" || fail "qpol-fmt did not rewrite the unformatted file"
 # qpol-check reads the folder, not the files passed: a policy with an error
 # (a dangling name) fails it whichever .qpol file is committed.
-rm "$hooks/policies/unformatted.qpol"
+git -C "$hooks" rm --quiet --force policies/unformatted.qpol
 sed -i 's/^  resource_group quantum;/  resource_group quantm;/' "$hooks/policies/formatted.qpol"
 [ "$(hook qpol-check --files .pre-commit-config.yaml)" = 0 ] || { cat "$work/hook.log" >&2; fail "qpol-check ran for a file that is no .qpol"; }
 [ "$(hook qpol-check --files policies/formatted.qpol)" = 1 ] && grep -q 'Q101' "$work/hook.log" ||
