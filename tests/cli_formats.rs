@@ -344,7 +344,7 @@ fn the_readme_github_sample_is_the_real_output() {
     assert_eq!(block[2], *real.last().unwrap());
 }
 
-/// The `run: |` script of the workflow step named `name`.
+/// The `run: |` script of the workflow (or action) step named `name`.
 fn workflow_step(workflow: &str, name: &str) -> (String, String) {
     let lines: Vec<&str> = workflow.lines().collect();
     let start = lines
@@ -360,9 +360,10 @@ fn workflow_step(workflow: &str, name: &str) -> (String, String) {
         .iter()
         .position(|l| l.trim() == "run: |")
         .map(|i| {
+            let indent = step[i].len() - step[i].trim_start().len();
             step[i + 1..]
                 .iter()
-                .take_while(|l| l.starts_with("          ") || l.is_empty())
+                .take_while(|l| l.len() - l.trim_start().len() > indent || l.is_empty())
                 .map(|l| l.trim_start())
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -371,22 +372,28 @@ fn workflow_step(workflow: &str, name: &str) -> (String, String) {
     (step.join("\n"), run)
 }
 
+/// The diff and comment steps live in the Action (action.yml) that the
+/// example workflow uses.
 #[test]
 fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
-    let workflow =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci/qpol.yml"))
-            .unwrap();
+    let action =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
     // Run the diff step with a stand-in qpol that exits with each code.
-    let (_, script) = workflow_step(&workflow, "Access diff against the base branch");
+    let (_, script) = workflow_step(&action, "Access diff against the base branch");
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
+    std::fs::create_dir(dir.path().join("qpol")).unwrap();
     for code in [0, 1, 2, 3] {
         let fake = bin.join("qpol");
-        std::fs::write(&fake, format!("#!/bin/sh\necho diff\nexit {code}\n")).unwrap();
+        std::fs::write(
+            &fake,
+            format!("#!/bin/sh\necho \"$*\" > args\necho diff\nexit {code}\n"),
+        )
+        .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        for fail_on_change in ["false", "true"] {
+        for (fail_on_change, deny) in [("false", "false"), ("true", "true")] {
             let output = dir.path().join("output");
             let o = std::process::Command::new("bash")
                 .args(["-eo", "pipefail", "-c", &script])
@@ -396,9 +403,11 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
                     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
                 )
                 .env("GITHUB_OUTPUT", &output)
+                .env("RUNNER_TEMP", dir.path())
                 .env("POLICY", "policies")
                 .env("BASE_REF", "main")
-                .env("QPOL_FAIL_ON_ACCESS_CHANGE", fail_on_change)
+                .env("DENY_WARNINGS", deny)
+                .env("FAIL_ON_ACCESS_CHANGE", fail_on_change)
                 .output()
                 .unwrap();
             let fails = code == 1 || code == 2 || (code == 3 && fail_on_change == "true");
@@ -407,15 +416,30 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
                 fails,
                 "exit {code}, {fail_on_change}: {o:?}"
             );
+            let outputs = std::fs::read_to_string(&output).unwrap();
+            assert!(outputs.starts_with(&format!("exit={code}\n")), "{outputs}");
+            let changed = match code {
+                3 => "access-changed=true\n",
+                2 => "",
+                _ => "access-changed=false\n",
+            };
+            assert_eq!(outputs.contains("access-changed="), !changed.is_empty());
+            assert!(outputs.contains(changed), "{outputs}");
+            let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+            assert!(
+                args.contains("--git origin/main policies --max-bytes 60000"),
+                "{args}"
+            );
+            assert_eq!(args.contains("--deny warnings"), deny == "true", "{args}");
             assert_eq!(
-                std::fs::read_to_string(&output).unwrap(),
-                format!("exit={code}\n")
+                std::fs::read_to_string(dir.path().join("qpol/diff.md")).unwrap(),
+                "diff\n"
             );
             std::fs::remove_file(&output).unwrap();
         }
     }
     // The comment is posted for 0, 1 and 3, never for 2 (nor before the step ran).
-    let (comment, _) = workflow_step(&workflow, "Post or update the access-diff comment");
+    let (comment, _) = workflow_step(&action, "Post or update the access-diff comment");
     assert!(
         comment.contains("steps.diff.outputs.exit == '1'"),
         "{comment}"
@@ -424,22 +448,19 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
         !comment.contains("'2'") && !comment.contains("!= ''"),
         "{comment}"
     );
-    // Both checks run against the base branch's policy; the install is pinned and cached.
-    for step in ["Check (annotations on the pull request)", "Check (SARIF)"] {
-        let (text, _) = workflow_step(&workflow, step);
+    // Both checks run against the base branch's policy; the install is pinned.
+    for step in ["Check (annotations)", "Check (SARIF)"] {
+        let (text, _) = workflow_step(&action, step);
         assert!(text.contains("--baseline \"$BASELINE\""), "{text}");
     }
-    let (baseline, script) = workflow_step(&workflow, "The base branch's policy (the baseline)");
+    let (baseline, script) = workflow_step(&action, "The base branch's policy (the baseline)");
     assert!(
         script.contains("git archive \"origin/$BASE_REF\""),
         "{baseline}"
     );
-    let (install, _) = workflow_step(&workflow, "Install qpol");
-    assert!(
-        install.contains("--locked --git \"$QPOL_GIT\" --tag \"$QPOL_TAG\""),
-        "{install}"
-    );
-    assert!(workflow.contains("uses: actions/cache@v4"), "{workflow}");
+    let (install, _) = workflow_step(&action, "Install qpol");
+    assert!(install.contains("pip install"), "{install}");
+    assert!(install.contains("\"qpol==$version\""), "{install}");
 }
 
 #[test]

@@ -27,10 +27,14 @@ use clap::{FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `qpol --version`: the version, then the commit it was built from when
+/// known (`0.1.0 (1a2b3c4d5e6f 2026-11-26)`; see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("QPOL_BUILD_INFO"));
+
 #[derive(Debug, Parser)]
 #[command(
     name = "qpol",
-    version,
+    version = VERSION,
     about = "Policy as code for IBM Cloud Qiskit Runtime access"
 )]
 pub struct Cli {
