@@ -20,7 +20,9 @@
 #      The hooks are those of HEAD there: commit before running this;
 #   7. the sdist builds a wheel again (QPOL_CI_SDIST=0 skips it; its own
 #      target folder target/sdist-build, kept between runs);
-# then the place where `qpol init`'s repository checks go.
+#   8. a repository made by `qpol init` (the wheel's qpol, no Rust on the
+#      PATH) checks, tests, compiles, is unchanged by a second init, and
+#      passes its own workflow schema and pre-commit hooks.
 # Tools live in target/ci-tools/venv (shared with .ci/formats.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -267,8 +269,41 @@ if [ "${QPOL_CI_SDIST:-1}" != 0 ]; then
   echo "package: the sdist builds a wheel ($((SECONDS - t)) s): $line"
 fi
 
-# ---- qpol init: the integrator adds the checks of a repository made by ----
-# ---- `qpol init` here ($venv/bin/qpol is the wheel's qpol; $work is   ----
-# ---- removed on exit; $tools/venv/bin/pre-commit is pre-commit).      ----
+# 8. A repository made by `qpol init` with the wheel's qpol, no Rust on the
+#    PATH: it checks clean, its asserts pass, it compiles to both targets and
+#    is formatted; init again changes no byte and says so. Then its workflow
+#    and pre-commit configuration pass their schemas, and its own pre-commit
+#    configuration (the source pointed at this commit, as in 6) passes.
+org=$work/org
+env -i HOME="$HOME" PATH="$venv/bin:/usr/bin:/bin" ORG="$org" bash -euo pipefail -c '
+  if command -v cargo || command -v rustc; then echo "cargo or rustc is on the PATH" >&2; exit 1; fi
+  qpol init "$ORG" --project ml --project finance >"$ORG.log" || { cat "$ORG.log" >&2; exit 1; }
+  cd "$ORG"
+  [ -z "$(qpol check policies)" ] || { qpol check policies >&2; echo "qpol check printed findings" >&2; exit 1; }
+  qpol test policies | grep -q "^6 passed, 0 failed$" || { echo "qpol test: not 6 passed" >&2; exit 1; }
+  qpol compile policies 2>/dev/null && [ -s out/main.tf.json ] || { echo "compile -t terraform failed" >&2; exit 1; }
+  qpol compile policies -t ibm-api 2>/dev/null && [ -s out/plan.json ] || { echo "compile -t ibm-api failed" >&2; exit 1; }
+  qpol fmt --check policies >/dev/null || { echo "policies/main.qpol is not formatted" >&2; exit 1; }
+  before=$(find . -type f -exec sha256sum {} + | sort)
+  qpol init . >"$ORG.again" || { cat "$ORG.again" >&2; exit 1; }
+  grep -q "^Nothing to do: " "$ORG.again" || { cat "$ORG.again" >&2; echo "init again did not say why" >&2; exit 1; }
+  [ "$before" = "$(find . -type f -exec sha256sum {} + | sort)" ] || { echo "init again changed files" >&2; exit 1; }
+' || fail "the repository qpol init makes does not work with the wheel's qpol (above)"
+"$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$org/.github/workflows/qpol.yml" >/dev/null ||
+  fail "qpol init's workflow does not pass its schema"
+"$tools/venv/bin/pre-commit" validate-config "$org/.pre-commit-config.yaml" ||
+  fail "qpol init's .pre-commit-config.yaml is not valid"
+sed -i -e "s|repo: https://github.com/qpol-dev/qpol\$|repo: $repo|" -e "s|rev: v$version\$|rev: $rev|" "$org/.pre-commit-config.yaml"
+grep -q "rev: $rev" "$org/.pre-commit-config.yaml" || fail "could not point qpol init's pre-commit configuration at $rev"
+git -C "$org" init --quiet
+git -C "$org" add -A
+git -C "$org" check-ignore -q out/main.tf.json || fail "qpol init's .gitignore does not keep out/ out of git"
+rc=0
+(cd "$org" && "$tools/venv/bin/pre-commit" run --all-files) >"$work/init-hooks.log" 2>&1 || rc=$?
+if [ "$rc" != 0 ] || ! grep -qE '^qpol check\.+Passed' "$work/init-hooks.log" || ! grep -qE '^qpol fmt\.+Passed' "$work/init-hooks.log"; then
+  cat "$work/init-hooks.log" >&2
+  fail "the repository qpol init makes does not pass its own pre-commit hooks"
+fi
+echo "package: qpol init (the wheel's, no Rust): checks clean, 6 asserts pass, compiles, formatted, unchanged when run again; its workflow and hooks are valid and its own pre-commit hooks pass"
 
 echo "package: all checks passed in $((SECONDS - started)) s"
