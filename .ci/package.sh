@@ -285,7 +285,7 @@ env -i HOME="$HOME" PATH="$venv/bin:/usr/bin:/bin" ORG="$org" bash -euo pipefail
   qpol compile policies -t ibm-api 2>/dev/null && [ -s out/plan.json ] || { echo "compile -t ibm-api failed" >&2; exit 1; }
   qpol fmt --check policies >/dev/null || { echo "policies/main.qpol is not formatted" >&2; exit 1; }
   before=$(find . -type f -exec sha256sum {} + | sort)
-  qpol init . >"$ORG.again" || { cat "$ORG.again" >&2; exit 1; }
+  qpol init . --project ml --project finance >"$ORG.again" || { cat "$ORG.again" >&2; exit 1; }
   grep -q "^Nothing to do: " "$ORG.again" || { cat "$ORG.again" >&2; echo "init again did not say why" >&2; exit 1; }
   [ "$before" = "$(find . -type f -exec sha256sum {} + | sort)" ] || { echo "init again changed files" >&2; exit 1; }
 ' || fail "the repository qpol init makes does not work with the wheel's qpol (above)"
