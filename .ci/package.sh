@@ -63,8 +63,8 @@ wheel_s=$((SECONDS - t))
 if grep -E '^ *Compiling ' "$work/maturin.log" >&2; then
   fail "maturin compiled again what cargo build --release had built (above): the builds do not share target/"
 fi
-wheels=("$work"/wheels/qpol-"$version"-*.whl)
-[ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] || fail "expected one qpol-$version wheel, got: ${wheels[*]}"
+wheels=("$work"/wheels/qpol_cli-"$version"-*.whl)
+[ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] || fail "expected one qpol_cli-$version wheel, got: ${wheels[*]}"
 wheel=${wheels[0]}
 echo "package: $(basename "$wheel"), $(($(stat -c %s "$wheel") / 1024)) KiB; release build ${release_s} s, then the wheel ${wheel_s} s"
 
@@ -74,14 +74,14 @@ import email.parser, sys, zipfile
 wheel, version = sys.argv[1:3]
 z = zipfile.ZipFile(wheel)
 names = z.namelist()
-dist = f"qpol-{version}.dist-info"
+dist = f"qpol_cli-{version}.dist-info"
 meta = email.parser.Parser().parsestr(z.read(f"{dist}/METADATA").decode())
 errors = []
 def expect(what, got, want):
     if got != want:
         errors.append(f"{what}: {got!r}, expected {want!r}")
 expect("Version", meta["Version"], version)
-expect("Name", meta["Name"], "qpol")
+expect("Name", meta["Name"], "qpol-cli")
 # PEP 639 (maturin >= 1.9 or so), else the older License field.
 expect("licence", meta["License-Expression"] or meta["License"], "Apache-2.0")
 expect("License-File", meta["License-File"], "LICENSE")
@@ -91,7 +91,7 @@ expect("long description", meta.get_payload().strip(), open("README.md", encodin
 expect("Requires-Python", meta["Requires-Python"], ">=3.8")
 urls = meta.get_all("Project-URL") or []
 expect("Repository URL", "Repository, https://github.com/qpol-dev/qpol" in urls, True)
-binary = f"qpol-{version}.data/scripts/qpol"
+binary = f"qpol_cli-{version}.data/scripts/qpol"
 if binary not in names:
     errors.append(f"no {binary} in {names}")
 else:
@@ -256,15 +256,15 @@ touch build.rs src/lib.rs src/main.rs
 if [ "${QPOL_CI_SDIST:-1}" != 0 ]; then
   "$tools/venv/bin/maturin" sdist --out "$work/sdist" >/dev/null 2>&1 || fail "maturin sdist failed"
   mkdir "$work/sdist/x"
-  tar -xzf "$work/sdist/qpol-$version.tar.gz" -C "$work/sdist/x"
+  tar -xzf "$work/sdist/qpol_cli-$version.tar.gz" -C "$work/sdist/x"
   t=$SECONDS
-  (cd "$work/sdist/x/qpol-$version" &&
+  (cd "$work/sdist/x/qpol_cli-$version" &&
     QPOL_BUILD_COMMIT="$(git -C "$repo" log -1 --format='%H %cs')" CARGO_TARGET_DIR="$repo/target/sdist-build" \
       "$tools/venv/bin/maturin" build --release --out "$work/sdist/wheels" >"$work/sdist.log" 2>&1) ||
     { tail -30 "$work/sdist.log" >&2; fail "the sdist does not build"; }
-  "$py" -m zipfile -e "$work"/sdist/wheels/qpol-"$version"-*.whl "$work/sdist/unpacked"
-  chmod +x "$work/sdist/unpacked/qpol-$version.data/scripts/qpol"
-  line=$("$work/sdist/unpacked/qpol-$version.data/scripts/qpol" --version)
+  "$py" -m zipfile -e "$work"/sdist/wheels/qpol_cli-"$version"-*.whl "$work/sdist/unpacked"
+  chmod +x "$work/sdist/unpacked/qpol_cli-$version.data/scripts/qpol"
+  line=$("$work/sdist/unpacked/qpol_cli-$version.data/scripts/qpol" --version)
   case "$line" in "$expected"*")") ;; *) fail "the sdist's wheel says $line, expected $expected...)" ;; esac
   echo "package: the sdist builds a wheel ($((SECONDS - t)) s): $line"
 fi

@@ -107,7 +107,7 @@ fn action_reads_this_version_from_its_cargo_toml() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), VERSION);
     // ... and installs that version of the wheel with pip.
-    assert!(action.contains("pip install --quiet --disable-pip-version-check \"qpol==$version\""));
+    assert!(action.contains("pip install --quiet --disable-pip-version-check \"qpol-cli==$version\""));
     // Inputs reach the shell through `env:` only (no script injection).
     let mut in_run = false;
     for line in action.lines() {
@@ -134,6 +134,8 @@ fn pyproject_takes_the_version_from_cargo_toml() {
         "a second version"
     );
     assert!(text.contains("bindings = \"bin\""));
+    // `qpol` on PyPI is an unrelated project: never install that one.
+    assert!(text.contains("\nname = \"qpol-cli\"\n"));
     assert!(text.contains("readme = \"README.md\""));
     assert!(text.contains("license = \"Apache-2.0\""));
     assert!(read("LICENSE").contains("Apache License\n                        Version 2.0"));
