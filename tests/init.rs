@@ -178,10 +178,15 @@ fn other_policies_beside_main_qpol_stop_it() {
     let refused = init(dir, &[]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        stderr(&refused).contains("policies/org.qpol (would be read as one policy"),
+        stderr(&refused).contains("already holds a policy")
+            && stderr(&refused).contains("  policies/org.qpol"),
         "{}",
         stderr(&refused)
     );
+    assert!(!dir.join("policies/main.qpol").exists());
+    // --force does not remove them, so it does not proceed either.
+    let forced = init(dir, &["--force"]);
+    assert_eq!(forced.status.code(), Some(2));
     assert!(!dir.join("policies/main.qpol").exists());
 }
 
@@ -342,4 +347,94 @@ fn questions_are_asked_on_a_terminal_only() {
     let policy = std::fs::read_to_string(dir.join("policies/main.qpol")).unwrap();
     assert!(policy.contains("project finance {") && policy.contains("kind saml;"));
     assert!(policy.contains("region eu-de;"));
+}
+
+#[test]
+fn nothing_is_written_through_a_symlink_even_with_force() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("notes.md"), "precious\n").unwrap();
+    let dir = tmp.path().join("repo");
+    std::fs::create_dir(&dir).unwrap();
+    symlink(outside.join("notes.md"), dir.join("README.md")).unwrap();
+    for flags in [&[][..], &["--force"][..]] {
+        let refused = init(&dir, flags);
+        assert_eq!(refused.status.code(), Some(2), "{flags:?}");
+        assert!(
+            stderr(&refused).contains("is a symlink"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.join("notes.md")).unwrap(),
+        "precious\n"
+    );
+    std::fs::remove_file(dir.join("README.md")).unwrap();
+    // A linked folder on the way is refused too.
+    symlink(&outside, dir.join(".github")).unwrap();
+    let refused = init(&dir, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains(".github` is a symlink"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!outside.join("workflows").exists());
+    assert!(!dir.join("policies").exists());
+    // A file where a folder goes.
+    std::fs::remove_file(dir.join(".github")).unwrap();
+    std::fs::write(dir.join("policies"), "x").unwrap();
+    let refused = init(&dir, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("where qpol init needs a folder"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn a_failed_write_names_what_was_written_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // README.md is written last: make it unwritable (read-only, with --force).
+    std::fs::write(dir.join("README.md"), "ours\n").unwrap();
+    let mut perms = std::fs::metadata(dir.join("README.md"))
+        .unwrap()
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o444);
+    std::fs::set_permissions(dir.join("README.md"), perms).unwrap();
+    let failed = init(dir, &["--force"]);
+    assert_eq!(failed.status.code(), Some(2));
+    let err = stderr(&failed);
+    assert!(err.contains("read-only"), "{err}");
+    assert!(
+        err.contains("written before it: policies/main.qpol, .github/workflows/qpol.yml"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("README.md")).unwrap(),
+        "ours\n"
+    );
+}
+
+#[test]
+fn more_projects_than_a_start_needs_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..101).map(|i| format!("p{i:03}")).collect();
+    let mut flags: Vec<&str> = Vec::new();
+    for n in &names {
+        flags.extend(["--project", n]);
+    }
+    let refused = init(tmp.path(), &flags);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("101 projects"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(tree(tmp.path()).is_empty());
 }

@@ -107,7 +107,9 @@ fn action_reads_this_version_from_its_cargo_toml() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), VERSION);
     // ... and installs that version of the wheel with pip.
-    assert!(action.contains("pip install --quiet --disable-pip-version-check \"qpol-cli==$version\""));
+    assert!(
+        action.contains("pip install --quiet --disable-pip-version-check \"qpol-cli==$version\"")
+    );
     // Inputs reach the shell through `env:` only (no script injection).
     let mut in_run = false;
     for line in action.lines() {

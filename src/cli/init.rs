@@ -8,7 +8,7 @@
 //! `--force`. Exit 0 written or nothing to do, 2 usage or I/O error.
 
 use super::output::{self, IoError, Stream};
-use super::{files, note, out, Global, OutputFormat};
+use super::{files, out, Global, OutputFormat};
 use crate::diag::escape;
 use crate::scaffold::{self, Answers, File, Idp};
 use std::io::{BufRead, Write};
@@ -95,14 +95,22 @@ pub fn run(args: &InitArgs, global: Global) -> u8 {
         .map(|(f, _)| f.path)
         .collect();
     let others = other_policies(&args.dir.join("policies"));
-    if !args.force && (!differing.is_empty() || !others.is_empty()) {
+    if !others.is_empty() {
+        let mut lines = vec![format!(
+            "qpol init wrote nothing: {shown_dir}/policies already holds a policy; main.qpol beside it would be read as one policy with it"
+        )];
+        lines.extend(others.iter().map(|p| format!("  policies/{p}")));
+        lines.push(
+            "hint: run qpol init in an empty folder, or move those files out of policies/ first (--force does not remove them)"
+                .to_string(),
+        );
+        return fail(lines.join("\n"));
+    }
+    if !args.force && !differing.is_empty() {
         let mut lines = vec![format!(
             "qpol init wrote nothing: {shown_dir} already holds files it would change"
         )];
         lines.extend(differing.iter().map(|p| format!("  {p} (other content)")));
-        lines.extend(others.iter().map(|p| {
-            format!("  policies/{p} (would be read as one policy with policies/main.qpol)")
-        }));
         lines.push(
             "hint: run it in an empty folder, move those files away, or add --force to replace them"
                 .to_string(),
@@ -115,8 +123,13 @@ pub fn run(args: &InitArgs, global: Global) -> u8 {
             continue;
         }
         if let Err(e) = write(&args.dir, file) {
+            let done = if written.is_empty() {
+                "nothing was written".to_string()
+            } else {
+                format!("written before it: {}", written.join(", "))
+            };
             return fail(format!(
-                "{e}\nhint: the files listed as written before this one are in place; fix the cause and run qpol init again (it keeps files that are already right)"
+                "{e}\n{done}\nhint: fix the cause and run qpol init again with the same answers: it keeps the files that are already right"
             ));
         }
         written.push(file.path);
@@ -146,7 +159,7 @@ pub fn run(args: &InitArgs, global: Global) -> u8 {
         out("(qpol init leaves a file that exists as it is; --force replaces files whose content differs)\n");
         return 0;
     }
-    report(&args.dir, &answers, &states, &others);
+    report(&args.dir, &answers, &states);
     0
 }
 
@@ -262,7 +275,9 @@ fn question<T>(
         let answer = line.trim();
         if read == 0 {
             let _ = writeln!(output);
-            return parse(default);
+            return Err(format!(
+                "no answer to `{text}` (end of input): nothing was written; answer with flags and --yes to run without questions"
+            ));
         }
         match parse(if answer.is_empty() { default } else { answer }) {
             Ok(value) => return Ok(value),
@@ -308,8 +323,16 @@ fn verify(text: &str) -> Result<(), String> {
     }
     findings.sort();
     findings.dedup();
+    let overlap = findings
+        .iter()
+        .any(|f| f.starts_with("  Q201") || f.starts_with("  Q202"));
+    let hint = if overlap {
+        "choose project names none of which occurs inside another, or start with one of them and add the others by hand (`qpol explain Q201` shows how overlapping names can be kept apart)"
+    } else {
+        "start with fewer or other answers and add the rest by hand; `qpol explain CODE` says more about each finding"
+    };
     Err(format!(
-        "qpol init wrote nothing: the policy these answers make has findings:\n{}\nhint: choose project names none of which occurs inside another, or start with one of them and add the others by hand (`qpol explain Q201` shows how overlapping names can be kept apart)",
+        "qpol init wrote nothing: the policy these answers make has findings:\n{}\nhint: {hint}",
         findings.join("\n")
     ))
 }
@@ -326,8 +349,15 @@ fn survey<'a>(dir: &Path, repository: &'a [File]) -> Result<Vec<(&'a File, State
             ));
         }
     }
+    if std::fs::symlink_metadata(dir).is_ok() && std::fs::metadata(dir).is_err() {
+        return Err(format!(
+            "`{}` is a symlink that leads nowhere; name a folder (made if missing)",
+            escape::path(dir)
+        ));
+    }
     let mut states = Vec::with_capacity(repository.len());
     for file in repository {
+        no_detour(dir, file.path)?;
         let path = dir.join(file.path);
         let (_, meta) = files::target(&path)?;
         let state = match meta {
@@ -341,6 +371,34 @@ fn survey<'a>(dir: &Path, repository: &'a [File]) -> Result<Vec<(&'a File, State
         states.push((file, state));
     }
     Ok(states)
+}
+
+/// Every step of `relative` below `dir` is a real folder (or missing) and
+/// the file itself no symlink: qpol init writes only inside the repository,
+/// never through a link to somewhere else (not even with --force).
+fn no_detour(dir: &Path, relative: &str) -> Result<(), String> {
+    let mut path = dir.to_path_buf();
+    let steps: Vec<&str> = relative.split('/').collect();
+    for (i, step) in steps.iter().enumerate() {
+        path.push(step);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return Ok(());
+        };
+        let last = i + 1 == steps.len();
+        let shown = escape::path(&path);
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "`{shown}` is a symlink; qpol init writes only inside the repository, never through a link: remove it, or run qpol init in another folder"
+            ));
+        }
+        if !last && !meta.is_dir() {
+            return Err(format!(
+                "`{shown}` is {}, where qpol init needs a folder (for {relative}); move it away, or run qpol init in another folder",
+                crate::policy::file_kind_or_file(&meta)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The `*.qpol` files in `dir` other than the policy qpol init writes.
@@ -384,7 +442,7 @@ fn shell_word(word: &str) -> String {
 }
 
 /// What was written, and what to run next.
-fn report(dir: &Path, answers: &Answers, states: &[(&File, State)], others: &[String]) {
+fn report(dir: &Path, answers: &Answers, states: &[(&File, State)]) {
     let shown = escape::path(dir);
     out(format_args!(
         "Made a qpol policy repository in {shown}: {}\n\n",
@@ -402,19 +460,13 @@ fn report(dir: &Path, answers: &Answers, states: &[(&File, State)], others: &[St
             file.path, file.purpose
         ));
     }
-    if !others.is_empty() {
-        note(format_args!(
-            "warning: policies/ also holds {}: they are read as one policy with main.qpol",
-            others.join(", ")
-        ));
-    }
     let cd = if dir == Path::new(".") {
         String::new()
     } else {
         format!("  cd {}\n", shell_word(&shown))
     };
     out(format_args!(
-        "\nNext:\n{cd}  qpol check policies       # edit policies/main.qpol until this is clean\n  qpol test policies        # its asserts: who may and may not do what\n  qpol compile policies     # out/main.tf.json, then: terraform -chdir=out init && terraform -chdir=out apply\n  git init && pre-commit install   # checks on every commit (the GitHub workflow runs them on pull requests)\n"
+        "\nNext:\n{cd}  qpol check policies       # edit policies/main.qpol until this is clean\n  qpol test policies        # its asserts: who may and may not do what\n  qpol compile policies     # out/main.tf.json, then: terraform -chdir=out init && terraform -chdir=out apply\n  git init -b main && pre-commit install   # checks on every commit (the GitHub workflow runs them on pull requests)\n"
     ));
 }
 
@@ -468,14 +520,22 @@ mod tests {
     }
 
     #[test]
-    fn flags_are_not_asked_again_and_end_of_input_takes_defaults() {
-        let (answers, shown) = asked(&["--project", "chem", "--idp", "saml"], "");
+    fn flags_are_not_asked_again() {
+        let (answers, shown) = asked(&["--project", "chem", "--idp", "saml"], "\n\n");
         let answers = answers.unwrap();
         assert_eq!(answers.projects, ["chem"]);
         assert_eq!(answers.idp, Idp::Saml);
         assert_eq!(answers.region, "us-east");
         assert!(!shown.contains("Projects"));
         assert!(!shown.contains("Identity provider"));
+    }
+
+    #[test]
+    fn end_of_input_at_a_question_stops_the_run() {
+        let (answers, _) = asked(&[], "ml\n");
+        assert!(
+            answers.is_err_and(|e| e.contains("end of input") && e.contains("nothing was written"))
+        );
     }
 
     #[test]

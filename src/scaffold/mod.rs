@@ -12,6 +12,9 @@ pub const DEFAULT_PROJECT: &str = "example";
 pub const DEFAULT_REGION: &str = "us-east";
 /// Where the policy goes, relative to the repository.
 pub const POLICY_FILE: &str = "policies/main.qpol";
+/// The most projects `init` starts with (a larger organization is written,
+/// or generated, by hand).
+pub const MAX_PROJECTS: usize = 100;
 /// The longest project name `init` accepts (the access group's and the
 /// instance's names grow from it; IAM allows 100 characters).
 const MAX_NAME: usize = 60;
@@ -104,6 +107,12 @@ pub fn check_project(name: &str) -> Result<(), String> {
 /// Project names as given: checked, and each given once (names are
 /// compared ignoring case, as IAM compares access group names).
 pub fn check_projects(names: &[String]) -> Result<(), String> {
+    if names.len() > MAX_PROJECTS {
+        return Err(format!(
+            "{} projects; qpol init starts an organization with at most {MAX_PROJECTS}: add the others to policies/main.qpol by hand (or generate them)",
+            names.len()
+        ));
+    }
     let mut seen: Vec<String> = Vec::with_capacity(names.len());
     for name in names {
         check_project(name)?;
