@@ -421,6 +421,7 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
             let changed = match code {
                 3 => "access-changed=true\n",
                 2 => "",
+                1 => "access-changed=unknown\n",
                 _ => "access-changed=false\n",
             };
             assert_eq!(outputs.contains("access-changed="), !changed.is_empty());
@@ -460,7 +461,8 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
     );
     let (install, _) = workflow_step(&action, "Install qpol");
     assert!(install.contains("pip install"), "{install}");
-    assert!(install.contains("\"qpol==$version\""), "{install}");
+    assert!(install.contains("\"qpol-cli==$version\""), "{install}");
+    assert!(install.contains("--only-binary=:all:"), "{install}");
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn action_reads_this_version_from_its_cargo_toml() {
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), VERSION);
     // ... and installs that version of the wheel with pip.
     assert!(
-        action.contains("pip install --quiet --disable-pip-version-check \"qpol-cli==$version\"")
+        action.contains("pip install --quiet --disable-pip-version-check --only-binary=:all: \"qpol-cli==$version\"")
     );
     // Inputs reach the shell through `env:` only (no script injection).
     let mut in_run = false;
