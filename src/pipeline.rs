@@ -155,7 +155,7 @@ fn front_end(policy: Policy) -> (SourceMap, Model, Vec<Diagnostic>) {
                 Label::new(Span::new(first_file, 0, 0), "empty"),
             )
             .with_help(
-                "declare instances, roles and projects; see policies/org.qpol for an example",
+                "declare instances, roles and projects; `qpol init DIR` writes a commented example policy to start from",
             ),
         );
     }

@@ -432,6 +432,27 @@ fn shell_word(word: &str) -> String {
         && word
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '@'));
+    if word.chars().any(|c| c.is_control() || !c.is_ascii()) {
+        // Bash's $'...': control characters and non-ASCII as \xHH bytes,
+        // so nothing reaches the terminal raw (no escape, no bidi control).
+        let mut quoted = String::from("$'");
+        for c in word.chars() {
+            match c {
+                '\\' | '\'' => {
+                    quoted.push('\\');
+                    quoted.push(c);
+                }
+                c if c.is_control() || !c.is_ascii() => {
+                    for byte in c.to_string().bytes() {
+                        quoted.push_str(&format!("\\x{byte:02x}"));
+                    }
+                }
+                c => quoted.push(c),
+            }
+        }
+        quoted.push('\'');
+        return quoted;
+    }
     if plain && word.starts_with('-') {
         format!("./{word}")
     } else if plain {
@@ -463,7 +484,12 @@ fn report(dir: &Path, answers: &Answers, states: &[(&File, State)]) {
     let cd = if dir == Path::new(".") {
         String::new()
     } else {
-        format!("  cd {}\n", shell_word(&shown))
+        // The real name, quoted so a shell reads it back (escaped for
+        // display only when it is not UTF-8).
+        format!(
+            "  cd {}\n",
+            dir.to_str().map_or_else(|| shown.to_string(), shell_word)
+        )
     };
     out(format_args!(
         "\nNext:\n{cd}  qpol check policies       # edit policies/main.qpol until this is clean\n  qpol test policies        # its asserts: who may and may not do what\n  qpol compile policies     # out/main.tf.json, then: terraform -chdir=out init && terraform -chdir=out apply\n  git init -b main && pre-commit install   # checks on every commit (the GitHub workflow runs them on pull requests)\n"
@@ -549,6 +575,8 @@ mod tests {
         assert_eq!(shell_word("my-org/sub"), "my-org/sub");
         assert_eq!(shell_word("my org"), "'my org'");
         assert_eq!(shell_word("-x"), "./-x");
+        assert_eq!(shell_word("a\nb's\u{1b}"), "$'a\\x0ab\\'s\\x1b'");
+        assert_eq!(shell_word("é\u{202e}"), "$'\\xc3\\xa9\\xe2\\x80\\xae'");
         assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
