@@ -59,6 +59,7 @@ pub mod read;
 pub mod reconcile;
 pub mod render;
 pub mod render_access;
+mod retry;
 pub mod template;
 pub mod twins;
 
