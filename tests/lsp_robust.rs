@@ -143,11 +143,9 @@ fn a_body_that_is_not_a_message_is_answered_and_the_server_goes_on() {
         json!({ "textDocument": { "uri": file } }),
     );
     assert_eq!(symbols["result"][0]["name"], "r", "{symbols}");
-    let said = client.stderr();
-    assert!(
-        said.contains("qpol lsp: ignored a message that is not valid JSON: lone leading surrogate"),
-        "{said}"
-    );
+    let logged = "qpol lsp: ignored a message that is not valid JSON: lone leading surrogate";
+    let said = client.wait_stderr(logged);
+    assert!(said.contains(logged), "{said}");
     assert!(!said.contains("closed the connection"), "{said}");
     shut_down(client);
 }

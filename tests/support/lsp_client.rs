@@ -19,6 +19,9 @@ pub struct Client {
     pub notifications: Vec<Value>,
     /// What the server wrote on stderr so far.
     stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    /// The thread that collects stderr: joined once the server has exited,
+    /// so that `stderr()` then holds everything it wrote.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 #[path = "lsp_framing.rs"]
@@ -53,7 +56,7 @@ impl Client {
         let stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>> = std::sync::Arc::default();
         let mut pipe = child.stderr.take().unwrap();
         let collected = std::sync::Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             let mut chunk = [0; 4096];
             while let Ok(n @ 1..) = std::io::Read::read(&mut pipe, &mut chunk) {
                 collected.lock().unwrap().extend_from_slice(&chunk[..n]);
@@ -78,6 +81,7 @@ impl Client {
             next_id: 0,
             notifications: Vec::new(),
             stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -85,6 +89,21 @@ impl Client {
     #[allow(dead_code)]
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// What the server wrote on stderr once it holds `needle` (or after
+    /// [`TIMEOUT`]): a running server's log reaches the reader thread some
+    /// time after the answers that follow it on stdout.
+    #[allow(dead_code)]
+    pub fn wait_stderr(&self, needle: &str) -> String {
+        let end = Instant::now() + TIMEOUT;
+        loop {
+            let said = self.stderr();
+            if said.contains(needle) || Instant::now() > end {
+                return said;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// The server's process id.
@@ -174,6 +193,11 @@ impl Client {
         let end = Instant::now() + TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The pipe is closed with the process: the reader ends
+                // after the last bytes, which `stderr()` must see.
+                if let Some(reader) = self.stderr_reader.take() {
+                    reader.join().unwrap();
+                }
                 return status;
             }
             if Instant::now() > end {
