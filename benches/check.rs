@@ -2,8 +2,8 @@
 //! synthetic organizations of 2,000 projects / 10,000 users and 20,000
 //! projects / 100,000 users and prints wall time (median of 3), throughput,
 //! peak memory (the child's max RSS) and the growth ratio, and verifies that
-//! every planted substring overlap is reported (Q201); then `compile` and
-//! `fmt --check` / `fmt` figures (2k, 5k, 20k projects and a 50 MB file),
+//! every planted substring overlap is reported (Q201); then `compile`, `graph`
+//! and `fmt --check` / `fmt` figures (2k, 5k, 20k projects and a 50 MB file),
 //! and `check` / `compile` of chains of 16,000 and 100,000 nested groups
 //! (only those: `cargo bench --bench check -- chain`), and `check` of
 //! chains of nested substrings, Q201's worst case (only those:
@@ -148,9 +148,30 @@ fn sizes_for_compile() -> Vec<(&'static str, usize)> {
     vec![("2k/10k", 2_000), ("20k/100k", 20_000)]
 }
 
-/// `qpol compile` for both targets on the organizations written above:
-/// median wall time of 3, peak memory, output size, growth.
+/// `qpol ARGS` with stdout discarded, [`RUNS`] times: the median run's
+/// `(seconds, peak MB)`. It must exit 0.
 #[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
+fn median_run(args: &[&std::ffi::OsStr]) -> (f64, f64) {
+    let mut runs: Vec<(f64, f64)> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
+                .args(args)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            let (status, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
+            assert_eq!(status, 0, "qpol {args:?} failed");
+            (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
+        })
+        .collect();
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    runs[RUNS / 2]
+}
+
+/// `qpol compile` for both targets on the organizations written above:
+/// median wall time of 3, peak memory, output size, growth; then `qpol
+/// graph` (DOT and Mermaid) of the same organizations.
 fn compile_figures(dir: &std::path::Path, sizes: &[(&str, usize)]) {
     println!(
         "\n{:<10} {:<10} {:>9} {:>9} {:>10}",
@@ -161,23 +182,10 @@ fn compile_figures(dir: &std::path::Path, sizes: &[(&str, usize)]) {
         for (label, projects) in sizes {
             let input = dir.join(format!("{}.qpol", label.replace('/', "-")));
             let out = dir.join(format!("out-{target}-{projects}"));
-            let mut runs: Vec<(f64, f64)> = (0..RUNS)
-                .map(|_| {
-                    let started = Instant::now();
-                    let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-                        .args(["--format", "json", "compile", "-t", target, "-o"])
-                        .arg(&out)
-                        .arg(&input)
-                        .stdout(Stdio::null())
-                        .spawn()
-                        .unwrap();
-                    let (status, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
-                    assert_eq!(status, 0, "compile failed");
-                    (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
-                })
-                .collect();
-            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let (secs, peak) = runs[RUNS / 2];
+            let args =
+                ["--format", "json", "compile", "-t", target, "-o"].map(std::ffi::OsStr::new);
+            let (secs, peak) =
+                median_run(&[&args[..], &[out.as_os_str(), input.as_os_str()]].concat());
             let file = if target == "terraform" {
                 out.join("main.tf.json")
             } else {
@@ -189,6 +197,21 @@ fn compile_figures(dir: &std::path::Path, sizes: &[(&str, usize)]) {
         }
         if let [t1, t2] = times[..] {
             println!("{target} growth for 10x projects: time x{:.1}", t2 / t1);
+        }
+    }
+    println!(
+        "\n{:<10} {:<10} {:>9} {:>9} {:>10}",
+        "org", "graph", "graph s", "peak MB", "output MB"
+    );
+    for language in ["dot", "mermaid"] {
+        for (label, projects) in sizes {
+            let input = dir.join(format!("{}.qpol", label.replace('/', "-")));
+            let out = dir.join(format!("graph-{projects}.{language}"));
+            let args = ["graph", "--to", language, "-o"].map(std::ffi::OsStr::new);
+            let (secs, peak) =
+                median_run(&[&args[..], &[out.as_os_str(), input.as_os_str()]].concat());
+            let size = std::fs::metadata(&out).map_or(0, |m| m.len()) as f64 / 1e6;
+            println!("{label:<10} {language:<10} {secs:>9.3} {peak:>9.1} {size:>10.1}");
         }
     }
 }

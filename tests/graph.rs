@@ -472,12 +472,11 @@ fn the_command_writes_a_file() {
 }
 
 #[test]
-fn a_large_organization_is_drawn_in_seconds() {
+fn a_large_organization_is_drawn_whole() {
     let org = qpol::synth::generate(&qpol::synth::OrgSpec::new(2_000, 10_000, 5));
     let analysis = analysis_of(&org.text);
-    let start = std::time::Instant::now();
+    // (How fast: benches/, not a timed test.)
     let dot = draw(&analysis, Language::Dot, None);
-    let elapsed = start.elapsed();
     let (nodes, edges) = check_dot(&dot);
     assert!(
         nodes.len() > 12_000 && edges.len() > 12_000,
@@ -485,6 +484,4 @@ fn a_large_organization_is_drawn_in_seconds() {
         nodes.len(),
         edges.len()
     );
-    // Debug build, shared machine: seconds, not minutes.
-    assert!(elapsed.as_secs() < 20, "{elapsed:?}");
 }
