@@ -29,44 +29,7 @@ pub(super) enum TokenKind {
     Comment,
 }
 
-/// The words of the grammar that are keywords, not names.
-const KEYWORDS: &[&str] = &[
-    "account",
-    "idp",
-    "resource_group",
-    "instance",
-    "role",
-    "project",
-    "group",
-    "user",
-    "service_id",
-    "audit",
-    "existing",
-    "members",
-    "attributes",
-    "limits",
-    "where",
-    "from",
-    "and",
-    "assert",
-    "allow",
-    "on",
-    "for",
-    "can",
-    "cannot",
-    "contains",
-    "has",
-    "equals",
-    "not_equals",
-    "equals_ignore_case",
-    "not_equals_ignore_case",
-    "in",
-];
-
-/// The keyword `word` is, if it is one.
-pub(super) fn keyword(word: &str) -> Option<&'static str> {
-    KEYWORDS.iter().copied().find(|k| *k == word)
-}
+pub(super) use crate::syntax::lexical::keyword;
 
 pub(super) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')

@@ -2,30 +2,9 @@
 //! scope kinds, each declaration's setting keys and the settings' fixed
 //! values (as lowering, src/model/lower*.rs, accepts them).
 
-pub(super) const STATEMENTS: &[&str] = &[
-    "account",
-    "idp",
-    "resource_group",
-    "instance",
-    "role",
-    "project",
-    "group",
-    "user",
-    "service_id",
-    "audit",
-    "assert",
-    "allow",
-];
-
-pub(super) const OPERATORS: &[&str] = &[
-    "contains",
-    "has",
-    "equals",
-    "not_equals",
-    "equals_ignore_case",
-    "not_equals_ignore_case",
-    "in",
-];
+pub(super) use crate::syntax::lexical::{
+    OPERATOR_KEYWORDS as OPERATORS, STATEMENT_KEYWORDS as STATEMENTS,
+};
 
 pub(super) const SCOPES: &[&str] = &["project", "group", "instance", "user", "role", "idp"];
 
