@@ -21,19 +21,7 @@ use run::{stderr, stdout};
 use serde_json::{json, Value};
 use std::process::{Output, Stdio};
 
-const KEY: &str = "QPOLSECRET-race-key-0123456789";
-
-fn emulator(faults: &str, seed: u64) -> Handle {
-    live_bin::emulator(KEY, faults, seed, None)
-}
-
-fn cmd(e: &Handle, args: &[&str]) -> std::process::Command {
-    live_bin::cmd(e, KEY, args)
-}
-
-fn qpol(e: &Handle, args: &[&str]) -> Output {
-    cmd(e, args).output().unwrap()
-}
+live_bin::keyed!("QPOLSECRET-race-key-0123456789", None);
 
 /// Two applies of `policy` started together; both outputs.
 fn two_at_once(e: &Handle, policy: &str) -> (Output, Output) {

@@ -23,19 +23,7 @@ use serde_json::{json, Value};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "QPOLSECRET-recovery-key-0123456789";
-
-fn emulator(faults: &str, seed: u64) -> Handle {
-    live_bin::emulator(KEY, faults, seed, Some(3))
-}
-
-fn cmd(e: &Handle, args: &[&str]) -> std::process::Command {
-    live_bin::cmd(e, KEY, args)
-}
-
-fn qpol(e: &Handle, args: &[&str]) -> Output {
-    cmd(e, args).output().unwrap()
-}
+live_bin::keyed!("QPOLSECRET-recovery-key-0123456789", Some(3));
 
 fn spawn(e: &Handle, args: &[&str]) -> Child {
     cmd(e, args)

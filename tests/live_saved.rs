@@ -24,19 +24,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-const KEY: &str = "QPOLSECRET-saved-key-0123456789";
-
-fn emulator(faults: &str, seed: u64) -> Handle {
-    live_bin::emulator(KEY, faults, seed, Some(3))
-}
-
-fn cmd(e: &Handle, args: &[&str]) -> std::process::Command {
-    live_bin::cmd(e, KEY, args)
-}
-
-fn qpol(e: &Handle, args: &[&str]) -> Output {
-    cmd(e, args).output().unwrap()
-}
+live_bin::keyed!("QPOLSECRET-saved-key-0123456789", Some(3));
 
 fn group_names(e: &Handle) -> Vec<String> {
     let s = state(e);

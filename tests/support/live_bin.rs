@@ -14,6 +14,31 @@ use std::process::{Command, Output, Stdio};
 
 pub const ORG: &str = "policies/org.qpol";
 
+/// The helpers every live test file defines around its own fake key
+/// (`keyed!("QPOLSECRET-...", page_size)`): `KEY`, `emulator(faults, seed)`,
+/// `cmd(e, args)` and `qpol(e, args)`.
+#[allow(unused_macros)] // not every file that includes this one uses it
+macro_rules! keyed {
+    ($key:literal, $page_size:expr) => {
+        const KEY: &str = $key;
+
+        fn emulator(faults: &str, seed: u64) -> qpol::emulator::Handle {
+            live_bin::emulator(KEY, faults, seed, $page_size)
+        }
+
+        fn cmd(e: &qpol::emulator::Handle, args: &[&str]) -> std::process::Command {
+            live_bin::cmd(e, KEY, args)
+        }
+
+        #[allow(dead_code)]
+        fn qpol(e: &qpol::emulator::Handle, args: &[&str]) -> std::process::Output {
+            cmd(e, args).output().unwrap()
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use keyed;
+
 /// An emulator that accepts `key` (and the default key), with `faults`,
 /// `seed` and lists paged by `page_size` (`None`: the emulator's default).
 pub fn emulator(key: &str, faults: &str, seed: u64, page_size: Option<usize>) -> Handle {
