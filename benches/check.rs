@@ -148,7 +148,7 @@ fn sizes_for_compile() -> Vec<(&'static str, usize)> {
     vec![("2k/10k", 2_000), ("20k/100k", 20_000)]
 }
 
-/// `qpol ARGS` with stdout discarded, [`RUNS`] times: the median run's
+/// `qpol ARGS` with its output discarded, [`RUNS`] times: the median run's
 /// `(seconds, peak MB)`. It must exit 0.
 #[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
 fn median_run(args: &[&std::ffi::OsStr]) -> (f64, f64) {
@@ -158,6 +158,7 @@ fn median_run(args: &[&std::ffi::OsStr]) -> (f64, f64) {
             let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
                 .args(args)
                 .stdout(Stdio::null())
+                .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
             let (status, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
@@ -265,7 +266,6 @@ fn fmt_figures(dir: &std::path::Path) {
 /// `check` and `compile` of a chain `g0 { groups g1; } ... gN { projects p; }`
 /// ending in one project: median wall time, peak memory, growth (linear
 /// since nested groups' policies are merged bottom-up).
-#[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
 fn deep_chain_figures(dir: &std::path::Path) {
     println!(
         "\n{:<12} {:>9} {:>9} {:>11} {:>9}",
@@ -290,23 +290,9 @@ fn deep_chain_figures(dir: &std::path::Path) {
         std::fs::write(&path, &text).unwrap();
         let out = dir.join(format!("chain-{depth}.tf.json"));
         let time = |args: &[&str]| {
-            let mut runs: Vec<(f64, f64)> = (0..RUNS)
-                .map(|_| {
-                    let started = Instant::now();
-                    let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-                        .args(args)
-                        .arg(&path)
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .unwrap();
-                    let (status, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
-                    assert_eq!(status, 0, "{args:?} failed on the chain of {depth}");
-                    (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
-                })
-                .collect();
-            runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-            runs[RUNS / 2]
+            let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+            all.push(path.as_os_str());
+            median_run(&all)
         };
         let (check, check_peak) = time(&["check"]);
         let (compile, compile_peak) = time(&["compile", "-o", out.to_str().unwrap()]);
@@ -321,7 +307,6 @@ fn deep_chain_figures(dir: &std::path::Path) {
 /// `check` of a chain of substrings: project p_i `contains "a"` repeated i
 /// times, so every value occurs O(i) times in each longer one (Q201's worst
 /// case: N=1500, 1.2 MB, took 7 min 53 s before the distinct-substring scan).
-#[allow(clippy::zombie_processes)] // reaped by `wait_with_peak` (wait4)
 fn substring_chain_figures(dir: &std::path::Path) {
     println!(
         "\n{:<16} {:>9} {:>9} {:>9}",
@@ -340,22 +325,7 @@ fn substring_chain_figures(dir: &std::path::Path) {
         }
         let path = dir.join(format!("substrings-{n}.qpol"));
         std::fs::write(&path, &text).unwrap();
-        let mut runs: Vec<(f64, f64)> = (0..RUNS)
-            .map(|_| {
-                let started = Instant::now();
-                let child = Command::new(env!("CARGO_BIN_EXE_qpol"))
-                    .arg("check")
-                    .arg(&path)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                let (_, peak_kb) = wait_with_peak(child.id() as libc::pid_t);
-                (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0)
-            })
-            .collect();
-        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (secs, peak) = runs[RUNS / 2];
+        let (secs, peak) = median_run(&[std::ffi::OsStr::new("check"), path.as_os_str()]);
         let mb = text.len() as f64 / 1e6;
         println!("{n:<16} {mb:>9.1} {secs:>9.3} {peak:>9.1}");
     }
