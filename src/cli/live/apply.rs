@@ -1,4 +1,5 @@
-//! `qpol apply PATH` (a policy) or `qpol apply plan.json` (a saved plan):
+//! `qpol apply PATH` (a policy) or `qpol apply plan.json` (a saved plan;
+//! `-` reads either on standard input):
 //! make the account match. The plan's requests run in dependency order, at
 //! most `--parallelism` at a time; a saved plan whose account changed since
 //! it was made is refused ("plan is stale"). After an interruption (Ctrl-C,
@@ -10,7 +11,7 @@
 //! network or API errors before anything was sent, 130 interrupted (Ctrl-C:
 //! what was done so far is said, see `tally`).
 
-use super::plan::{compute, Planned};
+use super::plan::{compute, compute_checked, Planned};
 use super::saved::{self, Refusal};
 use super::{ConnectArgs, ParallelismArg, Report};
 use crate::cli::output::{self, IoError, Stream};
@@ -27,7 +28,7 @@ use std::io::IsTerminal;
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// A policy (file or folder of *.qpol files), or a plan saved by `qpol plan -o FILE`
+    /// A policy (file or folder of *.qpol files), a plan saved by `qpol plan -o FILE`, or `-`: standard input holding either (`qpol plan POLICY -o - | qpol apply --yes -`)
     pub path: PathArg,
     #[command(flatten)]
     pub parallelism: ParallelismArg,
@@ -77,18 +78,30 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
         stream: Stream::Stdout,
     };
     let parallelism = args.parallelism.get();
-    let ready = match saved::read_file(&args.path) {
+    let input = if crate::policy::is_stdin(&args.path) {
+        saved::read_stdin().map(|input| match input {
+            saved::Stdin::Plan(file) => Input::Plan(file),
+            saved::Stdin::Policy(text) => Input::Policy(Some(text)),
+        })
+    } else {
+        saved::read_file(&args.path).map(|file| file.map_or(Input::Policy(None), Input::Plan))
+    };
+    let ready = match input {
         Err(e) => return failure.fail(global, e),
-        Ok(Some(file)) => match saved::check(&file, &args.connect, parallelism, global, &failure) {
-            Ok(planned) => Ready {
-                places: Places::new(&planned.checked.analysis),
-                planned,
-                replan: Some(saved::replan_hint(&file)),
-            },
-            Err(Refusal::Reported(code)) => return code,
-            Err(Refusal::Refused(message)) => return refuse(global, None, &message, EXIT_FINDINGS),
-        },
-        Ok(None) => match compute(&args.path, &args.connect, global, parallelism, &failure) {
+        Ok(Input::Plan(file)) => {
+            match saved::check(&file, &args.connect, parallelism, global, &failure) {
+                Ok(planned) => Ready {
+                    places: Places::new(&planned.checked.analysis),
+                    planned,
+                    replan: Some(saved::replan_hint(&file)),
+                },
+                Err(Refusal::Reported(code)) => return code,
+                Err(Refusal::Refused(message)) => {
+                    return refuse(global, None, &message, EXIT_FINDINGS)
+                }
+            }
+        }
+        Ok(Input::Policy(stdin)) => match policy_plan(args, stdin, global, &failure) {
             Ok(planned) => Ready {
                 places: Places::new(&planned.checked.analysis),
                 planned,
@@ -98,6 +111,31 @@ pub fn run(args: &ApplyArgs, global: Global) -> u8 {
         },
     };
     send(ready, args, global)
+}
+
+/// What `qpol apply` was given: a saved plan, or a policy (with its text
+/// when it came on standard input, read already).
+enum Input {
+    Plan(saved::File),
+    Policy(Option<Vec<u8>>),
+}
+
+/// The plan of the policy at `args.path`, or of the one read from
+/// standard input.
+fn policy_plan(
+    args: &ApplyArgs,
+    stdin: Option<Vec<u8>>,
+    global: Global,
+    failure: &Report,
+) -> Result<Planned, u8> {
+    let parallelism = args.parallelism.get();
+    let Some(text) = stdin else {
+        return compute(&args.path, &args.connect, global, parallelism, failure);
+    };
+    let mut policy = crate::policy::Policy::default();
+    policy.add_bytes(crate::policy::STDIN, text);
+    let checked = super::checked(policy);
+    compute_checked(checked, &args.connect, global, parallelism, failure)
 }
 
 /// Say why nothing is sent (`error: ...` on stderr; the JSON document's

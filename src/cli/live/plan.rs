@@ -156,6 +156,17 @@ pub fn compute(
     failure: &Report,
 ) -> Result<Planned, u8> {
     let checked = check(path, global, failure)?;
+    compute_checked(checked, connect, global, parallelism, failure)
+}
+
+/// The plan for a policy checked already (one read from standard input).
+pub fn compute_checked(
+    checked: Checked,
+    connect: &ConnectArgs,
+    global: Global,
+    parallelism: usize,
+    failure: &Report,
+) -> Result<Planned, u8> {
     let Some(deployment) = &checked.deployment else {
         return Err(findings(&checked, global, failure));
     };

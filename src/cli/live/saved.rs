@@ -44,11 +44,38 @@ pub fn read_file(path: &Path) -> Result<Option<File>, String> {
     let shown = escape::path(path);
     let text =
         crate::policy::read_named(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    let looks_like_json = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if !looks_like_json {
+    if !looks_like_json(&text) {
         return Ok(None);
     }
-    let plan: LivePlan = serde_json::from_slice(&text).map_err(|e| {
+    parse(shown, &text).map(Some)
+}
+
+/// What `qpol apply -` reads on standard input: a saved plan (`qpol plan
+/// POLICY -o - | qpol apply --yes -`) or a policy's text.
+pub enum Stdin {
+    Plan(File),
+    Policy(Vec<u8>),
+}
+
+/// Standard input, read once: a saved plan when it holds a JSON object
+/// (a policy never starts with `{`), else a policy.
+pub fn read_stdin() -> Result<Stdin, String> {
+    let text =
+        crate::policy::read_stdin().map_err(|e| format!("cannot read standard input: {e}"))?;
+    if looks_like_json(&text) {
+        parse("-".to_string(), &text).map(Stdin::Plan)
+    } else {
+        Ok(Stdin::Policy(text))
+    }
+}
+
+fn looks_like_json(text: &[u8]) -> bool {
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// A saved plan's text, its file shown as `shown` in errors.
+fn parse(shown: String, text: &[u8]) -> Result<File, String> {
+    let plan: LivePlan = serde_json::from_slice(text).map_err(|e| {
         format!("`{shown}` is not a saved plan (line {}, column {}): {e}\nhint: make one with `qpol plan POLICY -o {shown}`", e.line(), e.column())
     })?;
     if plan.format != FORMAT {
@@ -57,18 +84,18 @@ pub fn read_file(path: &Path) -> Result<Option<File>, String> {
             escape::inline(&plan.format)
         ));
     }
-    let sources: SavedSources = serde_json::from_slice(&text).map_err(|e| {
+    let sources: SavedSources = serde_json::from_slice(text).map_err(|e| {
         format!(
             "`{shown}` is not a saved plan: its `sources` (line {}, column {}): {e}\nhint: make the plan again with `qpol plan POLICY -o {shown}`",
             e.line(),
             e.column()
         )
     })?;
-    Ok(Some(File {
+    Ok(File {
         shown,
         plan,
         sources: sources.sources,
-    }))
+    })
 }
 
 /// How to make a fresh plan, for the hints: `qpol plan POLICY -o FILE`,
