@@ -1,6 +1,6 @@
-//! `qpol apply -`: standard input holds a saved plan (`qpol plan POLICY -o
-//! - | qpol apply --yes -`) or a policy, read once. The binary against the
-//! emulator, in-process on a free port.
+//! `qpol apply -`: standard input holds a saved plan (`qpol plan POLICY
+//! -o - | qpol apply --yes -`) or a policy, read once. The binary against
+//! the emulator, in-process on a free port.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
