@@ -367,7 +367,10 @@ fn a_create_whose_connection_dropped_is_looked_up_before_it_is_sent_again() {
         ),
         &["access_group.dropped"],
     );
-    let mut lost = request("lost", "POST", "/v2/lost");
+    // After the rule: once a request has lost its connection for good no
+    // new one starts, so a `lost` that failed first (a loaded machine's
+    // timing) would leave the rule unsent.
+    let mut lost = after(request("lost", "POST", "/v2/lost"), &["rule"]);
     lost.body = Some(json!({"name": "lost"}));
     let outcome = execute(
         &client(&stub, config()),
