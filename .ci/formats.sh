@@ -48,6 +48,20 @@ done
 sarif check-folder check tests/fixtures/folder
 # Standard input: results with no physical location (no `<stdin>` artifact).
 sarif check-stdin check - <tests/fixtures/err/undefined_names.qpol
+# A baseline read from git whose instance the working tree deletes: Q302 is
+# located in the working tree's file (no revision copy as an artifact).
+gitrepo=$work/repo
+mkdir -p "$gitrepo/policies"
+cp policies/org.qpol "$gitrepo/policies/"
+git -C "$gitrepo" init --quiet
+git -C "$gitrepo" add policies
+git -C "$gitrepo" -c user.name=ci -c user.email=ci@example.com -c commit.gpgsign=false commit --quiet -m base
+sed -i '/^instance QR-finance /d; s/instances QR-finance, QR-common/instances QR-common/; /QR-finance;$/d' "$gitrepo/policies/org.qpol"
+pushd "$gitrepo" >/dev/null
+sarif check-baseline-git check policies/org.qpol --baseline-git HEAD
+popd >/dev/null
+grep -q '"ruleId": "Q302"' "$work/sarif/check-baseline-git.sarif" ||
+  { echo "formats: no Q302 in the --baseline-git log" >&2; exit 1; }
 
 # The Multitool exits 0 whatever it finds: read its report. First make sure
 # it does report a broken log (so a silent tool cannot pass everything).

@@ -197,7 +197,23 @@ rc=$(action bad pull_request deny-warnings=yes)
   { cat "$work/bad.log" >&2; fail "the Action took deny-warnings=yes"; }
 rc=$(action push push)
 [ "$rc" = 0 ] && grep -q 'skipped: Access diff' "$work/push.log" || { cat "$work/push.log" >&2; fail "the Action on a push"; }
-echo "package: action.yml is valid; on a pull request it reports access-changed, fails when asked to, refuses a bad input; on a push it only checks"
+# A pull request that deletes an instance: Q302 fails the job, and its
+# annotation and SARIF result sit on the pull request's own policy file
+# (the baseline is read with --baseline-git, not from a copy in RUNNER_TEMP).
+git -C "$pr" reset --quiet --hard origin/main
+sed -i '/^instance QR-finance /d; s/instances QR-finance, QR-common/instances QR-common/; /QR-finance;$/d' "$pr/policies/org.qpol"
+git -C "$pr" -c user.name=ci -c user.email=ci@example.com commit --quiet -am 'drop QR-finance'
+rc=$(action deleted pull_request)
+[ "$rc" = 1 ] && grep -q '^::error file=policies/org.qpol,title=Q302 ' "$work/deleted.log" ||
+  { cat "$work/deleted.log" >&2; fail "the Action's Q302 annotation is not on policies/org.qpol"; }
+"$py" - "$work/deleted.json" <<'EOF' || { cat "$work/deleted.log" >&2; fail "the Action's SARIF Q302 result is misplaced"; }
+import json, sys
+sarif = json.load(open(json.load(open(sys.argv[1]))["sarif-file"]))
+uris = [l["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"] if r["ruleId"] == "Q302" for l in r["locations"]]
+sys.exit(0 if uris == ["policies/org.qpol"] else f"Q302 locations: {uris}")
+EOF
+echo "package: action.yml is valid; on a pull request it reports access-changed, fails when asked to, refuses a bad input, puts a deleted instance's Q302 on the pull request's file; on a push it only checks"
 
 # 6. The pre-commit hooks: the manifest; try-repo of qpol-check here (pip
 #    builds the wheel from a clone of this repository, into the shared

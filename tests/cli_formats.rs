@@ -452,7 +452,7 @@ fn the_ci_example_fails_on_findings_and_posts_no_comment_on_errors() {
     // Both checks run against the base branch's policy; the install is pinned.
     for step in ["Check (annotations)", "Check (SARIF)"] {
         let (text, _) = workflow_step(&action, step);
-        assert!(text.contains("--baseline \"$BASELINE\""), "{text}");
+        assert!(text.contains("--baseline-git \"$BASELINE_REV\""), "{text}");
     }
     let (baseline, script) = workflow_step(&action, "The base branch's policy (the baseline)");
     assert!(

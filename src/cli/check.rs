@@ -1,4 +1,4 @@
-//! `qpol check PATH [--baseline OLD]`
+//! `qpol check PATH [--baseline OLD | --baseline-git REV]`
 
 use super::output::{self, IoError};
 use super::{Global, PathArg, EXIT_USAGE};
@@ -13,6 +13,9 @@ pub struct CheckArgs {
     /// The policy as applied now (a file, a folder or `-`): report instances this change would delete or move
     #[arg(long)]
     pub baseline: Option<PathArg>,
+    /// The baseline is PATH as it is in git revision REV (`origin/main`); review formats (github, sarif) then point its findings at PATH's files
+    #[arg(long, value_name = "REV", conflicts_with = "baseline")]
+    pub baseline_git: Option<String>,
 }
 
 pub fn run(args: &CheckArgs, global: Global) -> u8 {
@@ -30,22 +33,43 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
     };
     let mut result = Analysis::new(policy);
     let mut sources = std::mem::take(&mut result.sources);
-    if let Some(baseline_path) = &args.baseline {
-        // The baseline's files are numbered after the policy's, so both can be shown.
-        let baseline = match crate::policy::load_after(baseline_path, sources) {
+    // The baseline's files are numbered after the policy's, so both can be shown.
+    let baseline = match (&args.baseline, &args.baseline_git) {
+        (Some(path), _) => Some((
+            crate::policy::load_after(path, sources.clone()).map_err(|e| IoError::from_load(&e)),
+            crate::diag::escape::path(path),
+        )),
+        (None, Some(rev)) => Some((
+            super::git::load_at(rev, &args.path, sources.clone()).map_err(|e| {
+                // (git's messages end with diff's way out; check's is --baseline.)
+                let e = e.replace(
+                    "compare two paths with `qpol diff OLD NEW`",
+                    "name the baseline's file or folder with `--baseline OLD`",
+                );
+                vec![IoError::new("--baseline-git", e)]
+            }),
+            format!(
+                "{}:{}",
+                crate::diag::escape::inline(rev),
+                crate::diag::escape::path(&args.path)
+            ),
+        )),
+        (None, None) => None,
+    };
+    if let Some((baseline, shown)) = baseline {
+        let baseline = match baseline {
             Ok(b) => b,
-            Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
+            Err(errors) => return output::fail(global, &errors, &[]),
         };
         let old = Analysis::new(baseline);
         if !old.passed() {
-            let shown = crate::diag::escape::path(baseline_path);
             output::report(
                 &old.diagnostics,
                 &old.sources,
                 global,
                 &[],
                 &[IoError::new(
-                    baseline_path.display(),
+                    &shown,
                     format!("the baseline `{shown}` has errors; it must check clean"),
                 )],
                 output::Stream::Stdout,

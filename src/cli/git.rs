@@ -4,6 +4,7 @@
 //! the folder's `*.qpol` files, `cat-file` their bytes. Every failure is a
 //! message that says what to do (the caller exits 2).
 
+use crate::diag::{Revision, SourceMap};
 use crate::policy::Policy;
 use std::path::Path;
 use std::process::Command;
@@ -73,8 +74,11 @@ fn entries(listing: &[u8]) -> Vec<(String, String, String, String)> {
 }
 
 /// The policy at `path` in revision `base`. A policy that does not exist
-/// there reads as an empty one (everything in it is new).
-pub fn load_at(base: &str, path: &Path) -> Result<Policy, String> {
+/// there reads as an empty one (everything in it is new). Its files are
+/// numbered after those of `after` (see [`crate::policy::load_after`]),
+/// named `BASE:PATH-IN-REPOSITORY`, and marked with their working-tree
+/// counterparts ([`crate::diag::Revision`]).
+pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, String> {
     let shown = crate::diag::escape::path(path);
     let base_shown = crate::diag::escape::inline(base);
     if base.is_empty() || base.starts_with('-') {
@@ -131,7 +135,21 @@ pub fn load_at(base: &str, path: &Path) -> Result<Policy, String> {
         args.extend(["--", rel.as_str()]);
     }
     let listing = git(&dir, &args).map_err(|e| e.during("git ls-tree"))?;
-    let mut policy = Policy::default();
+    let mut policy = Policy {
+        sources: after,
+        ..Policy::default()
+    };
+    let counterpart = |file: &str| {
+        let worktree = if folder {
+            path.join(file.rsplit('/').next().unwrap_or(file))
+        } else {
+            path.to_path_buf()
+        };
+        Revision {
+            worktree: worktree.to_string_lossy().into_owned(),
+        }
+    };
+    let mut added = false;
     for (mode, kind, object, file) in entries(&listing) {
         if kind != "blob" || (folder && !file.ends_with(".qpol")) {
             continue;
@@ -155,11 +173,15 @@ pub fn load_at(base: &str, path: &Path) -> Result<Policy, String> {
                 crate::diag::escape::inline(&file)
             ));
         }
-        policy.add_bytes(&format!("{base}:{file}"), bytes);
+        let id = policy.add_bytes(&format!("{base}:{file}"), bytes);
+        policy.sources.set_revision(id, counterpart(&file));
+        added = true;
     }
-    if policy.files.is_empty() {
+    if !added {
         // Not in that revision: an empty policy, named for its findings.
-        policy.add_bytes(&format!("{base}:{rel}"), Vec::new());
+        let id = policy.add_bytes(&format!("{base}:{rel}"), Vec::new());
+        let worktree = path.to_string_lossy().into_owned();
+        policy.sources.set_revision(id, Revision { worktree });
     }
     Ok(policy)
 }

@@ -39,17 +39,29 @@ pub fn escape_property(text: &str) -> String {
 /// each); the help keeps its line breaks.
 /// A finding in standard input has no file to annotate: the command has no
 /// `file`, `line` or `col` (GitHub would look for a file of that name),
-/// and the message names the place.
+/// and the message names the place. A finding in a file read from a git
+/// revision (`--baseline-git`) annotates the working-tree file as a whole
+/// (no line: the revision's lines are not the pull request's), and the
+/// message names the revision's place.
 pub fn annotation(d: &Diagnostic, sources: &SourceMap) -> String {
     let span = d.primary.span;
     let stdin = sources.name(span.file) == crate::policy::STDIN;
+    let revision = sources.revision(span.file);
     let mut properties = Vec::new();
     let mut message = escape::inline(&d.message).into_owned();
     if let (true, Some(file)) = (stdin, sources.get(span.file)) {
         let (line, col) = file.line_col(span.start());
         message.push_str(&format!(" (standard input, line {line}, column {col})"));
     }
-    if let (false, Some(file)) = (stdin, sources.get(span.file)) {
+    if let (Some(revision), Some(file)) = (revision, sources.get(span.file)) {
+        // The revision's lines are not the working tree's: the whole file.
+        let (line, col) = file.line_col(span.start());
+        properties.push(format!("file={}", escape_property(&revision.worktree)));
+        message.push_str(&format!(
+            " ({}, line {line}, column {col})",
+            escape::inline(sources.name(span.file))
+        ));
+    } else if let (false, Some(file)) = (stdin, sources.get(span.file)) {
         properties.push(format!("file={}", escape_property(sources.name(span.file))));
         let (line, col) = file.line_col(span.start());
         let (end_line, end_col) = file.line_col(span.end());

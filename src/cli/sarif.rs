@@ -240,6 +240,8 @@ fn result(d: &Diagnostic, at: &Locator) -> Value {
     if at.is_stdin(d.primary.span) {
         let (line, column) = at.line_col(d.primary.span);
         text.push_str(&format!(" (standard input, line {line}, column {column})"));
+    } else if let Some(place) = at.revision_place(d.primary.span) {
+        text.push_str(&format!(" ({place})"));
     }
     if let Some(help) = &d.help {
         text.push_str("\nhelp: ");
@@ -310,9 +312,27 @@ impl Locator<'_> {
             .map_or((0, 0), |f| position(f, span.start()))
     }
 
+    /// `REV:PATH, line L, column C` for a span in a file read from a git
+    /// revision.
+    fn revision_place(&self, span: Span) -> Option<String> {
+        self.sources.revision(span.file)?;
+        let (line, column) = self.line_col(span);
+        let name = self.sources.name(span.file);
+        Some(format!("{name}, line {line}, column {column}"))
+    }
+
     fn physical(&self, span: Span) -> Option<Value> {
         if self.is_stdin(span) {
             return None;
+        }
+        if let Some(revision) = self.sources.revision(span.file) {
+            // The revision's lines are not the working tree's: the file's
+            // first line stands for the whole file (code scanning needs a
+            // line), and the messages name the revision's place.
+            return Some(json!({
+                "artifactLocation": artifact(&revision.worktree, self.cwd),
+                "region": { "startLine": 1 },
+            }));
         }
         let name = self.sources.name(span.file);
         let mut physical = json!({ "artifactLocation": artifact(name, self.cwd) });
@@ -324,14 +344,19 @@ impl Locator<'_> {
 
     fn related(&self, index: usize, label: &Label) -> Option<Value> {
         let mut value = json!({ "id": index, "physicalLocation": self.physical(label.span)? });
-        if let (false, Some(map)) = (label.message.is_empty(), value.as_object_mut()) {
-            map.insert("message".into(), json!({ "text": label.message }));
+        let text = match self.revision_place(label.span) {
+            Some(place) if label.message.is_empty() => place,
+            Some(place) => format!("{} ({place})", label.message),
+            None => label.message.clone(),
+        };
+        if let (false, Some(map)) = (text.is_empty(), value.as_object_mut()) {
+            map.insert("message".into(), json!({ "text": text }));
         }
         Some(value)
     }
 
     fn fix(&self, span: Span, replacement: &str) -> Option<Value> {
-        if self.is_stdin(span) {
+        if self.is_stdin(span) || self.sources.revision(span.file).is_some() {
             return None;
         }
         let name = self.sources.name(span.file);

@@ -80,6 +80,18 @@ pub struct SourceFile {
     human: std::sync::Arc<std::sync::OnceLock<Option<HumanFile>>>,
     /// Character and UTF-16 counts for columns, made on first use.
     columns: std::sync::Arc<std::sync::OnceLock<columns::Columns>>,
+    /// Set for a file read from a git revision (`check --baseline-git`).
+    pub revision: Option<std::sync::Arc<Revision>>,
+}
+
+/// Where a file read from a git revision lives in the working tree: its
+/// lines are the revision's, so a review tool (GitHub annotations, SARIF)
+/// is pointed at the working-tree file as a whole, and the message names
+/// the revision's line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The same file in the working tree, as the command line named it.
+    pub worktree: String,
 }
 
 /// A file with its hidden characters escaped, and the map from the
@@ -108,6 +120,7 @@ impl SourceFile {
             line_starts: line_starts.into(),
             human: std::sync::Arc::default(),
             columns: std::sync::Arc::default(),
+            revision: None,
         }
     }
 
@@ -209,6 +222,18 @@ impl SourceMap {
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
+    }
+
+    /// Mark a file as read from a git revision (see [`Revision`]).
+    pub fn set_revision(&mut self, id: FileId, revision: Revision) {
+        if let Some(file) = self.files.get_mut(id.0 as usize) {
+            file.revision = Some(std::sync::Arc::new(revision));
+        }
+    }
+
+    /// The working-tree counterpart of a file read from a git revision.
+    pub fn revision(&self, id: FileId) -> Option<&Revision> {
+        self.get(id)?.revision.as_deref()
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {

@@ -1,0 +1,225 @@
+//! `qpol check PATH --baseline-git REV`: the baseline is PATH as git has it
+//! in REV. Human output names its files `REV:PATH` with the revision's
+//! lines; GitHub annotations and SARIF point its findings at the working
+//! tree's file as a whole (the revision's lines are not the pull
+//! request's), so a review shows them on the pull request's own file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+use serde_json::Value;
+use std::path::Path;
+use support::git::{commit_all, init};
+use support::run::{qpol_at, stderr, stdout};
+
+const SEED: &str = "policies/org.qpol";
+
+/// The seed policy without instance `QR-finance` (and what names it).
+fn without_finance(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("instance QR-finance ") && !l.ends_with("QR-finance;"))
+        .map(|l| l.replace("instances QR-finance, QR-common", "instances QR-common"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// A repository whose `main` has `policies/FILE` (the seed) and whose
+/// working tree has deleted `QR-finance` from it.
+fn repository(file: &str) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    init(root);
+    std::fs::create_dir_all(root.join("policies")).unwrap();
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    std::fs::write(root.join("policies").join(file), &seed).unwrap();
+    commit_all(root, "base");
+    std::fs::write(root.join("policies").join(file), without_finance(&seed)).unwrap();
+    repo
+}
+
+fn q302_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.contains("Q302")).collect()
+}
+
+#[test]
+fn a_deleted_instance_is_shown_at_its_line_in_the_revision() {
+    let repo = repository("org.qpol");
+    let out = qpol_at(
+        repo.path(),
+        &["check", "policies/org.qpol", "--baseline-git", "main"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let start = text.find("error[Q302]").unwrap();
+    insta::assert_snapshot!(&text[start..]);
+}
+
+#[test]
+fn github_annotations_point_at_the_working_tree_file_without_a_line() {
+    let repo = repository("org.qpol");
+    let args = [
+        "--format",
+        "github",
+        "check",
+        "policies/org.qpol",
+        "--baseline-git",
+        "main",
+    ];
+    let out = qpol_at(repo.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(q302_lines(&stdout(&out)).join("\n"));
+    // From a subfolder the file is named as the command line named it.
+    let out = qpol_at(
+        &repo.path().join("policies"),
+        &[
+            "--format",
+            "github",
+            "check",
+            "org.qpol",
+            "--baseline-git",
+            "main",
+        ],
+    );
+    let text = stdout(&out);
+    let line = q302_lines(&text)[0];
+    assert!(
+        line.starts_with("::error file=org.qpol,title=Q302"),
+        "{line}"
+    );
+    assert!(
+        line.contains("(main:policies/org.qpol, line 21, column 10)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn sarif_results_point_at_the_working_tree_file_and_name_the_revision_line() {
+    let repo = repository("org.qpol");
+    let args = [
+        "--format",
+        "sarif",
+        "check",
+        "policies/org.qpol",
+        "--baseline-git",
+        "main",
+    ];
+    let out = qpol_at(repo.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let log: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let q302: Vec<&Value> = results.iter().filter(|r| r["ruleId"] == "Q302").collect();
+    assert_eq!(q302.len(), 1, "{results:?}");
+    insta::assert_snapshot!(serde_json::to_string_pretty(q302[0]).unwrap());
+    // No location anywhere names the revision's copy.
+    assert!(!stdout(&out).contains("main:policies".replace(':', "%3A").as_str()));
+}
+
+#[test]
+fn a_folder_policy_points_each_finding_at_its_own_file() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    init(root);
+    std::fs::create_dir_all(root.join("policies")).unwrap();
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    // Instances in one file, the rest in another.
+    let (instances, rest): (Vec<&str>, Vec<&str>) =
+        seed.lines().partition(|l| l.starts_with("instance "));
+    std::fs::write(
+        root.join("policies/instances.qpol"),
+        instances.join("\n") + "\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("policies/org.qpol"), rest.join("\n") + "\n").unwrap();
+    commit_all(root, "base");
+    for file in ["instances.qpol", "org.qpol"] {
+        let path = root.join("policies").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, without_finance(&text)).unwrap();
+    }
+    let out = qpol_at(
+        root,
+        &[
+            "--format",
+            "github",
+            "check",
+            "policies",
+            "--baseline-git",
+            "main",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = q302_lines(&text)[0];
+    assert!(
+        line.starts_with("::error file=policies/instances.qpol,title=Q302"),
+        "{line}"
+    );
+    assert!(
+        line.contains("(main:policies/instances.qpol, line "),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_missing_revision_a_broken_baseline_and_no_repository_are_usage_errors() {
+    let repo = repository("org.qpol");
+    let root = repo.path();
+    let out = qpol_at(
+        root,
+        &[
+            "check",
+            "policies/org.qpol",
+            "--baseline-git",
+            "no-such-branch",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("revision `no-such-branch` does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    // A baseline with errors is refused: it must check clean.
+    std::fs::write(
+        root.join("policies/org.qpol"),
+        "instance X { plan nope; }\n",
+    )
+    .unwrap();
+    commit_all(root, "broken");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    std::fs::write(root.join("policies/org.qpol"), seed).unwrap();
+    let out = qpol_at(
+        root,
+        &["check", "policies/org.qpol", "--baseline-git", "main"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("the baseline `main:policies/org.qpol` has errors; it must check clean"),
+        "{}",
+        stderr(&out)
+    );
+    // Outside a repository: the way out is --baseline.
+    let lone = tempfile::tempdir().unwrap();
+    std::fs::copy(SEED, lone.path().join("org.qpol")).unwrap();
+    let out = qpol_at(
+        lone.path(),
+        &["check", "org.qpol", "--baseline-git", "main"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("is not inside a git repository"), "{err}");
+    assert!(err.contains("`--baseline OLD`"), "{err}");
+    assert!(!err.contains("qpol diff"), "{err}");
+    // Both baselines at once: clap refuses.
+    let out = qpol_at(
+        Path::new("."),
+        &["check", SEED, "--baseline-git", "main", "--baseline", SEED],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
