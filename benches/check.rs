@@ -273,9 +273,13 @@ fn deep_chain_figures(dir: &std::path::Path) {
     );
     let mut times = Vec::new();
     for depth in [16_000, 100_000] {
-        let mut text = String::from(
-            "instance QR-a { plan standard; region us-east; }\n\
-             project p { instances QR-a; members user \"p@example.com\"; role reader; }\n",
+        // One access group, policy and user per level: past IBM's account
+        // limits, so the chain declares the raised limits it needs.
+        let need = depth + 2;
+        let mut text = format!(
+            "account {{ limits {{ access_groups {need}; policies {need}; users {need}; }} }}\n\
+             instance QR-a {{ plan standard; region us-east; }}\n\
+             project p {{ instances QR-a; members user \"p@example.com\"; role reader; }}\n",
         );
         for i in 0..depth {
             text.push_str(&format!(
@@ -313,9 +317,11 @@ fn substring_chain_figures(dir: &std::path::Path) {
         "substring chain", "input MB", "check s", "peak MB"
     );
     for n in [400, 1_500] {
-        let mut text = String::from(
-            "idp org-users { kind appid; region us-south; attribute project; }\n\
-             instance QR-x { plan standard; region us-east; }\n",
+        // One access group per project: the raised limits declared.
+        let mut text = format!(
+            "account {{ limits {{ access_groups {n}; policies {n}; }} }}\n\
+             idp org-users {{ kind appid; region us-south; attribute project; }}\n\
+             instance QR-x {{ plan standard; region us-east; }}\n",
         );
         for i in 1..=n {
             text.push_str(&format!(
