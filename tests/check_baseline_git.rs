@@ -216,6 +216,17 @@ fn a_missing_revision_a_broken_baseline_and_no_repository_are_usage_errors() {
     assert!(err.contains("is not inside a git repository"), "{err}");
     assert!(err.contains("`--baseline OLD`"), "{err}");
     assert!(!err.contains("qpol diff"), "{err}");
+    // Standard input has no history.
+    let out = support::run::run_with_input(
+        &mut support::run::command(&["check", "-", "--baseline-git", "main"]),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("standard input has no git history"),
+        "{}",
+        stderr(&out)
+    );
     // Both baselines at once: clap refuses.
     let out = qpol_at(
         Path::new("."),

@@ -27,6 +27,13 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
         );
         return output::fail(global, &[error], &[]);
     }
+    if stdin(&args.path) && args.baseline_git.is_some() {
+        let error = IoError::new(
+            "-",
+            "standard input has no git history: --baseline-git reads the policy's own files in the revision; name the policy's file or folder instead of `-`",
+        );
+        return output::fail(global, &[error], &[]);
+    }
     let policy = match load(&args.path) {
         Ok(p) => p,
         Err(e) => return output::fail(global, &IoError::from_load(&e), &[]),
