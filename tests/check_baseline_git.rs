@@ -42,6 +42,14 @@ fn repository(file: &str) -> tempfile::TempDir {
     repo
 }
 
+/// `qpol --format FORMAT check PATH --baseline-git main`, run in `dir`.
+fn check_against_main(dir: &Path, format: &str, path: &str) -> std::process::Output {
+    qpol_at(
+        dir,
+        &["--format", format, "check", path, "--baseline-git", "main"],
+    )
+}
+
 fn q302_lines(text: &str) -> Vec<&str> {
     text.lines().filter(|l| l.contains("Q302")).collect()
 }
@@ -62,29 +70,11 @@ fn a_deleted_instance_is_shown_at_its_line_in_the_revision() {
 #[test]
 fn github_annotations_point_at_the_working_tree_file_without_a_line() {
     let repo = repository("org.qpol");
-    let args = [
-        "--format",
-        "github",
-        "check",
-        "policies/org.qpol",
-        "--baseline-git",
-        "main",
-    ];
-    let out = qpol_at(repo.path(), &args);
+    let out = check_against_main(repo.path(), "github", "policies/org.qpol");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     insta::assert_snapshot!(q302_lines(&stdout(&out)).join("\n"));
     // From a subfolder the file is named as the command line named it.
-    let out = qpol_at(
-        &repo.path().join("policies"),
-        &[
-            "--format",
-            "github",
-            "check",
-            "org.qpol",
-            "--baseline-git",
-            "main",
-        ],
-    );
+    let out = check_against_main(&repo.path().join("policies"), "github", "org.qpol");
     let text = stdout(&out);
     let line = q302_lines(&text)[0];
     assert!(
@@ -100,15 +90,7 @@ fn github_annotations_point_at_the_working_tree_file_without_a_line() {
 #[test]
 fn sarif_results_point_at_the_working_tree_file_and_name_the_revision_line() {
     let repo = repository("org.qpol");
-    let args = [
-        "--format",
-        "sarif",
-        "check",
-        "policies/org.qpol",
-        "--baseline-git",
-        "main",
-    ];
-    let out = qpol_at(repo.path(), &args);
+    let out = check_against_main(repo.path(), "sarif", "policies/org.qpol");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let log: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
@@ -141,17 +123,7 @@ fn a_folder_policy_points_each_finding_at_its_own_file() {
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, without_finance(&text)).unwrap();
     }
-    let out = qpol_at(
-        root,
-        &[
-            "--format",
-            "github",
-            "check",
-            "policies",
-            "--baseline-git",
-            "main",
-        ],
-    );
+    let out = check_against_main(root, "github", "policies");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     let line = q302_lines(&text)[0];
