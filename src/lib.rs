@@ -26,6 +26,7 @@ pub mod emulator;
 pub mod fmt;
 pub mod graph;
 pub mod ide;
+pub mod keywords;
 pub mod live;
 pub mod lsp;
 pub mod memory;

@@ -29,7 +29,7 @@ pub(super) enum TokenKind {
     Comment,
 }
 
-pub(super) use crate::syntax::lexical::keyword;
+pub(super) use crate::keywords::keyword;
 
 pub(super) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')

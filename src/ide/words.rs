@@ -2,7 +2,7 @@
 //! scope kinds, each declaration's setting keys and the settings' fixed
 //! values (as lowering, src/model/lower*.rs, accepts them).
 
-pub(super) use crate::syntax::lexical::{
+pub(super) use crate::keywords::{
     OPERATOR_KEYWORDS as OPERATORS, STATEMENT_KEYWORDS as STATEMENTS,
 };
 
