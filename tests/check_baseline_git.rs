@@ -206,3 +206,86 @@ fn a_missing_revision_a_broken_baseline_and_no_repository_are_usage_errors() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_policy_that_changed_between_file_and_folder_is_read_as_the_revision_has_it() {
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    // A file in the revision, a folder in the working tree ...
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    init(root);
+    std::fs::write(root.join("pol"), &seed).unwrap();
+    commit_all(root, "base");
+    std::fs::remove_file(root.join("pol")).unwrap();
+    std::fs::create_dir(root.join("pol")).unwrap();
+    std::fs::write(root.join("pol/main.qpol"), without_finance(&seed)).unwrap();
+    let out = check_against_main(root, "github", "pol");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    let line = q302_lines(&text)[0];
+    assert!(line.starts_with("::error file=pol,title=Q302"), "{line}");
+    assert!(line.contains("(main:pol, line 21, column 10)"), "{line}");
+    // ... and a folder in the revision, a file in the working tree.
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    init(root);
+    std::fs::create_dir(root.join("pol")).unwrap();
+    std::fs::write(root.join("pol/main.qpol"), &seed).unwrap();
+    commit_all(root, "base");
+    std::fs::remove_dir_all(root.join("pol")).unwrap();
+    std::fs::write(root.join("pol"), without_finance(&seed)).unwrap();
+    let out = check_against_main(root, "github", "pol");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    let line = q302_lines(&text)[0];
+    assert!(
+        line.contains("(main:pol/main.qpol, line 21, column 10)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_policy_missing_from_the_revision_is_no_baseline_and_refused() {
+    // Renamed in the same change that deletes an instance: checking
+    // against nothing would let the deletion through.
+    let repo = repository("org.qpol");
+    let root = repo.path();
+    std::fs::rename(root.join("policies"), root.join("policies2")).unwrap();
+    let out = check_against_main(root, "github", "policies2");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`main:policies2` holds no policy"), "{err}");
+    assert!(
+        err.contains("name its old place with `--baseline OLD`"),
+        "{err}"
+    );
+    // A revision that is no revision names this command's flag.
+    let out = qpol_at(root, &["check", "policies2", "--baseline-git=-x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("e.g. `--baseline-git origin/main`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_broken_baseline_is_reported_under_its_revision_name_not_on_the_working_tree() {
+    let repo = repository("org.qpol");
+    let root = repo.path();
+    std::fs::write(
+        root.join("policies/org.qpol"),
+        "instance X { plan nope; }\n",
+    )
+    .unwrap();
+    commit_all(root, "broken");
+    std::fs::copy(SEED, root.join("policies/org.qpol")).unwrap();
+    let out = check_against_main(root, "github", "policies/org.qpol");
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(
+        text.contains("::error file=main%3Apolicies/org.qpol,line=1,"),
+        "{text}"
+    );
+    assert!(!text.contains("file=policies/org.qpol"), "{text}");
+}

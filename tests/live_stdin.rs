@@ -109,3 +109,48 @@ fn an_edited_or_broken_plan_on_standard_input_is_refused_and_nothing_is_sent() {
     assert_eq!(stats(&e)["writes"], 0);
     assert_eq!(group_names(&e), Vec::<String>::new());
 }
+
+#[test]
+fn empty_standard_input_is_refused_and_a_plan_after_a_byte_order_mark_is_a_plan() {
+    let e = emulator("", 4);
+    assert_eq!(code(&qpol(&e, &["apply", ORG, "--yes"])), 0);
+    let applied = group_names(&e);
+    // `qpol plan ... -o - | qpol apply --yes -` whose plan failed: an empty
+    // policy would delete everything qpol manages, the account named.
+    reset_stats(&e);
+    for empty in ["", " \n\t\n", "\u{FEFF}\n"] {
+        let args = [
+            "apply",
+            "--yes",
+            "--account",
+            emulator_support::ACCOUNT,
+            "-",
+        ];
+        let apply = piped(&e, &args, empty);
+        assert_eq!(code(&apply), 2, "{}", all(&apply));
+        assert!(
+            stderr(&apply).contains("standard input is empty"),
+            "{}",
+            all(&apply)
+        );
+    }
+    assert_eq!(stats(&e)["requests"], 0, "refused before anything is read");
+    assert_eq!(group_names(&e), applied);
+    // A saved plan with a byte order mark (an editor saved it) is a plan.
+    let policy = std::fs::read_to_string(ORG)
+        .unwrap()
+        .replace("session 12h", "session 24h");
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("org.qpol");
+    std::fs::write(&changed, policy).unwrap();
+    let plan = qpol(&e, &["plan", changed.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(code(&plan), 3, "{}", all(&plan));
+    let with_bom = format!("\u{FEFF}{}", String::from_utf8(plan.stdout).unwrap());
+    let apply = piped(&e, &["apply", "--yes", "-"], &with_bom);
+    assert_eq!(code(&apply), 0, "{}", all(&apply));
+    assert!(
+        all(&apply).contains("Applied 2 of 2 requests"),
+        "{}",
+        all(&apply)
+    );
+}

@@ -1,5 +1,6 @@
 //! `qpol check PATH [--baseline OLD | --baseline-git REV]`
 
+use super::git::Purpose;
 use super::output::{self, IoError};
 use super::{Global, PathArg, EXIT_USAGE};
 use crate::checks;
@@ -47,14 +48,8 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
             crate::diag::escape::path(path),
         )),
         (None, Some(rev)) => Some((
-            super::git::load_at(rev, &args.path, sources.clone()).map_err(|e| {
-                // (git's messages end with diff's way out; check's is --baseline.)
-                let e = e.replace(
-                    "compare two paths with `qpol diff OLD NEW`",
-                    "name the baseline's file or folder with `--baseline OLD`",
-                );
-                vec![IoError::new("--baseline-git", e)]
-            }),
+            super::git::load_at(rev, &args.path, sources.clone(), Purpose::Baseline)
+                .map_err(|e| vec![IoError::new("--baseline-git", e)]),
             format!(
                 "{}:{}",
                 crate::diag::escape::inline(rev),
@@ -68,8 +63,11 @@ pub fn run(args: &CheckArgs, global: Global) -> u8 {
             Ok(b) => b,
             Err(errors) => return output::fail(global, &errors, &[]),
         };
-        let old = Analysis::new(baseline);
+        let mut old = Analysis::new(baseline);
         if !old.passed() {
+            // A broken baseline's findings are not the working tree's: never
+            // annotated onto its files.
+            old.sources.forget_revisions();
             output::report(
                 &old.diagnostics,
                 &old.sources,

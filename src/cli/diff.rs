@@ -50,7 +50,7 @@ fn policies(args: &DiffArgs, global: Global) -> Result<(Policy, Policy), u8> {
             }
             // Both sides are read (and parsed) side by side; the old
             // side's error, if any, is reported first.
-            let (old, new) = both(|| super::git::load_at(base, &path, Default::default()), || load(&path));
+            let (old, new) = both(|| super::git::load_at(base, &path, Default::default(), super::git::Purpose::Diff), || load(&path));
             let old = old
                 .ok_or_else(|| read_bug(global))?
                 .map_err(|m| usage(global, m, &path.display().to_string()))?;

@@ -73,17 +73,55 @@ fn entries(listing: &[u8]) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-/// The policy at `path` in revision `base`. A policy that does not exist
-/// there reads as an empty one (everything in it is new). Its files are
-/// numbered after those of `after` (see [`crate::policy::load_after`]),
-/// named `BASE:PATH-IN-REPOSITORY`, and marked with their working-tree
-/// counterparts ([`crate::diag::Revision`]).
-pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, String> {
+/// What the policy read from a revision is for: the flag that names the
+/// revision and the way out in messages, and what a policy missing from
+/// the revision means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `qpol diff --git`: a policy missing from the revision is empty
+    /// (everything in the working tree's is new).
+    Diff,
+    /// `qpol check --baseline-git`: a policy missing from the revision is
+    /// an error, never an empty baseline that no deletion could fail.
+    Baseline,
+}
+
+impl Purpose {
+    fn flag(self) -> &'static str {
+        match self {
+            Purpose::Diff => "--git",
+            Purpose::Baseline => "--baseline-git",
+        }
+    }
+
+    /// How to do without git.
+    fn way_out(self) -> &'static str {
+        match self {
+            Purpose::Diff => "compare two paths with `qpol diff OLD NEW`",
+            Purpose::Baseline => "name the baseline's file or folder with `--baseline OLD`",
+        }
+    }
+}
+
+/// The policy at `path` in revision `base`, read as the revision has it: a
+/// file there is a one-file policy, a folder there its `*.qpol` files,
+/// whichever `path` is in the working tree. Its files are numbered after
+/// those of `after` (see [`crate::policy::load_after`]), named
+/// `BASE:PATH-IN-REPOSITORY`, and marked with their working-tree
+/// counterparts ([`crate::diag::Revision`]). A policy missing from the
+/// revision is as `purpose` says.
+pub fn load_at(
+    base: &str,
+    path: &Path,
+    after: SourceMap,
+    purpose: Purpose,
+) -> Result<Policy, String> {
     let shown = crate::diag::escape::path(path);
     let base_shown = crate::diag::escape::inline(base);
+    let (flag, way_out) = (purpose.flag(), purpose.way_out());
     if base.is_empty() || base.starts_with('-') {
         return Err(format!(
-            "`{base_shown}` is not a revision; name a branch, tag or commit, e.g. `--git origin/main`"
+            "`{base_shown}` is not a revision; name a branch, tag or commit, e.g. `{flag} origin/main`"
         ));
     }
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -101,7 +139,7 @@ pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, Stri
     let top = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|e| match e {
         GitError::Missing(message) => message,
         GitError::Failed(reason) => format!(
-            "`{shown}` is not inside a git repository ({reason}); run from a clone, or compare two paths with `qpol diff OLD NEW`"
+            "`{shown}` is not inside a git repository ({reason}); run from a clone, or {way_out}"
         ),
     })?;
     let top = text(top);
@@ -110,7 +148,7 @@ pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, Stri
         let top = crate::diag::escape::inline(&top);
         if revision(&dir, "HEAD").is_none() {
             format!(
-                "the repository at `{top}` has no commits yet, so there is no `{base_shown}` to compare with; commit the policy first, or compare two paths with `qpol diff OLD NEW`"
+                "the repository at `{top}` has no commits yet, so there is no `{base_shown}` to compare with; commit the policy first, or {way_out}"
             )
         } else {
             format!(
@@ -127,20 +165,14 @@ pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, Stri
             .unwrap_or_default();
         format!("{prefix}{name}")
     };
-    let mut args = vec!["ls-tree", "-z", "--full-tree", commit.as_str()];
-    let folder_spec = format!("{rel}/");
-    if folder && !rel.is_empty() {
-        args.extend(["--", folder_spec.as_str()]);
-    } else if !folder {
-        args.extend(["--", rel.as_str()]);
-    }
-    let listing = git(&dir, &args).map_err(|e| e.during("git ls-tree"))?;
+    let (rev_folder, listing) = listing_at(&dir, &commit, &rel)?;
     let mut policy = Policy {
         sources: after,
         ..Policy::default()
     };
+    // The working-tree file each of the revision's files stands for.
     let counterpart = |file: &str| {
-        let worktree = if folder {
+        let worktree = if folder && rev_folder {
             path.join(file.rsplit('/').next().unwrap_or(file))
         } else {
             path.to_path_buf()
@@ -151,7 +183,7 @@ pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, Stri
     };
     let mut added = false;
     for (mode, kind, object, file) in entries(&listing) {
-        if kind != "blob" || (folder && !file.ends_with(".qpol")) {
+        if kind != "blob" || (rev_folder && !file.ends_with(".qpol")) {
             continue;
         }
         let object = if mode == SYMLINK {
@@ -178,12 +210,43 @@ pub fn load_at(base: &str, path: &Path, after: SourceMap) -> Result<Policy, Stri
         added = true;
     }
     if !added {
+        let place = crate::diag::escape::inline(&rel);
+        if purpose == Purpose::Baseline {
+            return Err(format!(
+                "`{base_shown}:{place}` holds no policy (no such file, or a folder without *.qpol files): there is no baseline to compare with, and checking against none would let any deletion through; if the policy is new, check without {flag}; if it moved, name its old place with `--baseline OLD` (a checkout of {base_shown})"
+            ));
+        }
         // Not in that revision: an empty policy, named for its findings.
         let id = policy.add_bytes(&format!("{base}:{rel}"), Vec::new());
         let worktree = path.to_string_lossy().into_owned();
         policy.sources.set_revision(id, Revision { worktree });
     }
     Ok(policy)
+}
+
+/// What revision `commit` has at `rel` (repository-relative; empty for the
+/// top): whether it is a folder, and the `ls-tree -z` listing of the file
+/// or of the folder's entries (empty when there is nothing there).
+fn listing_at(dir: &Path, commit: &str, rel: &str) -> Result<(bool, Vec<u8>), String> {
+    let ls_tree = |spec: &str| {
+        let mut args = vec!["ls-tree", "-z", "--full-tree", commit];
+        if !spec.is_empty() {
+            args.extend(["--", spec]);
+        }
+        git(dir, &args).map_err(|e| e.during("git ls-tree"))
+    };
+    if rel.is_empty() {
+        return Ok((true, ls_tree("")?));
+    }
+    let entry = ls_tree(rel)?;
+    let is_tree = entries(&entry)
+        .iter()
+        .any(|(_, kind, _, file)| kind == "tree" && file == rel);
+    if is_tree {
+        Ok((true, ls_tree(&format!("{rel}/"))?))
+    } else {
+        Ok((false, entry))
+    }
 }
 
 /// The mode `ls-tree` gives a symbolic link.

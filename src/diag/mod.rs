@@ -231,6 +231,14 @@ impl SourceMap {
         }
     }
 
+    /// Forget every file's working-tree counterpart: its findings are then
+    /// shown under its `REV:PATH` name in every format.
+    pub fn forget_revisions(&mut self) {
+        for file in &mut self.files {
+            file.revision = None;
+        }
+    }
+
     /// The working-tree counterpart of a file read from a git revision.
     pub fn revision(&self, id: FileId) -> Option<&Revision> {
         self.get(id)?.revision.as_deref()

@@ -44,10 +44,10 @@ pub fn read_file(path: &Path) -> Result<Option<File>, String> {
     let shown = escape::path(path);
     let text =
         crate::policy::read_named(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    if !looks_like_json(&text) {
-        return Ok(None);
+    match json_body(&text) {
+        Some(body) => parse(shown, body).map(Some),
+        None => Ok(None),
     }
-    parse(shown, &text).map(Some)
 }
 
 /// What `qpol apply -` reads on standard input: a saved plan (`qpol plan
@@ -58,19 +58,30 @@ pub enum Stdin {
 }
 
 /// Standard input, read once: a saved plan when it holds a JSON object
-/// (a policy never starts with `{`), else a policy.
+/// (a policy never starts with `{`), else a policy. Empty input is refused:
+/// in `qpol plan ... -o - | qpol apply --yes -` it means the plan failed,
+/// and an empty policy would delete everything qpol manages.
 pub fn read_stdin() -> Result<Stdin, String> {
     let text =
         crate::policy::read_stdin().map_err(|e| format!("cannot read standard input: {e}"))?;
-    if looks_like_json(&text) {
-        parse("-".to_string(), &text).map(Stdin::Plan)
-    } else {
-        Ok(Stdin::Policy(text))
+    let body = text.strip_prefix(BOM).unwrap_or(&text);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("standard input is empty: there is no plan or policy to apply (did the command before `|` fail?); nothing was sent\nhint: `qpol plan POLICY -o - | qpol apply --yes -` applies a plan only when `qpol plan` wrote one".into());
+    }
+    match json_body(&text) {
+        Some(body) => parse("-".to_string(), body).map(Stdin::Plan),
+        None => Ok(Stdin::Policy(text)),
     }
 }
 
-fn looks_like_json(text: &[u8]) -> bool {
-    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+/// A UTF-8 byte order mark, as some editors write before a file's text.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The JSON text of `text` (after a byte order mark, if any) when it holds
+/// an object, as a saved plan does; `None` for anything else (a policy).
+fn json_body(text: &[u8]) -> Option<&[u8]> {
+    let body = text.strip_prefix(BOM).unwrap_or(text);
+    (body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')).then_some(body)
 }
 
 /// A saved plan's text, its file shown as `shown` in errors.
