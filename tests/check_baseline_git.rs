@@ -50,6 +50,20 @@ fn check_against_main(dir: &Path, format: &str, path: &str) -> std::process::Out
     )
 }
 
+/// The check failed (exit 1) and its first Q302 annotation is on the
+/// working-tree `file`, naming the revision's place `place` (a prefix of
+/// `REV:PATH, line L, column C`).
+fn assert_q302_annotation(out: &std::process::Output, file: &str, place: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(out));
+    let text = stdout(out);
+    let line = q302_lines(&text)[0];
+    assert!(
+        line.starts_with(&format!("::error file={file},title=Q302")),
+        "{line}"
+    );
+    assert!(line.contains(&format!("({place}")), "{line}");
+}
+
 fn q302_lines(text: &str) -> Vec<&str> {
     text.lines().filter(|l| l.contains("Q302")).collect()
 }
@@ -75,15 +89,10 @@ fn github_annotations_point_at_the_working_tree_file_without_a_line() {
     insta::assert_snapshot!(q302_lines(&stdout(&out)).join("\n"));
     // From a subfolder the file is named as the command line named it.
     let out = check_against_main(&repo.path().join("policies"), "github", "org.qpol");
-    let text = stdout(&out);
-    let line = q302_lines(&text)[0];
-    assert!(
-        line.starts_with("::error file=org.qpol,title=Q302"),
-        "{line}"
-    );
-    assert!(
-        line.contains("(main:policies/org.qpol, line 21, column 10)"),
-        "{line}"
+    assert_q302_annotation(
+        &out,
+        "org.qpol",
+        "main:policies/org.qpol, line 21, column 10)",
     );
 }
 
@@ -124,16 +133,10 @@ fn a_folder_policy_points_each_finding_at_its_own_file() {
         std::fs::write(&path, without_finance(&text)).unwrap();
     }
     let out = check_against_main(root, "github", "policies");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stdout(&out);
-    let line = q302_lines(&text)[0];
-    assert!(
-        line.starts_with("::error file=policies/instances.qpol,title=Q302"),
-        "{line}"
-    );
-    assert!(
-        line.contains("(main:policies/instances.qpol, line "),
-        "{line}"
+    assert_q302_annotation(
+        &out,
+        "policies/instances.qpol",
+        "main:policies/instances.qpol, line ",
     );
 }
 
@@ -220,11 +223,7 @@ fn a_policy_that_changed_between_file_and_folder_is_read_as_the_revision_has_it(
     std::fs::create_dir(root.join("pol")).unwrap();
     std::fs::write(root.join("pol/main.qpol"), without_finance(&seed)).unwrap();
     let out = check_against_main(root, "github", "pol");
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    let line = q302_lines(&text)[0];
-    assert!(line.starts_with("::error file=pol,title=Q302"), "{line}");
-    assert!(line.contains("(main:pol, line 21, column 10)"), "{line}");
+    assert_q302_annotation(&out, "pol", "main:pol, line 21, column 10)");
     // ... and a folder in the revision, a file in the working tree.
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
@@ -235,13 +234,7 @@ fn a_policy_that_changed_between_file_and_folder_is_read_as_the_revision_has_it(
     std::fs::remove_dir_all(root.join("pol")).unwrap();
     std::fs::write(root.join("pol"), without_finance(&seed)).unwrap();
     let out = check_against_main(root, "github", "pol");
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    let line = q302_lines(&text)[0];
-    assert!(
-        line.contains("(main:pol/main.qpol, line 21, column 10)"),
-        "{line}"
-    );
+    assert_q302_annotation(&out, "pol", "main:pol/main.qpol, line 21, column 10)");
 }
 
 #[test]
